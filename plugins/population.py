@@ -1,0 +1,31 @@
+"""``population``: the pppd updates with exact population gradients (SCB_SPEC §5.4).
+
+The infinite-sample reference trajectory: same preconditioning, prox and schedules as ``pppd``,
+but G_V, G_A are the closed forms of §3 and μ̂ = μ. It reads the ground truth by definition and
+draws no samples; its trajectory is indexed by steps × batch so it aligns with finite-sample runs.
+"""
+
+from __future__ import annotations
+
+from scb_verify.hookspecs import hookimpl
+from scb_verify.learner import State
+from scb_verify.plugins.pppd import PPPD
+from scb_verify.population import Population
+
+
+class PopulationPPPD(PPPD):
+    name = "population"
+    summary = "pppd with exact population gradients: the infinite-sample reference"
+    uses_samples = False
+
+    def init_state(self, V, A, spec, settings, pop: Population) -> State:
+        return {"V": V.clone(), "A": A.clone(), "P": pop.P, "Qstar": pop.Qstar, "mu": pop.mu}
+
+    def gradients(self, state: State, batch):
+        pop = Population(state["P"], state["Qstar"], state["mu"])
+        return pop.grad_V(state["V"], state["A"]), pop.grad_A(state["V"], state["A"]), pop.mu
+
+
+@hookimpl
+def register_algorithms():
+    return [PopulationPPPD()]

@@ -1,0 +1,261 @@
+"""The learner interface: what an algorithm plugin implements and what a run takes and returns.
+
+A run is described by a :class:`RunSpec` (task, seed, batch size, sample budget, initialization,
+settings, milestones) and produces a :class:`RunResult` (status, samples consumed, final metrics,
+a trajectory of the SCB_SPEC §4 metrics at log-spaced sample counts, the final parameters).
+
+An algorithm is an :class:`Algorithm` subclass: it turns parameters into a *state* (a dict of
+tensors, each with the run axis R first), updates the state from one fresh batch per step, and
+exposes the linear-model view (V, A) of the state for evaluation. The training loop in
+:mod:`scb_verify.training` does everything else — sampling, counting samples, metrics, milestones,
+divergence, stacking R runs — identically for every algorithm.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+
+from scb_verify.metrics import HIGHER_IS_BETTER
+from scb_verify.sampler import Batch
+from scb_verify.task import SCBTask
+
+State = dict[str, torch.Tensor]
+
+
+class SettingsError(ValueError):
+    """Unknown or invalid algorithm settings."""
+
+
+@dataclass(frozen=True)
+class Params:
+    """Linear-transformer parameters of one run: V (N×N) and A (T×N), as numpy arrays."""
+
+    V: np.ndarray
+    A: np.ndarray
+
+    def save(self, path: str | Path, **meta: Any) -> None:
+        """Write an ``.npz`` file loadable by :meth:`load` (and by ``--init PATH``)."""
+        np.savez(path, V=self.V, A=self.A, meta=np.array(repr(meta)))
+
+    @classmethod
+    def load(cls, path: str | Path) -> Params:
+        """Read parameters written by :meth:`save`; raises ValueError on a malformed file."""
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                V, A = np.array(f["V"], dtype=np.float64), np.array(f["A"], dtype=np.float64)
+        except (OSError, KeyError, ValueError) as e:
+            raise ValueError(f"cannot read parameters from {path}: {e}") from e
+        if V.ndim != 2 or V.shape[0] != V.shape[1] or A.ndim != 2 or A.shape[1] != V.shape[0]:
+            raise ValueError(f"{path}: expected V (N×N) and A (T×N), got {V.shape} and {A.shape}")
+        return cls(V, A)
+
+
+@dataclass(frozen=True)
+class Milestone:
+    """A level of a §4 metric whose first crossing is recorded, e.g. correlation ≥ 0.9."""
+
+    metric: str
+    level: float
+
+    def __post_init__(self):
+        if self.metric not in HIGHER_IS_BETTER:
+            raise ValueError(
+                f"unknown milestone metric {self.metric!r}; allowed: {sorted(HIGHER_IS_BETTER)}"
+            )
+
+    @property
+    def name(self) -> str:
+        """``"correlation>=0.9"`` style key."""
+        op = ">=" if HIGHER_IS_BETTER[self.metric] else "<="
+        return f"{self.metric}{op}{self.level:g}"
+
+    def reached(self, value: torch.Tensor) -> torch.Tensor:
+        """Elementwise: has ``value`` crossed the level?"""
+        return value >= self.level if HIGHER_IS_BETTER[self.metric] else value <= self.level
+
+
+Init = str | Params
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One training run. ``samples`` is the budget of fresh samples (rounded up to whole
+    batches); ``init`` is ``"uniform"`` (A = 1/T, V = 0), ``"random"`` (seeded small
+    perturbation of uniform) or :class:`Params` (finetuning). With ``stop_at_milestones`` the
+    run ends as soon as every milestone is reached."""
+
+    task: SCBTask
+    seed: int = 0
+    batch: int = 256
+    samples: int = 100_000
+    init: Init = "uniform"
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    milestones: tuple[Milestone, ...] = ()
+    stop_at_milestones: bool = False
+    record_points: int = 40
+
+    def __post_init__(self):
+        if self.batch < 1:
+            raise ValueError(f"batch must be a positive integer, got {self.batch}")
+        if self.samples < self.batch:
+            raise ValueError(f"samples ({self.samples}) must be at least one batch ({self.batch})")
+        if isinstance(self.init, str) and self.init not in ("uniform", "random"):
+            raise ValueError(f"init must be 'uniform', 'random' or Params, got {self.init!r}")
+        if isinstance(self.init, Params) and (
+            self.init.V.shape != (self.task.N, self.task.N)
+            or self.init.A.shape != (self.task.T, self.task.N)
+        ):
+            raise ValueError(
+                f"init parameters have V {self.init.V.shape}, A {self.init.A.shape}; the task "
+                f"needs V ({self.task.N}, {self.task.N}) and A ({self.task.T}, {self.task.N})"
+            )
+
+    @property
+    def steps(self) -> int:
+        """Number of optimization steps: ⌈samples / batch⌉."""
+        return math.ceil(self.samples / self.batch)
+
+    def stack_key(self) -> tuple:
+        """Runs with equal keys can be stacked into one batched computation."""
+        return (self.task.N, self.task.T, self.batch, self.steps, self.record_points,
+                tuple(sorted(self.settings.items())), self.milestones, self.stop_at_milestones)
+
+
+def initial_params(spec: RunSpec) -> Params:
+    """The starting (V, A) of a run (SCB_SPEC §5: uniform, random, or given)."""
+    N, T = spec.task.N, spec.task.T
+    if isinstance(spec.init, Params):
+        return spec.init
+    if spec.init == "uniform":
+        return Params(np.zeros((N, N)), np.full((T, N), 1.0 / T))
+    rng = np.random.default_rng([spec.seed, 1])
+    A = rng.dirichlet(np.full(T, 10.0), size=N).T
+    return Params(0.01 * rng.standard_normal((N, N)), A)
+
+
+@dataclass
+class RunResult:
+    """What one run produced. ``status`` is ``"completed"`` or ``"diverged"`` (a NaN/inf
+    appeared; the run stopped there). ``milestones`` maps each milestone name to the samples
+    consumed when it was first reached (None if never). ``trajectory`` maps ``"step"``,
+    ``"samples"`` and every §4 metric to lists recorded at log-spaced steps."""
+
+    algorithm: str
+    settings: dict[str, Any]
+    task: dict[str, Any]
+    seed: int
+    batch: int
+    status: str
+    samples: int
+    steps: int
+    final: dict[str, float]
+    milestones: dict[str, int | None]
+    trajectory: dict[str, list[float]]
+    params: Params
+    wall_time: float
+    stopped_early: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (parameters omitted)."""
+        d = dataclasses.asdict(self)
+        d.pop("params")
+        return d
+
+
+class Algorithm:
+    """Base class of algorithm plugins (SCB_SPEC §5). Subclasses set ``name``, ``summary``,
+    ``defaults`` (every setting with its default value) and implement :meth:`init_state`,
+    :meth:`step` and, if the state is not (V, A), :meth:`linear_view`.
+
+    ``uses_samples = False`` marks a reference learner that consumes no data (the population
+    learner); the loop then passes ``batch=None`` and still counts ``batch`` samples per step so
+    its trajectory aligns with finite-sample runs.
+    """
+
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    defaults: ClassVar[Mapping[str, Any]] = {}
+    uses_samples: ClassVar[bool] = True
+
+    def resolve_settings(self, overrides: Mapping[str, Any] | None) -> dict[str, Any]:
+        """Defaults updated by ``overrides``, each coerced to its default's type and checked by
+        :meth:`check_settings`. Raises :class:`SettingsError` naming the allowed keys."""
+        out = dict(self.defaults)
+        for key, value in (overrides or {}).items():
+            if key not in self.defaults:
+                raise SettingsError(
+                    f"{self.name}: unknown setting {key!r}; allowed: {', '.join(self.defaults)}"
+                )
+            out[key] = _coerce(self.name, key, value, self.defaults[key])
+        self.check_settings(out)
+        return out
+
+    def check_settings(self, settings: dict[str, Any]) -> None:
+        """Raise :class:`SettingsError` for values out of range (override as needed)."""
+
+    def init_state(
+        self, V: torch.Tensor, A: torch.Tensor, spec: RunSpec, settings: dict[str, Any],
+        pop: Any,
+    ) -> State:
+        """Build the state of R stacked runs from V (R, N, N) and A (R, T, N).
+
+        ``pop`` is the stacked :class:`~scb_verify.population.Population`; only reference
+        learners (``uses_samples = False``) may read it.
+        """
+        raise NotImplementedError
+
+    def step(self, state: State, batch: Batch | None, t: int, settings: dict[str, Any]) -> None:
+        """Update ``state`` in place from one batch (step index t = 1, 2, …)."""
+        raise NotImplementedError
+
+    def linear_view(self, state: State) -> tuple[torch.Tensor, torch.Tensor]:
+        """(V, A) of the state, for metrics and the saved model."""
+        return state["V"], state["A"]
+
+
+def check_positive(name: str, settings: dict[str, Any], *keys: str) -> None:
+    """Raise :class:`SettingsError` unless each ``settings[key] > 0``."""
+    for key in keys:
+        if not settings[key] > 0:
+            raise SettingsError(f"{name}: setting {key!r} must be > 0, got {settings[key]}")
+
+
+def _coerce(algo: str, key: str, value: Any, default: Any) -> Any:
+    kind = type(default)
+    try:
+        if kind is bool and isinstance(value, str):
+            if value.lower() not in ("true", "false", "1", "0"):
+                raise ValueError(value)
+            return value.lower() in ("true", "1")
+        if kind in (int, float, str, bool):
+            out = kind(value)
+            if kind is int and float(value) != out:
+                raise ValueError(value)
+            return out
+    except (TypeError, ValueError):
+        raise SettingsError(
+            f"{algo}: setting {key!r} must be {kind.__name__}, got {value!r}"
+        ) from None
+    return value
+
+
+__all__ = [
+    "Algorithm",
+    "Init",
+    "Milestone",
+    "Params",
+    "RunResult",
+    "RunSpec",
+    "SettingsError",
+    "State",
+    "check_positive",
+    "initial_params",
+]

@@ -1,0 +1,59 @@
+"""The one-layer transformers of SCB_SPEC §2, batched over R independent runs.
+
+Linear: f(X, k; V, A) = V X a_k with a_k = A[:, k]. Softmax: a_k = softmax(W[:, k]).
+X is never formed: with context tokens x (…, T), the attention feature h = X a_k is a
+scatter-add of a_k's entries into the token slots, O(T) per sample instead of O(NT).
+
+Shapes: V (R, N, N), A or W (R, T, N), x (R, m, T), k (R, m) → predictions (R, m, N).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def attention_features(A: torch.Tensor, x: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+    """h_i = X_i a_{k_i} ∈ ℝ^N for every sample: h[r, i, x[r, i, t]] += A[r, t, k[r, i]]."""
+    R, m, _ = x.shape
+    ridx = torch.arange(R, device=x.device).unsqueeze(1)
+    a_sel = A.transpose(-1, -2)[ridx, k]  # (R, m, T): the attention column of each query
+    h = torch.zeros(R, m, A.shape[-1], dtype=A.dtype, device=A.device)
+    return h.scatter_add(-1, x, a_sel)
+
+
+def predict(V: torch.Tensor, A: torch.Tensor, x: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+    """V X a_k for every sample: (R, m, N)."""
+    return attention_features(A, x, k) @ V.transpose(-1, -2)
+
+
+class LinearTransformer(nn.Module):
+    """One-layer linear transformer with merged key–query: parameters V (R, N, N), A (R, T, N)."""
+
+    def __init__(self, V: torch.Tensor, A: torch.Tensor):
+        super().__init__()
+        self.V = nn.Parameter(V)
+        self.A = nn.Parameter(A)
+
+    def attention(self) -> torch.Tensor:
+        """The position-attention matrix (R, T, N); its columns are the a_k."""
+        return self.A
+
+    def forward(self, x: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+        return predict(self.V, self.attention(), x, k)
+
+
+class SoftmaxTransformer(nn.Module):
+    """One-layer softmax transformer: a_k = softmax(W[:, k]) over positions; V (R, N, N)."""
+
+    def __init__(self, V: torch.Tensor, W: torch.Tensor):
+        super().__init__()
+        self.V = nn.Parameter(V)
+        self.W = nn.Parameter(W)
+
+    def attention(self) -> torch.Tensor:
+        """softmax over positions of each column of W: (R, T, N)."""
+        return torch.softmax(self.W, dim=-2)
+
+    def forward(self, x: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+        return predict(self.V, self.attention(), x, k)

@@ -1,0 +1,33 @@
+"""Preconditioners of the paper's learner (SCB_SPEC §5.1).
+
+V-step: the population curvature of L in V is H(A) = Σ_k μ_k [s_k² μμᵀ + ‖a_k‖² Σ]
+= c·diag(μ) + (b − c)·μμᵀ with b = Σ_k μ_k s_k², c = Σ_k μ_k ‖a_k‖². By Sherman–Morrison
+
+    H⁻¹ = (1/c)·diag(1/μ) − (b − c)/(b c) · 11ᵀ,
+
+so G ↦ G H⁻¹ costs O(N²). At uniform A the centred curvature is c = 1/T: unpreconditioned steps
+on V would be T times too slow.
+
+A-step: column k is scaled by 1 / (μ_k ‖V‖²_Σ), the curvature of L in a_k, floored so that the
+step stays finite while V ≈ 0.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from scb_verify.population import sigma_inner, sigma_matrix
+
+
+def apply_inverse_curvature(G: torch.Tensor, mu: torch.Tensor, A: torch.Tensor) -> torch.Tensor:
+    """G H(A)⁻¹ for G (R, N, N), μ (R, N), A (R, T, N)."""
+    s = A.sum(-2)
+    b = (mu * s**2).sum(-1)[:, None, None]
+    c = (mu * (A**2).sum(-2)).sum(-1)[:, None, None]
+    return G / (c * mu.unsqueeze(-2)) - ((b - c) / (b * c)) * G.sum(-1, keepdim=True)
+
+
+def attention_scale(V: torch.Tensor, mu: torch.Tensor, floor: float) -> torch.Tensor:
+    """μ_k · max(‖V‖²_Σ, floor) for every token k: (R, N)."""
+    vs = sigma_inner(V, V, sigma_matrix(mu)).clamp_min(floor)
+    return mu * vs.unsqueeze(-1)

@@ -1,0 +1,119 @@
+"""Plugin discovery and lookup (pluggy).
+
+:func:`plugin_manager` builds a fresh manager on every call — nothing is loaded at import time —
+registers every module of the ``scb_verify`` entry-point group (the built-ins included), then the
+extra modules named by the caller or by ``SCB_VERIFY_PLUGINS``. :func:`load_registry` collects
+what those plugins register, remembering which plugin registered what.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pluggy
+
+from scb_verify import hookspecs
+
+ENTRY_POINT_GROUP = "scb_verify"
+PLUGINS_ENV = "SCB_VERIFY_PLUGINS"
+TRACE_ENV = "SCB_VERIFY_TRACE_HOOKS"
+
+
+class PluginError(RuntimeError):
+    """A plugin could not be loaded, or two plugins registered the same name."""
+
+
+def plugin_manager(extra_modules: Sequence[str] = ()) -> pluggy.PluginManager:
+    """A new plugin manager with entry-point plugins and ``extra_modules`` registered."""
+    pm = pluggy.PluginManager(ENTRY_POINT_GROUP)
+    pm.add_hookspecs(hookspecs)
+    if os.environ.get(TRACE_ENV):
+        pm.trace.root.setwriter(sys.stderr.write)
+        pm.enable_tracing()
+    pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+    env = [m.strip() for m in os.environ.get(PLUGINS_ENV, "").split(",") if m.strip()]
+    for name in [*extra_modules, *env]:
+        if pm.get_plugin(name) is not None:
+            continue
+        try:
+            module = importlib.import_module(name)
+        except Exception as e:  # a plugin's import error is reported, not raised raw
+            raise PluginError(f"cannot import plugin module {name!r}: {e}") from e
+        pm.register(module, name=name)
+    return pm
+
+
+def plugin_source(pm: pluggy.PluginManager, plugin: object) -> str:
+    """Human-readable origin of a registered plugin."""
+    name = pm.get_name(plugin)
+    for p, dist in pm.list_plugin_distinfo():
+        if p is plugin:
+            kind = "built-in" if dist.project_name == "scb-verify" else "entry point"
+            return f"{kind} {name} ({dist.project_name} {dist.version})"
+    return f"module {name}"
+
+
+@dataclass
+class Registry:
+    """Everything the plugins registered: name → object, and name → source."""
+
+    pm: pluggy.PluginManager
+    algorithms: dict[str, Any] = field(default_factory=dict)
+    claims: dict[str, Any] = field(default_factory=dict)
+    sources: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def algorithm(self, name: str):
+        """The algorithm registered as ``name``; a KeyError lists the available ones."""
+        if name not in self.algorithms:
+            raise KeyError(
+                f"unknown algorithm {name!r}; available: {', '.join(sorted(self.algorithms))}"
+            )
+        return self.algorithms[name]
+
+    def claim(self, claim_id: str):
+        """The claim registered as ``claim_id``; a KeyError lists the available ones."""
+        if claim_id not in self.claims:
+            raise KeyError(
+                f"unknown claim {claim_id!r}; available: {', '.join(sorted(self.claims))}"
+            )
+        return self.claims[claim_id]
+
+
+def load_registry(extra_modules: Sequence[str] = ()) -> Registry:
+    """Build a plugin manager and collect algorithms and claims, rejecting duplicate names."""
+    from scb_verify.learner import Algorithm
+
+    pm = plugin_manager(extra_modules)
+    reg = Registry(pm)
+    for hook, table, key, kind in (
+        ("register_algorithms", reg.algorithms, "name", Algorithm),
+        ("register_claims", reg.claims, "id", None),
+    ):
+        for plugin, items in _per_plugin(pm, hook):
+            source = plugin_source(pm, plugin)
+            for item in items:
+                if kind is not None and not isinstance(item, kind):
+                    raise PluginError(f"{source}: {hook} returned {item!r}, not a {kind.__name__}")
+                name = getattr(item, key)
+                if name in table:
+                    raise PluginError(
+                        f"{hook[9:-1]} {name!r} is registered twice: by "
+                        f"{reg.sources[(hook, name)]} and by {source}"
+                    )
+                table[name] = item
+                reg.sources[(hook, name)] = source
+    return reg
+
+
+def _per_plugin(pm: pluggy.PluginManager, hook: str):
+    """Call ``hook`` on each plugin separately (through pluggy, so tracing sees it)."""
+    plugins = pm.get_plugins()
+    for impl in getattr(pm.hook, hook).get_hookimpls():
+        others = [p for p in plugins if p is not impl.plugin]
+        for items in pm.subset_hook_caller(hook, remove_plugins=others)():
+            yield impl.plugin, list(items or [])
