@@ -7,9 +7,10 @@ draws no samples; its trajectory is indexed by steps × batch so it aligns with 
 
 from __future__ import annotations
 
+from scb_verify.plugins.pppd import PPPD
+
 from scb_verify.hookspecs import hookimpl
 from scb_verify.learner import State
-from scb_verify.plugins.pppd import PPPD
 from scb_verify.population import Population
 
 

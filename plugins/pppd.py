@@ -46,8 +46,11 @@ class PPPD(Algorithm):
 
     def init_state(self, V, A, spec: RunSpec, settings, pop) -> State:
         R, N = V.shape[0], V.shape[-1]
-        return {"V": V.clone(), "A": A.clone(), "counts": torch.ones(R, N, dtype=V.dtype,
-                                                                       device=V.device)}
+        return {
+            "V": V.clone(),
+            "A": A.clone(),
+            "counts": torch.ones(R, N, dtype=V.dtype, device=V.device),
+        }
 
     def gradients(self, state: State, batch: Batch | None):
         """(G_V, G_A, μ̂): minibatch gradients and the running token frequencies."""

@@ -1,0 +1,43 @@
+"""scb-verify: the theorems of *Learning and Transferring Sparse Contextual Bigrams with Linear
+Transformers* (Ren, Wang, Lee; NeurIPS 2024) as executable, regression-tested claims.
+
+Public API (see README.md)::
+
+    from scb_verify import make_task, SCBTask, Population, Sampler, RunSpec, train, load_registry
+
+    task = make_task(N=5, T=64, Q=2, seed=0)
+    pop = Population.of(task)                       # exact loss and gradients (SCB_SPEC §3)
+    result = train(load_registry().algorithm("pppd"), [RunSpec(task, seed=0)])[0]
+"""
+
+from scb_verify.learner import Algorithm, Milestone, Params, RunResult, RunSpec
+from scb_verify.metrics import all_metrics, correlation, task_correlation
+from scb_verify.population import Population
+from scb_verify.registry import load_registry
+from scb_verify.sampler import Batch, Sampler
+from scb_verify.task import SCBTask, TaskError, bigram_task, make_task, related_task
+from scb_verify.training import train
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Algorithm",
+    "Batch",
+    "Milestone",
+    "Params",
+    "Population",
+    "RunResult",
+    "RunSpec",
+    "SCBTask",
+    "Sampler",
+    "TaskError",
+    "__version__",
+    "all_metrics",
+    "bigram_task",
+    "correlation",
+    "load_registry",
+    "make_task",
+    "related_task",
+    "task_correlation",
+    "train",
+]

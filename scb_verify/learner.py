@@ -125,8 +125,16 @@ class RunSpec:
 
     def stack_key(self) -> tuple:
         """Runs with equal keys can be stacked into one batched computation."""
-        return (self.task.N, self.task.T, self.batch, self.steps, self.record_points,
-                tuple(sorted(self.settings.items())), self.milestones, self.stop_at_milestones)
+        return (
+            self.task.N,
+            self.task.T,
+            self.batch,
+            self.steps,
+            self.record_points,
+            tuple(sorted(self.settings.items())),
+            self.milestones,
+            self.stop_at_milestones,
+        )
 
 
 def initial_params(spec: RunSpec) -> Params:
@@ -202,7 +210,11 @@ class Algorithm:
         """Raise :class:`SettingsError` for values out of range (override as needed)."""
 
     def init_state(
-        self, V: torch.Tensor, A: torch.Tensor, spec: RunSpec, settings: dict[str, Any],
+        self,
+        V: torch.Tensor,
+        A: torch.Tensor,
+        spec: RunSpec,
+        settings: dict[str, Any],
         pop: Any,
     ) -> State:
         """Build the state of R stacked runs from V (R, N, N) and A (R, T, N).

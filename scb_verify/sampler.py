@@ -97,11 +97,14 @@ class Sampler:
         """Draw m fresh samples for every run."""
         T = self.T
         u = torch.stack(
-            [torch.rand(m, T + 3, generator=g, dtype=torch.float64, device=self.device)
-             for g in self._gens]
+            [
+                torch.rand(m, T + 3, generator=g, dtype=torch.float64, device=self.device)
+                for g in self._gens
+            ]
         )  # (R, m, T + 3): T + 1 tokens, then the position and the output draws
-        tokens = torch.searchsorted(self._mu_cdf, u[..., : T + 1].flatten(1),
-                                    right=True).view(-1, m, T + 1)
+        tokens = torch.searchsorted(self._mu_cdf, u[..., : T + 1].flatten(1), right=True).view(
+            -1, m, T + 1
+        )
         x, k = tokens[..., :T], tokens[..., T]
         R = x.shape[0]
         ridx = torch.arange(R, device=self.device).unsqueeze(1)

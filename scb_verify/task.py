@@ -192,9 +192,7 @@ def bigram_task(N: int, T: int, seed: int = 0, *, concentration: float = 0.5) ->
     return SCBTask.from_arrays(P, Qstar, Q=1, meta=meta)
 
 
-def related_task(
-    task: SCBTask, *, keep: int, seed: int = 0, perturb_P: float = 0.0
-) -> SCBTask:
+def related_task(task: SCBTask, *, keep: int, seed: int = 0, perturb_P: float = 0.0) -> SCBTask:
     """A downstream task correlated with ``task`` (SCB_SPEC §5.5).
 
     For every token, ``keep`` of the support positions of q_k stay (with their weights) and the
@@ -223,8 +221,13 @@ def related_task(
     if perturb_P > 0:
         D = _ergodic_dirichlet_columns(rng, N, task.meta.get("concentration", 0.5))
         P = (1.0 - perturb_P) * P + perturb_P * D
-    meta = {**task.meta, "related_to_seed": task.meta.get("seed"), "keep": keep,
-            "perturb_P": perturb_P, "seed": seed}
+    meta = {
+        **task.meta,
+        "related_to_seed": task.meta.get("seed"),
+        "keep": keep,
+        "perturb_P": perturb_P,
+        "seed": seed,
+    }
     return SCBTask.from_arrays(P, Qnew, Q=task.Q, meta=meta)
 
 

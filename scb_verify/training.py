@@ -54,8 +54,11 @@ def train(
         algorithm.resolve_settings(spec.settings)
         groups.setdefault(spec.stack_key(), []).append(i)
     for idx in groups.values():
-        for i, res in zip(idx, _train_stack(algorithm, [specs[i] for i in idx], device, dtype,
-                                             progress), strict=True):
+        for i, res in zip(
+            idx,
+            _train_stack(algorithm, [specs[i] for i in idx], device, dtype, progress),
+            strict=True,
+        ):
             results[i] = res
     return results  # type: ignore[return-value]
 
@@ -77,8 +80,9 @@ def _train_stack(
     V = torch.as_tensor(np.stack([p.V for p in inits]), dtype=dtype, device=device)
     A = torch.as_tensor(np.stack([p.A for p in inits]), dtype=dtype, device=device)
     state = algorithm.init_state(V, A, spec0, settings, pop)
-    sampler = Sampler(tasks, [s.seed for s in specs], device=device) if algorithm.uses_samples \
-        else None
+    sampler = (
+        Sampler(tasks, [s.seed for s in specs], device=device) if algorithm.uses_samples else None
+    )
     record_at = set(record_steps(steps, spec0.record_points).tolist())
     milestones = spec0.milestones
     alive = list(range(R))  # original run index of each row still in the stack
@@ -101,8 +105,9 @@ def _train_stack(
                 final={k: float(v[row]) for k, v in metrics.items()},
                 milestones=hit[r],
                 trajectory=traj[r],
-                params=Params(V[row].detach().cpu().numpy().copy(),
-                              A[row].detach().cpu().numpy().copy()),
+                params=Params(
+                    V[row].detach().cpu().numpy().copy(), A[row].detach().cpu().numpy().copy()
+                ),
                 wall_time=time.perf_counter() - t0,
                 stopped_early=early,
             )

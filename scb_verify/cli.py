@@ -1,0 +1,224 @@
+"""The ``scb-verify`` command line.
+
+Every user error (bad argument, unknown algorithm, invalid task, unreadable file) is one line on
+stderr and exit code 2 — no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+import torch
+
+from scb_verify.learner import Milestone, Params, RunSpec, SettingsError
+from scb_verify.progress import progress_bar
+from scb_verify.provenance import provenance, write_json_atomic
+from scb_verify.registry import PluginError, load_registry
+from scb_verify.task import TaskError, make_task
+from scb_verify.training import train
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """A user error: printed as one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _setting(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    return key.strip(), value.strip()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = _Parser(prog="scb-verify", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--plugin",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="import MODULE as a plugin (repeatable; also SCB_VERIFY_PLUGINS=a,b)",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    sub.add_parser("plugins", help="list plugins, where they come from and what they register")
+
+    t = sub.add_parser("train", help="train one learner on one SCB instance")
+    t.add_argument("--algorithm", default="pppd", help="registered algorithm (default: pppd)")
+    t.add_argument("--N", type=_positive_int, default=5, help="vocabulary size (default 5)")
+    t.add_argument("--T", type=_positive_int, default=64, help="context length (default 64)")
+    t.add_argument("--Q", type=_positive_int, default=2, help="sparsity (default 2)")
+    t.add_argument(
+        "--concentration",
+        type=float,
+        default=0.5,
+        help="Dirichlet concentration of P's columns (default 0.5)",
+    )
+    t.add_argument("--support", default="random", choices=["random", "window", "shared"])
+    t.add_argument("--weights", default="dirichlet", choices=["dirichlet", "uniform"])
+    t.add_argument("--batch", type=_positive_int, default=256, help="samples per step (256)")
+    t.add_argument(
+        "--samples", type=_positive_int, default=200_000, help="sample budget (default 200000)"
+    )
+    t.add_argument("--seed", type=int, default=0, help="seeds the task and the run (default 0)")
+    t.add_argument(
+        "--init",
+        default="uniform",
+        help="uniform | random | PATH of a model saved with --save (finetuning)",
+    )
+    t.add_argument(
+        "--set",
+        type=_setting,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="algorithm setting (repeatable), e.g. --set eta_A=0.3",
+    )
+    t.add_argument("--device", default="cpu", help="torch device (default cpu)")
+    t.add_argument("--dtype", default="float64", choices=["float32", "float64"])
+    t.add_argument("--json", type=Path, metavar="PATH", help="write the result as JSON")
+    t.add_argument("--save", type=Path, metavar="PATH", help="save the final (V, A) as .npz")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def cmd_plugins(args: argparse.Namespace) -> int:
+    reg = load_registry(args.plugin)
+    rows = [("kind", "name", "source", "summary")]
+    for (hook, name), source in sorted(reg.sources.items()):
+        obj = reg.algorithms.get(name) if hook == "register_algorithms" else reg.claims.get(name)
+        kind = "algorithm" if hook == "register_algorithms" else "claim"
+        rows.append((kind, name, source, getattr(obj, "summary", getattr(obj, "statement", ""))))
+    print(format_table(rows))
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    reg = load_registry(args.plugin)
+    try:
+        algorithm = reg.algorithm(args.algorithm)
+    except KeyError as e:
+        raise UsageError(e.args[0]) from None
+    task = make_task(
+        args.N,
+        args.T,
+        args.Q,
+        seed=args.seed,
+        concentration=args.concentration,
+        support=args.support,
+        weights=args.weights,
+    )
+    if args.init in ("uniform", "random"):
+        init: str | Params = args.init
+    else:
+        init = Params.load(args.init)
+    settings = dict(args.set)
+    algorithm.resolve_settings(settings)
+    spec = RunSpec(
+        task=task,
+        seed=args.seed,
+        batch=args.batch,
+        samples=args.samples,
+        init=init,
+        settings=settings,
+        milestones=(Milestone("correlation", 0.9),),
+    )
+    device = torch.device(args.device)
+    dtype = getattr(torch, args.dtype)
+    with progress_bar(
+        spec.steps * spec.batch, f"{algorithm.name} N={task.N} T={task.T}", quiet=args.quiet
+    ) as bar:
+        result = train(algorithm, [spec], device=device, dtype=dtype, progress=bar)[0]
+    f = result.final
+    print(
+        format_table(
+            [
+                (
+                    "algorithm",
+                    "status",
+                    "samples",
+                    "wall s",
+                    "correlation",
+                    "dist_V",
+                    "dist_A",
+                    "excess_risk",
+                    "support",
+                    "ρ≥0.9 at",
+                ),
+                (
+                    result.algorithm,
+                    result.status,
+                    str(result.samples),
+                    f"{result.wall_time:.2f}",
+                    f"{f['correlation']:.4f}",
+                    f"{f['dist_V']:.4f}",
+                    f"{f['dist_A']:.4f}",
+                    f"{f['excess_risk']:.3g}",
+                    f"{f['support_recovery']:.2f}",
+                    str(result.milestones["correlation>=0.9"]),
+                ),
+            ]
+        )
+    )
+    if args.json:
+        doc = {
+            "kind": "train",
+            **provenance(),
+            "dtype": args.dtype,
+            "device": args.device,
+            **result.to_dict(),
+        }
+        write_json_atomic(args.json, doc)
+    if args.save:
+        result.params.save(args.save, task=task.describe(), algorithm=result.algorithm)
+    return 0
+
+
+COMMANDS = {"plugins": cmd_plugins, "train": cmd_train}
+
+
+def format_table(rows: Sequence[Sequence[Any]]) -> str:
+    """Left-aligned plain-text table; the first row is the header."""
+    rows = [[str(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``scb-verify`` script; returns the exit code."""
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except (UsageError, TaskError, SettingsError, PluginError, ValueError, OSError) as e:
+        print(f"scb-verify: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("scb-verify: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
