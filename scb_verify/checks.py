@@ -460,7 +460,7 @@ def ordering_check(
     relabellings of the pooled sample; paired (equal lengths, pair i = seed i): sign flips of
     the differences. Exact when there are ≤ n_perm relabellings (p = #{t* ≥ t} / #all), else
     Monte Carlo with n_perm draws (p = (1 + #{t* ≥ t}) / (n_perm + 1)); statistics equal to t
-    up to rounding count as extreme. holds if p < alpha; violated if the reverse test
+    up to floating-point rounding count as extreme. holds if p < alpha; violated if the reverse test
     (B better) has p < alpha; otherwise inconclusive. `min_achievable_p` (1 / #relabellings,
     or 1 / (n_perm + 1)) is reported: when it is ≥ alpha, no verdict but inconclusive is
     possible with these sample sizes. alpha must lie in (0, 0.5] so both tests cannot pass.
@@ -479,7 +479,9 @@ def ordering_check(
     rng = np.random.default_rng(seed)
     sign = 1.0 if smaller_is_better else -1.0
     observed, null, exact = _permutation_stats(a, b, sign, paired, n_perm, rng)
-    tol = 1e-9 * max(1.0, float(np.max(np.abs(np.concatenate([a, b])))))
+    # Rounding bound: each mean of ≤ n values is off by ≤ n·eps·max|v|; two statistics compared.
+    pooled = np.concatenate([a, b])
+    tol = 8 * pooled.size * np.finfo(float).eps * float(np.max(np.abs(pooled)))
     at_least, at_most = np.sum(null >= observed - tol), np.sum(null <= observed + tol)
     if exact:
         p, p_reverse, min_p = at_least / null.size, at_most / null.size, 1.0 / null.size

@@ -7,19 +7,25 @@ stderr and exit code 2 — no traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+import sympy
 import torch
 
+from scb_verify.claim import BUDGETS
 from scb_verify.learner import Milestone, Params, RunSpec, SettingsError
 from scb_verify.progress import progress_bar
 from scb_verify.provenance import provenance, write_json_atomic
 from scb_verify.registry import PluginError, load_registry
+from scb_verify.runner import results_document, run_claims
 from scb_verify.task import TaskError, make_task
 from scb_verify.training import train
+from scb_verify.verdict import Status
 
 EXIT_USAGE = 2
 
@@ -100,6 +106,23 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--json", type=Path, metavar="PATH", help="write the result as JSON")
     t.add_argument("--save", type=Path, metavar="PATH", help="save the final (V, A) as .npz")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    sub.add_parser("claims", help="list the claims with their statements and sympy bounds")
+
+    c = sub.add_parser("check", help="run claims (or their negative controls) to verdicts")
+    c.add_argument("claims", nargs="*", metavar="CLAIM", help="claim ids (default: all)")
+    c.add_argument("--budget", default="smoke", choices=list(BUDGETS))
+    c.add_argument("--jobs", type=_positive_int, default=os.cpu_count() or 1,
+                   help="parallel workers (default: the number of cores)")
+    c.add_argument("--executor", default="local", help="registered executor (default: local)")
+    c.add_argument("--algorithm", metavar="NAME",
+                   help="substitute this learner in every claim that trains")
+    c.add_argument("--controls", action="store_true",
+                   help="run the negative controls instead; each must come out violated")
+    c.add_argument("--strict", action="store_true", help="also fail (exit 1) on inconclusive")
+    c.add_argument("--timeout", type=float, default=3600.0,
+                   help="wall-clock seconds per claim (default 3600)")
+    c.add_argument("--json", type=Path, metavar="PATH", help="write the results file")
+    c.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
 
@@ -107,9 +130,11 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     reg = load_registry(args.plugin)
     rows = [("kind", "name", "source", "summary")]
     for (hook, name), source in sorted(reg.sources.items()):
-        obj = reg.algorithms.get(name) if hook == "register_algorithms" else reg.claims.get(name)
-        kind = "algorithm" if hook == "register_algorithms" else "claim"
-        rows.append((kind, name, source, getattr(obj, "summary", getattr(obj, "statement", ""))))
+        obj = {"register_algorithms": reg.algorithms, "register_claims": reg.claims,
+               "register_executors": reg.executors}[hook][name]
+        kind = {"register_algorithms": "algorithm", "register_claims": "claim",
+                "register_executors": "executor"}[hook]
+        rows.append((kind, name, source, getattr(obj, "summary", getattr(obj, "title", ""))))
     print(format_table(rows))
     return 0
 
@@ -195,7 +220,95 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"plugins": cmd_plugins, "train": cmd_train}
+def cmd_claims(args: argparse.Namespace) -> int:
+    reg = load_registry(args.plugin)
+    for claim_id in sorted(reg.claims, key=_claim_order):
+        claim = reg.claims[claim_id]
+        print(f"{claim.id}  {claim.title}  [paper {claim.paper}; learner {claim.learner}]")
+        print(f"    {claim.statement}")
+        for name, expr in claim.bounds.items():
+            pretty = sympy.pretty(expr, use_unicode=True).splitlines()
+            print(f"    {name}: " + ("\n" + " " * (6 + len(name))).join(pretty))
+        print(f"    negative control: {claim.control}")
+        print(f"    source: {reg.sources[('register_claims', claim_id)]}")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    reg = load_registry(args.plugin)
+    try:
+        claims = [reg.claim(c) for c in args.claims] or [
+            reg.claims[c] for c in sorted(reg.claims, key=_claim_order)
+        ]
+        if args.algorithm:
+            reg.algorithm(args.algorithm)
+        factories = {f.name: f for f in reg.executors.values()}
+        factory = factories.get(args.executor)
+    except KeyError as e:
+        raise UsageError(e.args[0]) from None
+    if factory is None:
+        raise UsageError(f"unknown executor {args.executor!r}; available: {sorted(factories)}")
+    t0 = time.perf_counter()
+    with progress_bar(len(claims), f"claims ({args.budget})", quiet=args.quiet,
+                      unit="claim") as bar:
+        finished = []
+
+        def on_done(report):
+            finished.append(report)
+            bar(len(finished), len(claims))
+
+        with factory.create(args.jobs) as executor:
+            reports = run_claims(claims, budget=args.budget, executor=executor,
+                                 learner=args.algorithm, control=args.controls,
+                                 timeout=args.timeout, plugins=args.plugin, on_done=on_done)
+    wall = time.perf_counter() - t0
+    print(verdict_table(reports, control=args.controls))
+    print(f"\n{len(reports)} claim run(s) in {wall:.1f} s at budget {args.budget!r}")
+    if args.json:
+        write_json_atomic(args.json, results_document(
+            reports, budget=args.budget, learner=args.algorithm, control=args.controls,
+            wall_time=wall))
+    return exit_code(reports, control=args.controls, strict=args.strict)
+
+
+def exit_code(reports, *, control: bool, strict: bool) -> int:
+    """0: all good; 1: a claim violated (or, for controls, a control NOT violated; with
+    ``strict`` also inconclusive); 2: a claim errored."""
+    statuses = [r.status for r in reports]
+    if Status.ERROR in statuses:
+        return EXIT_USAGE
+    if control:
+        return 0 if all(s is Status.VIOLATED for s in statuses) else 1
+    if Status.VIOLATED in statuses or (strict and Status.INCONCLUSIVE in statuses):
+        return 1
+    return 0
+
+
+def verdict_table(reports, *, control: bool) -> str:
+    """One row per claim run: id, learner, verdict, samples, seconds, and each check's summary."""
+    head = "negative control" if control else "verdict"
+    rows = [("claim", "learner", head, "runs", "samples", "wall s", "evidence")]
+    for r in reports:
+        status = r.status.value
+        if control:
+            status += " (ok)" if r.status is Status.VIOLATED else " (CHECK CANNOT FAIL?)"
+        summaries = [c["summary"] for c in r.checks] or [
+            (r.error or "").strip().splitlines()[-1:][0] if r.error else ""
+        ]
+        for i, summary in enumerate(summaries):
+            lead = (r.id, r.learner or "-", status, str(r.runs), f"{r.samples:.3g}",
+                    f"{r.wall_time:.1f}") if i == 0 else ("",) * 6
+            rows.append((*lead, summary))
+    return format_table(rows)
+
+
+def _claim_order(claim_id: str) -> tuple:
+    digits = "".join(ch for ch in claim_id if ch.isdigit())
+    return (int(digits) if digits else 10**9, claim_id)
+
+
+COMMANDS = {"plugins": cmd_plugins, "train": cmd_train, "claims": cmd_claims,
+            "check": cmd_check}
 
 
 def format_table(rows: Sequence[Sequence[Any]]) -> str:

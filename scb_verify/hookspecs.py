@@ -35,3 +35,16 @@ def register_claims():
 
     Called once per plugin manager, when the registry is built.
     """
+
+
+@hookspec
+def register_executors():
+    """Return a list of ways to run training jobs.
+
+    :return: a list of :class:`scb_verify.runner.ExecutorFactory`: a ``name`` (chosen with
+        ``scb-verify check --executor NAME``) and ``create(jobs)`` returning a
+        ``concurrent.futures.Executor`` whose workers can import scb_verify. A distributed
+        engine slots in here without any change to claims.
+
+    Called once per plugin manager, when the registry is built.
+    """

@@ -65,6 +65,7 @@ class Registry:
     pm: pluggy.PluginManager
     algorithms: dict[str, Any] = field(default_factory=dict)
     claims: dict[str, Any] = field(default_factory=dict)
+    executors: dict[str, Any] = field(default_factory=dict)
     sources: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def algorithm(self, name: str):
@@ -86,13 +87,15 @@ class Registry:
 
 def load_registry(extra_modules: Sequence[str] = ()) -> Registry:
     """Build a plugin manager and collect algorithms and claims, rejecting duplicate names."""
+    from scb_verify.claim import Claim
     from scb_verify.learner import Algorithm
 
     pm = plugin_manager(extra_modules)
     reg = Registry(pm)
     for hook, table, key, kind in (
         ("register_algorithms", reg.algorithms, "name", Algorithm),
-        ("register_claims", reg.claims, "id", None),
+        ("register_claims", reg.claims, "id", Claim),
+        ("register_executors", reg.executors, "name", None),
     ):
         for plugin, items in _per_plugin(pm, hook):
             source = plugin_source(pm, plugin)
@@ -102,7 +105,7 @@ def load_registry(extra_modules: Sequence[str] = ()) -> Registry:
                 name = getattr(item, key)
                 if name in table:
                     raise PluginError(
-                        f"{hook[9:-1]} {name!r} is registered twice: by "
+                        f"{hook.removeprefix('register_')[:-1]} {name!r} is registered twice: by "
                         f"{reg.sources[(hook, name)]} and by {source}"
                     )
                 table[name] = item

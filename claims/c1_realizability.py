@@ -1,0 +1,106 @@
+"""C1 realizability: (P, Q*) is a minimizer of the population loss (SCB_SPEC §2, §3, §6).
+
+At the ground truth the exact gradients vanish, the loss equals ½σ² (excess risk 0), and no
+feasible direction (V, A) ↦ (P + δU, Q* + δW) with 1ᵀw_k = 0 lowers the loss. Checked with the
+closed forms of §3 in float64 on random instances; the tolerance is a few hundred ulps of the
+loss's scale (the terms are O(1), so rounding is ~1e-15).
+
+Negative control: the same three identities at a wrong candidate (P, Q′), Q′ a downstream
+attention sharing no support position with Q*: the gradient is nonzero there, so the check
+must come out violated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import sympy
+import torch
+
+from scb_verify.checks import threshold_check
+from scb_verify.claim import Claim, ClaimContext, ClaimOutcome
+from scb_verify.hookspecs import hookimpl
+from scb_verify.population import Population
+from scb_verify.task import make_task, related_task
+
+N, T, Q = sympy.symbols("N T Q", positive=True, integer=True)
+
+#: float64 rounding on O(1) terms, with room for the O(N²T) sums: 1e-12 ≫ 1e-16·N²T here.
+TOLERANCE = 1e-12
+
+
+class Realizability(Claim):
+    id = "C1"
+    title = "realizability: (P, Q*) minimizes the population loss"
+    paper = "S1/S2"
+    statement = (
+        "The ground truth (V, A) = (P, Q*) realizes E[e_o | X, k] exactly: the population "
+        "gradient vanishes there, the loss equals ½σ², and feasible perturbations do not "
+        "lower it."
+    )
+    symbols = (N, T, Q)
+    bounds = {
+        "excess_risk_at_truth": sympy.Integer(0),
+        "gradient_norm_at_truth": sympy.Integer(0),
+    }
+    learner = None
+    control = "the same identities at (P, Q′) with Q′ ⟂ Q* in support: must be violated"
+    grids = {
+        "smoke": {"sizes": [(3, 4, 1), (5, 16, 2)], "seeds": 3, "directions": 4},
+        "ci": {"sizes": [(3, 4, 1), (5, 16, 2), (8, 64, 4), (20, 128, 8)], "seeds": 8,
+               "directions": 16},
+        "full": {"sizes": [(3, 4, 1), (5, 16, 2), (8, 64, 4), (20, 256, 8), (50, 512, 16)],
+                 "seeds": 32, "directions": 64},
+    }
+
+    def measure(self, ctx: ClaimContext):
+        grid = self.grid(ctx.budget)
+        grad, excess, descent, cases = [], [], [], []
+        for n, t, q in grid["sizes"]:
+            for seed in range(grid["seeds"]):
+                task = make_task(n, t, q, seed=seed)
+                pop = Population.of(task)
+                V, A = pop.P, pop.Qstar
+                if ctx.control:
+                    A = Population.of(related_task(task, keep=0, seed=seed)).Qstar
+                gV, gA = pop.grad_V(V, A), pop.grad_A(V, A)
+                # The constraint 1ᵀa_k = 1 only sees the gradient's component with 1ᵀg_k = 0.
+                gA = gA - gA.mean(0, keepdim=True)
+                grad.append(float(torch.sqrt((gV**2).sum() + (gA**2).sum())))
+                excess.append(abs(float(pop.excess_risk(V, A))))
+                descent.append(_best_descent(pop, V, A, grid["directions"], seed))
+                cases.append({"N": n, "T": t, "Q": q, "seed": seed})
+        checks = [
+            threshold_check(grad, TOLERANCE, direction="<="),
+            threshold_check(excess, TOLERANCE, direction="<="),
+            threshold_check(descent, TOLERANCE, direction="<="),
+        ]
+        names = ("‖∇L‖ at truth", "|excess risk|", "best descent")
+        checks = [replace(c, summary=f"{n}: {c.summary}") for c, n in zip(checks, names,
+                                                                          strict=True)]
+        return ClaimOutcome(
+            checks=checks,
+            measurements={"cases": cases, "gradient_norm": grad, "excess_risk": excess,
+                          "best_descent": descent, "tolerance": TOLERANCE},
+        )
+        yield  # a generator that trains nothing
+
+
+def _best_descent(pop: Population, V, A, directions: int, seed: int) -> float:
+    """Largest loss decrease L(V, A) − L(V + δU, A + δW) over random feasible directions."""
+    rng = np.random.default_rng(seed)
+    base = float(pop.loss(V, A))
+    best = -np.inf
+    for _ in range(directions):
+        U = torch.as_tensor(rng.standard_normal(V.shape))
+        W = torch.as_tensor(rng.standard_normal(A.shape))
+        W = W - W.mean(0, keepdim=True)
+        for delta in (1e-3, 1e-1):
+            best = max(best, base - float(pop.loss(V + delta * U, A + delta * W)))
+    return max(best, 0.0)
+
+
+@hookimpl
+def register_claims():
+    return [Realizability()]

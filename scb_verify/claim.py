@@ -1,0 +1,118 @@
+"""The claim plugin contract: one theorem of the paper as an executable, checkable statement.
+
+A claim (SCB_SPEC §6) names the paper statement it encodes, its sympy symbols and bounds, the
+learner it trains by registered name, a parameter grid per budget and its negative control.
+Its :meth:`Claim.measure` is a *generator*: it yields lists of :class:`Job` (training work,
+executed by the runner on any ``concurrent.futures`` executor), receives their results, may
+yield again (adaptive designs, e.g. the smallest batch that succeeds), and finally returns a
+:class:`ClaimOutcome` with the checks' verdicts and the evidence::
+
+    def measure(self, ctx):
+        results = yield [Job(ctx.learner, specs)]   # specs carry ctx.settings
+        return ClaimOutcome(checks=[threshold_check(...)], measurements={...})
+
+With ``ctx.control`` true the same generator runs the claim's negative control: a configuration
+where the check must come out *violated* (SCB_SPEC §7).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+import sympy
+
+from scb_verify.learner import RunResult, RunSpec
+from scb_verify.verdict import CheckResult
+
+Budget = Literal["smoke", "ci", "full"]
+BUDGETS: tuple[Budget, ...] = ("smoke", "ci", "full")
+
+
+@dataclass(frozen=True)
+class Job:
+    """A unit of work: train ``specs`` with the registered ``algorithm`` (compatible specs are
+    stacked into one batched computation); ``label`` names the job in errors."""
+
+    algorithm: str
+    specs: tuple[RunSpec, ...]
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class ClaimContext:
+    """How a claim is run: budget, learner under test and its settings, control or not."""
+
+    budget: Budget = "smoke"
+    learner: str | None = None
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    control: bool = False
+    substituted: bool = False
+
+
+@dataclass
+class ClaimOutcome:
+    """What a claim's measurement concluded: its checks (each with its verdict and evidence),
+    the measured numbers, and artifacts for reports (trajectories, attention matrices)."""
+
+    checks: list[CheckResult]
+    measurements: dict[str, Any] = field(default_factory=dict)
+    artifacts: dict[str, Any] = field(default_factory=dict)
+
+
+Measurement = Generator[list[Job], list[list[RunResult]], ClaimOutcome]
+
+
+class Claim:
+    """Base class of claim plugins. Subclasses set the class attributes and implement
+    :meth:`measure`; :meth:`settings_for` may tune a learner's settings.
+
+    - ``id``: short unique id (``"C3"``); ``title``: one line; ``paper``: the statement of
+      SCB_SPEC §0 it encodes (``"S3"``) and ``statement``: its text as checked here.
+    - ``symbols``: the sympy symbols of the bounds; ``bounds``: name → sympy expression.
+    - ``learner``: default learner under test by registered name, or None if the claim trains
+      nothing (it is then skipped under ``--algorithm``).
+    - ``control``: one line saying what the negative control is and why it must be violated.
+    - ``grids``: budget → the parameters that budget uses (printed by ``scb-verify claims``).
+    """
+
+    id: ClassVar[str]
+    title: ClassVar[str]
+    paper: ClassVar[str]
+    statement: ClassVar[str]
+    symbols: ClassVar[Sequence[sympy.Symbol]] = ()
+    bounds: ClassVar[Mapping[str, sympy.Expr]] = {}
+    learner: ClassVar[str | None] = None
+    control: ClassVar[str]
+    grids: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
+
+    def grid(self, budget: Budget) -> Mapping[str, Any]:
+        """The parameters used at ``budget``; ValueError names the allowed budgets."""
+        if budget not in self.grids:
+            raise ValueError(f"{self.id}: unknown budget {budget!r}; allowed: {list(self.grids)}")
+        return self.grids[budget]
+
+    def settings_for(self, learner: str) -> dict[str, Any]:
+        """Settings this claim uses for ``learner`` (default: the learner's own defaults)."""
+        return {}
+
+    def measure(self, ctx: ClaimContext) -> Measurement:
+        """Yield jobs, receive their results, return the outcome (see module docstring)."""
+        raise NotImplementedError
+
+    def describe(self) -> dict[str, Any]:
+        """JSON-ready description: statement, bounds as sympy text and LaTeX, grids."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "paper": self.paper,
+            "statement": self.statement,
+            "learner": self.learner,
+            "control": self.control,
+            "bounds": {
+                name: {"sympy": sympy.sstr(expr), "latex": sympy.latex(expr)}
+                for name, expr in self.bounds.items()
+            },
+            "grids": {b: dict(g) for b, g in self.grids.items()},
+        }

@@ -1,0 +1,572 @@
+"""Tests of the verdict type and the check library (SCB_SPEC §7) on data with a known truth.
+
+Every tolerance and every "this must hold" is derived in a comment from the noise level and
+the sample size; where a verdict is only probable, the probability is stated.
+"""
+
+import dataclasses
+import json
+import math
+from itertools import permutations
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scb_verify.checks import (
+    bound_check,
+    fit_loglog_slope,
+    local_exponent,
+    ordering_check,
+    power_vs_exponential,
+    scaling_check,
+    threshold_check,
+)
+from scb_verify.verdict import CheckResult, Status, combine
+
+T = sp.Symbol("T", positive=True)
+C = sp.Symbol("C", positive=True)
+N = sp.Symbol("N", positive=True)
+
+# sd of the median of n lognormal(σ) values, in log space: ≈ sqrt(π/2)·σ/√n (large-n formula,
+# conservative enough for the ≥ 10-sigma margins used below).
+MEDIAN_EFFICIENCY = math.sqrt(math.pi / 2)
+
+
+def power_data(x: np.ndarray, exponent: float, sigma: float, n_seeds: int, seed: int):
+    """y[i, s] = 3·x_i^exponent·exp(σ·Z), Z ~ N(0, 1): a power law with lognormal noise."""
+    rng = np.random.default_rng(seed)
+    noise = np.exp(sigma * rng.standard_normal((x.size, n_seeds)))
+    return 3.0 * x[:, None] ** exponent * noise
+
+
+def slope_se(x: np.ndarray, sigma: float, n_seeds: int) -> float:
+    """Standard error of the log–log OLS slope of per-point medians: sd(log median)/‖u − ū‖."""
+    u = np.log(x)
+    return MEDIAN_EFFICIENCY * sigma / math.sqrt(n_seeds) / float(np.linalg.norm(u - u.mean()))
+
+
+def assert_strict_json(result: CheckResult) -> dict:
+    payload = result.to_dict()
+    assert json.loads(json.dumps(payload, allow_nan=False)) == payload
+    return payload
+
+
+# ----------------------------------------------------------------------------- verdict
+
+
+@pytest.mark.parametrize(
+    ("statuses", "expected"),
+    [
+        ([], Status.INCONCLUSIVE),
+        (["holds"], Status.HOLDS),
+        (["holds", "holds"], Status.HOLDS),
+        (["holds", "inconclusive"], Status.INCONCLUSIVE),
+        (["inconclusive", "violated", "holds"], Status.VIOLATED),
+        (["violated", "error"], Status.ERROR),
+        (["error", "holds"], Status.ERROR),
+    ],
+)
+def test_combine_rules(statuses, expected):
+    results = [CheckResult("k", Status(s), "", {}) for s in statuses]
+    assert combine(results) is expected
+
+
+def test_check_result_normalizes_evidence_to_strict_json():
+    result = CheckResult(
+        "k",
+        "holds",
+        "s",
+        {
+            "a": np.float32(1.5),
+            "b": np.arange(3),
+            "c": (np.nan, np.inf, 2.0),
+            "d": {"e": np.bool_(True), "f": Status.VIOLATED},
+        },
+    )
+    assert result.status is Status.HOLDS
+    assert result.to_dict() == {
+        "kind": "k",
+        "status": "holds",
+        "summary": "s",
+        "evidence": {
+            "a": 1.5,
+            "b": [0, 1, 2],
+            "c": [None, None, 2.0],
+            "d": {"e": True, "f": "violated"},
+        },
+    }
+    assert_strict_json(result)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.status = Status.ERROR  # type: ignore[misc]
+
+
+def test_check_result_rejects_what_json_cannot_hold():
+    with pytest.raises(TypeError, match=r"evidence\['x'\] has type object"):
+        CheckResult("k", Status.HOLDS, "", {"x": object()})
+    with pytest.raises(TypeError, match="JSON keys must be str"):
+        CheckResult("k", Status.HOLDS, "", {"x": {1: 2}})
+    with pytest.raises(ValueError):
+        CheckResult("k", "fine", "", {})
+
+
+# ----------------------------------------------------------------------------- exponents
+
+
+def test_local_exponent_of_power_times_log():
+    # d log(C T² log T) / d log T = 2 + 1/log T; at T = e it is 3.
+    exponent = local_exponent(C * T**2 * sp.log(T), T)
+    assert sp.simplify(exponent - (2 + 1 / sp.log(T))) == 0
+    assert local_exponent(C * T**2 * sp.log(T), T, at={T: math.e}) == pytest.approx(3.0, abs=1e-12)
+    assert local_exponent(C * T**2 * sp.log(T), T, at={T: 100.0}) == pytest.approx(
+        2 + 1 / math.log(100.0), abs=1e-12
+    )
+
+
+def test_local_exponent_of_power_law_is_its_exponent():
+    f = C * N**3 * T ** sp.Rational(3, 2) / sp.sqrt(sp.log(N))
+    assert local_exponent(f, T) == sp.Rational(3, 2)
+    assert local_exponent(f, sp.Symbol("Q")) == 0  # f does not depend on Q
+
+
+def test_local_exponent_of_exponential_is_not_constant():
+    # d log(C e^{T/10}) / d log T = T/10: grows with T, so no power law fits.
+    exponent = local_exponent(C * sp.exp(T / 10), T)
+    assert sp.simplify(exponent - T / 10) == 0
+    values = [local_exponent(C * sp.exp(T / 10), T, at={T: t}) for t in (10.0, 100.0)]
+    assert values == pytest.approx([1.0, 10.0], abs=1e-12)
+
+
+def test_local_exponent_reports_missing_symbols_and_singular_points():
+    with pytest.raises(ValueError, match="symbols without a value: N"):
+        local_exponent(T * sp.log(N * T), T, at={T: 2.0})
+    with pytest.raises(ValueError, match="not a finite real"):
+        local_exponent(sp.log(T), T, at={T: 1.0})  # 1/log(1) is infinite
+
+
+def test_fit_loglog_slope_recovers_exact_power_law_and_names_bad_entries():
+    x = np.array([1.0, 2.0, 4.0, 8.0])
+    slope, intercept = fit_loglog_slope(x, 5.0 * x**-0.75)
+    assert slope == pytest.approx(-0.75, abs=1e-12)
+    assert intercept == pytest.approx(math.log(5.0), abs=1e-12)
+    with pytest.raises(ValueError, match=r"x\[2\] = -4.0 is not positive"):
+        fit_loglog_slope([1.0, 2.0, -4.0], [1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match=r"y\[1\] = nan is not finite"):
+        fit_loglog_slope([1.0, 2.0, 4.0], [1.0, np.nan, 3.0])
+    with pytest.raises(ValueError, match="same length"):
+        fit_loglog_slope([1.0, 2.0], [1.0, 2.0, 3.0])
+
+
+# ----------------------------------------------------------------------------- scaling
+
+X_GRID = np.geomspace(10.0, 1000.0, 5)
+
+
+@pytest.mark.parametrize(
+    ("predicted", "expected"),
+    [((1.2, 1.8), Status.HOLDS), ((1.2, math.inf), Status.HOLDS), ((-0.2, 0.2), Status.VIOLATED)],
+)
+def test_scaling_check_verdict_for_clear_cases(predicted, expected):
+    # Truth 1.5, σ = 0.1, 8 seeds: slope SE ≈ 0.012, so the 95% CI half-width is ≈ 0.024. The
+    # nearest boundary is 0.3 (≥ 25 SE) from the truth: any other verdict is a > 20-sigma event.
+    sigma, n_seeds = 0.1, 8
+    assert 20 * slope_se(X_GRID, sigma, n_seeds) < 0.3
+    result = scaling_check(X_GRID, power_data(X_GRID, 1.5, sigma, n_seeds, seed=1), predicted)
+    assert result.status is expected
+    assert result.evidence["slope"] == pytest.approx(1.5, abs=10 * slope_se(X_GRID, sigma, 8))
+
+
+def test_scaling_check_records_evidence():
+    y = power_data(X_GRID, 1.5, 0.1, 4, seed=2)
+    result = scaling_check(X_GRID, y, (1.0, math.inf), expr=C * T ** sp.Rational(3, 2), n_boot=300)
+    ev = assert_strict_json(result)["evidence"]
+    assert ev["x"] == pytest.approx(list(X_GRID))
+    np.testing.assert_allclose(np.array(ev["y"]), y, rtol=1e-15)
+    assert ev["stat"] == pytest.approx(list(np.median(y, axis=1)))
+    assert ev["predicted"] == [1.0, None]  # +inf is stored as None (strict JSON)
+    assert (ev["n_seeds"], ev["n_boot"], ev["level"], ev["seed"]) == (4, 300, 0.95, 0)
+    assert ev["ci"][0] <= ev["ci"][1]
+    assert ev["expr"] == "C*T**(3/2)" and "T^{\\frac{3}{2}}" in ev["expr_latex"]
+    assert result.summary.startswith(f"slope {ev['slope']:.3g} [{ev['ci'][0]:.3g}, ")
+    assert result.summary.endswith(": holds")
+
+
+@pytest.mark.parametrize("predicted", [(1.5, math.inf), (-math.inf, 1.5)])
+def test_scaling_check_is_inconclusive_when_noise_hides_a_boundary_at_the_truth(predicted):
+    # Huge noise (factors e^{-1}, 1, e^{+1}) and 3 seeds, constructed so that each grid point's
+    # median is exactly on the truth (slope 1.5). A bootstrap median of 3 is the low, middle or
+    # high value with probabilities 7/27, 13/27, 7/27, independently per point, so the
+    # bootstrap slope is symmetric about 1.5 with P(< 1.5) = P(> 1.5) ≈ 0.45 ≫ 0.025: the 95%
+    # interval must contain 1.5 inside. Its width: slope = 1.5 + Σ w_i ε_i, w = (u − ū)/‖u − ū‖²,
+    # Var ε_i = 14/27, so sd = √(14/27)/‖u − ū‖ ≈ 0.198 and width ≈ 3.92·sd ≈ 0.78; the
+    # distribution is discrete with steps of min |w_i| ≈ 0.087 per end, hence rel=0.25.
+    rng = np.random.default_rng(3)
+    factors = rng.permuted(np.tile(np.exp([-1.0, 0.0, 1.0]), (X_GRID.size, 1)), axis=1)
+    y = 3.0 * X_GRID[:, None] ** 1.5 * factors
+    result = scaling_check(X_GRID, y, predicted)
+    assert result.status is Status.INCONCLUSIVE
+    low, high = result.evidence["ci"]
+    u = np.log(X_GRID)
+    sd = math.sqrt(14 / 27) / float(np.linalg.norm(u - u.mean()))
+    assert low < 1.5 < high
+    assert high - low == pytest.approx(3.92 * sd, rel=0.25)
+    assert result.evidence["slope"] == pytest.approx(1.5, abs=1e-12)
+
+
+def test_scaling_check_drops_missing_runs_and_is_inconclusive_without_enough():
+    y = power_data(X_GRID, 1.5, 0.1, 8, seed=4)
+    y[1, :3] = np.nan  # three failed runs at one point: 5 left, still a clear verdict
+    result = scaling_check(X_GRID, y, (1.2, 1.8))
+    assert result.status is Status.HOLDS
+    assert result.evidence["n_finite"] == [8, 5, 8, 8, 8]
+    assert "3 run(s) missing" in result.summary
+    y[2, 1:] = np.nan  # one finite value left at x = 100: no bootstrap possible there
+    result = scaling_check(X_GRID, y, (1.2, 1.8))
+    assert result.status is Status.INCONCLUSIVE
+    assert "x=100 has 1 finite value(s) of 8" in result.evidence["reason"]
+    assert_strict_json(result)
+
+
+def test_scaling_check_with_mean_statistic_and_determinism():
+    y = power_data(X_GRID, -0.5, 0.1, 8, seed=5)
+    first = scaling_check(X_GRID, y, (-0.7, -0.3), statistic="mean", seed=11)
+    assert first.status is Status.HOLDS
+    assert (
+        first.to_dict()
+        == scaling_check(X_GRID, y, (-0.7, -0.3), statistic="mean", seed=11).to_dict()
+    )
+    other = scaling_check(X_GRID, y, (-0.7, -0.3), statistic="mean", seed=12)
+    assert other.evidence["ci"] != first.evidence["ci"]  # the seed drives the bootstrap
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, database=None)
+@given(exponent=st.floats(-2.0, 2.0), seed=st.integers(0, 2**32 - 1))
+def test_scaling_slope_recovers_exponent_under_tiny_noise(exponent, seed):
+    # σ = 0.01, 5 seeds on x ∈ [1, 100]: slope SE ≈ 0.0015, so 0.05 is ≈ 30 SE.
+    x = np.geomspace(1.0, 100.0, 5)
+    assert 30 * slope_se(x, 0.01, 5) < 0.05
+    result = scaling_check(x, power_data(x, exponent, 0.01, 5, seed), (-5.0, 5.0), n_boot=200)
+    assert abs(result.evidence["slope"] - exponent) <= 0.05
+    assert result.status is Status.HOLDS
+
+
+@pytest.mark.parametrize(
+    ("x", "y", "kwargs", "message"),
+    [
+        ([1.0, 2.0], [[1.0, 1.0], [2.0, 2.0]], {}, "at least 3 grid points"),
+        ([1.0, 2.0, 3.0], [[1.0, 1.0]] * 4, {}, r"shape \(len\(x\), n_seeds\) = \(3, n\)"),
+        ([1.0, 2.0, 3.0], [1.0, 2.0, 3.0], {}, "must be 2-D"),
+        ([1.0, 2.0, 3.0], [[1.0, 1.0], [0.0, 1.0], [3.0, 3.0]], {}, r"y\[1, 0\] = 0.0"),
+        ([1.0, 2.0, 3.0], [[1.0, 1.0]] * 3, {"level": 1.0}, r"open interval \(0, 1\)"),
+        ([1.0, 2.0, 3.0], [[1.0, 1.0]] * 3, {"predicted": (2.0, 1.0)}, "lo <= hi"),
+        ([1.0, 2.0, 3.0], [[1.0, 1.0]] * 3, {"statistic": "mode"}, "statistic must be one of"),
+        ([1.0, 2.0, 3.0], [[1.0, 1.0]] * 3, {"n_boot": 0}, "n_boot must be a positive integer"),
+        ([2.0, 2.0, 2.0], [[1.0, 1.0]] * 3, {}, "two distinct values"),
+        ([], [[]], {}, "x is empty"),
+    ],
+)
+def test_scaling_check_rejects_bad_input(x, y, kwargs, message):
+    kwargs = {"predicted": (0.0, 1.0), **kwargs}
+    with pytest.raises(ValueError, match=message):
+        scaling_check(x, y, **kwargs)
+
+
+# ----------------------------------------------------------------------------- power vs exp
+
+
+def _misfit_margin(u_fit: np.ndarray, signal: np.ndarray, noise: np.ndarray) -> float:
+    """‖(I − H)s‖ − 2‖ε‖ for the line fit on regressor u: if > 0, the true model wins.
+
+    The true model's RSS is ‖(I − H')ε‖² ≤ ‖ε‖²; the wrong model's is ‖(I − H)(s + ε)‖² ≥
+    (‖(I − H)s‖ − ‖ε‖)², with s the noise-free log y. So ‖(I − H)s‖ > 2‖ε‖ forces the verdict.
+    """
+    design = np.column_stack([np.ones_like(u_fit), u_fit])
+    residual = signal - design @ np.linalg.lstsq(design, signal, rcond=None)[0]
+    return float(np.linalg.norm(residual) - 2 * np.linalg.norm(noise))
+
+
+def test_power_vs_exponential_picks_the_generating_law():
+    rng = np.random.default_rng(6)
+    noise = 0.05 * rng.standard_normal(8)
+    x = np.geomspace(1.0, 1000.0, 8)
+    log_power = math.log(3.0) + 1.5 * np.log(x)
+    assert _misfit_margin(x, log_power, noise) > 0
+    fit = power_vs_exponential(x, np.exp(log_power + noise))
+    assert fit["better"] == "power"
+    assert fit["power"]["exponent"] == pytest.approx(1.5, abs=0.05)
+
+    x = np.linspace(1.0, 20.0, 8)
+    log_exp = math.log(2.0) + 0.3 * x
+    assert _misfit_margin(np.log(x), log_exp, noise) > 0
+    fit = power_vs_exponential(x, np.exp(log_exp + noise))
+    assert fit["better"] == "exponential"
+    assert fit["exponential"]["rate"] == pytest.approx(0.3, abs=0.02)
+
+
+def test_power_vs_exponential_tie_and_bad_input():
+    # Constant data: both fits are exact with slope 0, so neither is better.
+    assert power_vs_exponential([1.0, 2.0, 3.0], [4.0, 4.0, 4.0])["better"] == "tie"
+    with pytest.raises(ValueError, match="at least 3 points"):
+        power_vs_exponential([1.0, 2.0], [1.0, 2.0])
+    with pytest.raises(ValueError, match=r"y_stat\[0\] = -1.0 is not positive"):
+        power_vs_exponential([1.0, 2.0, 3.0], [-1.0, 2.0, 3.0])
+
+
+# ----------------------------------------------------------------------------- bound
+
+X_BOUND = np.geomspace(10.0, 1e4, 6)
+CALIBRATE = np.array([True, True, True, False, False, False])
+
+
+def test_bound_check_holds_for_data_proportional_to_a_tight_bound():
+    # measured = 2·f·lognormal(0.1), 10 seeds, f = x·log x. C is the largest calibration
+    # upper CI end / f, so a held-out median exceeds C·f only if its noise beats every
+    # calibration point's by a CI half-width: a simulation of this design (3 + 3 points,
+    # 10 seeds, 400 repetitions) gave holds 96.5%, inconclusive 3.5%, violated 0%.
+    f_expr = sp.Symbol("x", positive=True) * sp.log(sp.Symbol("x", positive=True))
+    f = X_BOUND * np.log(X_BOUND)
+    rng = np.random.default_rng(7)
+    measured = 2.0 * f[:, None] * np.exp(0.1 * rng.standard_normal((6, 10)))
+    labels = [f"x={x:g}" for x in X_BOUND]
+    result = bound_check(measured, f, CALIBRATE, labels=labels, expr=f_expr)
+    assert result.status is Status.HOLDS
+    ev = assert_strict_json(result)["evidence"]
+    assert ev["expr"] == "x*log(x)"
+    assert [p["verdict"] for p in ev["points"]] == ["calibration"] * 3 + ["holds"] * 3
+    assert all(p["ratio"] <= 1.0 for p in ev["points"])
+    # C ≈ 2·exp(max of 3 log-median noises + CI half-width): log-median sd ≈ 0.04, half-width
+    # ≈ 0.08, so C ∈ (2, 2·e^0.25) unless all three noises are < −2 sd or one is > 4 sd.
+    assert 2.0 < ev["C"] < 2.0 * math.exp(0.25)
+
+
+def test_bound_check_holds_for_a_loose_bound():
+    # measured ∝ √x under f = x: C ≥ m_0/f_0 (first point), so a held-out ratio m_j/(C·f_j) is
+    # ≤ (x_j/x_0)^(-1/2)·e^(noise_j − noise_0) ≤ 10^(-0.9)·e^0.3 ≈ 0.17 unless the difference
+    # of two log-median noises (sd ≈ 0.056) exceeds 5 sd.
+    rng = np.random.default_rng(8)
+    measured = np.sqrt(X_BOUND)[:, None] * np.exp(0.1 * rng.standard_normal((6, 10)))
+    result = bound_check(measured, X_BOUND, CALIBRATE)
+    assert result.status is Status.HOLDS
+    assert max(p["ratio"] for p in result.evidence["points"][3:]) < 10**-0.9 * math.exp(0.3)
+
+
+def test_bound_check_is_violated_when_data_outgrow_the_bound():
+    # measured ∝ x² under f = x: from the last calibration point to the first held-out one x
+    # grows 10^0.6 ≈ 4×, so does measured/f (log 4 ≈ 1.4 ≫ log-median sd 0.04 + half-widths).
+    rng = np.random.default_rng(9)
+    measured = X_BOUND[:, None] ** 2 * np.exp(0.1 * rng.standard_normal((6, 10)))
+    result = bound_check(measured, X_BOUND, CALIBRATE)
+    assert result.status is Status.VIOLATED
+    points = result.evidence["points"]
+    assert [p["verdict"] for p in points[3:]] == ["violated"] * 3
+    assert all(p["ratio_ci"][0] > 1.0 for p in points[3:])
+    assert result.summary.endswith(": violated")
+
+
+def test_bound_check_inconclusive_with_missing_runs():
+    measured = np.outer(X_BOUND, np.ones(4))
+    measured[4, 1:] = np.nan
+    result = bound_check(measured, X_BOUND, CALIBRATE, labels=[str(i) for i in range(6)])
+    assert result.status is Status.INCONCLUSIVE
+    assert result.evidence["reason"].startswith("4 has 1 finite value(s) of 4")
+
+
+@pytest.mark.parametrize(
+    ("calibrate", "bound", "kwargs", "message"),
+    [
+        ([True] * 6, X_BOUND, {}, "at least one True"),
+        ([False] * 6, X_BOUND, {}, "at least one True"),
+        ([1, 1, 1, 0, 0, 0], X_BOUND, {}, "bool array"),
+        (CALIBRATE, X_BOUND[:5], {}, "bound_values must have length n_points = 6"),
+        (CALIBRATE, -X_BOUND, {}, r"bound_values\[0\] = -10.0 is not positive"),
+        (CALIBRATE, X_BOUND, {"labels": ["a"]}, "labels must have length"),
+        (CALIBRATE, X_BOUND, {"level": 0.0}, r"open interval \(0, 1\)"),
+    ],
+)
+def test_bound_check_rejects_bad_input(calibrate, bound, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        bound_check(np.ones((6, 3)), bound, np.asarray(calibrate), **kwargs)
+
+
+# ----------------------------------------------------------------------------- ordering
+
+
+def separated_samples(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A ≈ 1 and B ≈ 2 with sd 0.1: completely separated (checked by the caller)."""
+    rng = np.random.default_rng(seed)
+    return 1.0 + 0.1 * rng.standard_normal(n), 2.0 + 0.1 * rng.standard_normal(n)
+
+
+def test_ordering_check_holds_and_violated_with_exact_p_values():
+    # With A < B completely, the observed labelling is the unique most extreme of the
+    # C(16, 8) = 12870 relabellings: the exact p-value is 1/12870, the reverse one is 1.
+    a, b = separated_samples(8, seed=10)
+    assert a.max() < b.min()
+    result = ordering_check(a, b, labels=("pppd", "sgd"))
+    assert result.status is Status.HOLDS
+    ev = assert_strict_json(result)["evidence"]
+    assert ev["exact"] and ev["n_resamples"] == math.comb(16, 8)
+    assert ev["p_value"] == pytest.approx(1 / 12870) and ev["p_value_reverse"] == 1.0
+    assert result.summary.startswith("pppd mean")
+
+    reverse = ordering_check(b, a)
+    assert reverse.status is Status.VIOLATED
+    assert reverse.evidence["p_value_reverse"] == pytest.approx(1 / 12870)
+    assert ordering_check(b, a, smaller_is_better=False).status is Status.HOLDS
+
+
+def test_ordering_check_inconclusive_for_identical_samples():
+    # B is a reordering of A: t = 0, and swapping the two groups maps t* to −t*, so at least
+    # half of the relabellings have t* ≥ 0 and half have t* ≤ 0: both p-values are ≥ 1/2.
+    a = np.random.default_rng(11).standard_normal(8)
+    result = ordering_check(a, a[::-1])
+    assert result.status is Status.INCONCLUSIVE
+    assert result.evidence["p_value"] >= 0.5 and result.evidence["p_value_reverse"] >= 0.5
+
+
+def test_ordering_check_reports_min_achievable_p_for_two_seeds_each():
+    # 2 vs 2 seeds: C(4, 2) = 6 relabellings, so p ≥ 1/6 > 0.05 even for perfect separation.
+    result = ordering_check([1.0, 1.1], [5.0, 5.1])
+    assert result.status is Status.INCONCLUSIVE
+    assert result.evidence["min_achievable_p"] == pytest.approx(1 / 6)
+    assert result.evidence["p_value"] == pytest.approx(1 / 6)
+    assert "min achievable p = 0.167 >= alpha" in result.summary
+
+
+def test_ordering_check_paired_sign_flips():
+    # Shared per-seed offsets (sd 10) swamp a 0.1 gap between unpaired means (null sd of the
+    # difference ≈ 10·√(2/10) ≈ 4.5, so p ≈ 0.5), but every paired difference is +0.1 ± 0.001:
+    # with 10 pairs the only sign pattern as extreme is the observed one, p = 1/2^10.
+    rng = np.random.default_rng(12)
+    offsets = 10.0 * rng.standard_normal(10)
+    a = offsets
+    b = offsets + 0.1 + 0.001 * rng.standard_normal(10)
+    assert ordering_check(a, b).status is Status.INCONCLUSIVE
+    result = ordering_check(a, b, paired=True)
+    assert result.status is Status.HOLDS
+    assert result.evidence["exact"] and result.evidence["p_value"] == pytest.approx(1 / 1024)
+    with pytest.raises(ValueError, match="equal lengths"):
+        ordering_check(a, b[:9], paired=True)
+
+
+@pytest.mark.parametrize(("scale", "shift"), [(1e-12, 0.0), (1e6, 0.0), (1.0, 1e6), (-1.0, 0.0)])
+def test_ordering_p_values_are_invariant_under_affine_maps(scale, shift):
+    # The test statistic transforms as t → scale·t, so relabelling ranks (and ties) are kept;
+    # a negative scale swaps "smaller is better" for "larger is better". The tie tolerance is
+    # relative to the data's magnitude, so tiny, huge or offset data give the same p-values.
+    a, b = separated_samples(4, seed=17)
+    a[0] = b[0]  # a tie across groups
+    reference = ordering_check(a, b).evidence
+    result = ordering_check(scale * a + shift, scale * b + shift, smaller_is_better=scale > 0)
+    assert result.evidence["p_value"] == pytest.approx(reference["p_value"])
+    assert result.evidence["p_value_reverse"] == pytest.approx(reference["p_value_reverse"])
+
+
+def test_ordering_check_monte_carlo_when_relabellings_are_many():
+    # C(60, 30) ≈ 1.2e17 > n_perm: Monte Carlo. A random relabelling matches the unique most
+    # extreme one with probability 1/C(60, 30), so p = (1 + 0)/(n_perm + 1) but for ~1e-13.
+    a, b = separated_samples(30, seed=13)
+    assert a.max() < b.min()
+    for paired in (False, True):
+        result = ordering_check(a, b, n_perm=2000, paired=paired)
+        assert result.status is Status.HOLDS and not result.evidence["exact"]
+        assert result.evidence["p_value"] == pytest.approx(1 / 2001)
+        assert result.evidence["min_achievable_p"] == pytest.approx(1 / 2001)
+
+
+@settings(max_examples=50, deadline=None, derandomize=True, database=None)
+@given(
+    a=st.lists(st.integers(-5, 5).map(float), min_size=1, max_size=4),
+    b=st.lists(st.integers(-5, 5).map(float), min_size=1, max_size=3),
+)
+def test_ordering_exact_p_values_match_brute_force(a, b):
+    # Independent reference: all (|A| + |B|)! orderings of the pooled values (each split into
+    # groups appears |A|!·|B|! times, so the fractions equal those over relabellings). Small
+    # integers make ties frequent, which exercises the "as extreme up to rounding" rule.
+    pooled, n_a = a + b, len(a)
+    observed = np.mean(b) - np.mean(a)
+    stats = [sum(p[n_a:]) / len(b) - sum(p[:n_a]) / n_a for p in permutations(pooled)]
+    expected_p = np.mean([t >= observed - 1e-9 for t in stats])
+    expected_reverse = np.mean([t <= observed + 1e-9 for t in stats])
+    result = ordering_check(a, b, alpha=0.5)
+    assert result.evidence["p_value"] == pytest.approx(expected_p)
+    assert result.evidence["p_value_reverse"] == pytest.approx(expected_reverse)
+    assert expected_p + expected_reverse >= 1.0  # so both orderings can never be declared
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"alpha": 0.6}, r"alpha must lie in \(0, 0.5\]"),
+        ({"n_perm": 0}, "n_perm must be a positive integer"),
+        ({"better": [1.0, np.nan]}, r"better\[1\] = nan is not finite"),
+        ({"worse": []}, "worse is empty"),
+    ],
+)
+def test_ordering_check_rejects_bad_input(kwargs, message):
+    kwargs = {"better": [1.0, 2.0], "worse": [3.0, 4.0], **kwargs}
+    with pytest.raises(ValueError, match=message):
+        ordering_check(kwargs.pop("better"), kwargs.pop("worse"), **kwargs)
+
+
+# ----------------------------------------------------------------------------- threshold
+
+
+@pytest.mark.parametrize(
+    ("threshold", "direction", "expected"),
+    [
+        (0.8, ">=", Status.HOLDS),
+        (1.0, ">=", Status.VIOLATED),
+        (1.0, "<=", Status.HOLDS),
+        (0.8, "<=", Status.VIOLATED),
+    ],
+)
+def test_threshold_check_clear_cases(threshold, direction, expected):
+    # Mean 0.9, sd 0.01, 10 seeds: SE ≈ 0.0032; both thresholds are 0.1 ≈ 30 SE away.
+    values = 0.9 + 0.01 * np.random.default_rng(14).standard_normal(10)
+    result = threshold_check(values, threshold, direction=direction)
+    assert result.status is expected
+    assert_strict_json(result)
+
+
+def test_threshold_check_inconclusive_at_the_sample_mean():
+    # The bootstrap distribution of the mean is centred on the sample mean (P(below) ≈ 1/2 ≫
+    # 0.025), so the 95% interval straddles a threshold placed there.
+    values = 0.9 + 0.01 * np.random.default_rng(15).standard_normal(10)
+    for direction in (">=", "<="):
+        result = threshold_check(values, float(values.mean()), direction=direction)
+        assert result.status is Status.INCONCLUSIVE
+
+
+@pytest.mark.parametrize("n", [20, 50])
+def test_threshold_check_bootstrap_interval_agrees_with_clt(n):
+    # For normal data the percentile interval's width is ≈ z·2·s·√((n−1)/n)/√n (the bootstrap
+    # uses the plug-in sd). Monte-Carlo error of a 2.5%/97.5% quantile from B = 2000 draws is
+    # √(0.025·0.975/B)/φ(1.96) ≈ 0.06 SE per end, ≈ 2.2% of the width: allow 5× that (11%).
+    values = np.random.default_rng(16).standard_normal(n)
+    result = threshold_check(values, 10.0, direction="<=")
+    clt_low, clt_high = result.evidence["clt_ci"]
+    half = 1.959963984540054 * values.std(ddof=1) / math.sqrt(n)
+    assert (clt_low, clt_high) == pytest.approx((values.mean() - half, values.mean() + half))
+    low, high = result.evidence["ci"]
+    expected_ratio = math.sqrt((n - 1) / n)
+    assert (high - low) / (clt_high - clt_low) == pytest.approx(expected_ratio, rel=0.11)
+
+
+@pytest.mark.parametrize(
+    ("values", "threshold", "kwargs", "message"),
+    [
+        ([1.0], 0.0, {}, "at least 2 entries"),
+        ([1.0, np.inf], 0.0, {}, r"values\[1\] = inf is not finite"),
+        ([1.0, 2.0], math.nan, {}, "threshold must be finite"),
+        ([1.0, 2.0], 0.0, {"direction": ">"}, "direction must be"),
+        ([1.0, 2.0], 0.0, {"level": 95}, r"open interval \(0, 1\)"),
+        ([[1.0, 2.0]], 0.0, {}, "must be 1-D"),
+    ],
+)
+def test_threshold_check_rejects_bad_input(values, threshold, kwargs, message):
+    kwargs = {"direction": ">=", **kwargs}
+    with pytest.raises(ValueError, match=message):
+        threshold_check(values, threshold, **kwargs)
