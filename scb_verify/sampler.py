@@ -86,7 +86,7 @@ class Sampler:
 
     def select(self, keep: torch.Tensor) -> None:
         """Keep only the runs where the boolean mask ``keep`` (R,) is true."""
-        idx = torch.flatnonzero(keep.to(self.device))
+        idx = torch.nonzero(keep.to(self.device)).flatten()
         self._mu_cdf = self._mu_cdf[idx]
         self._pos = self._pos[idx]
         self._pos_cdf = self._pos_cdf[idx]

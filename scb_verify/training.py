@@ -154,7 +154,7 @@ def _train_stack(
             if not keep.any():
                 break
             alive = [r for row, r in enumerate(alive) if keep[row]]
-            idx = torch.flatnonzero(keep).to(device)
+            idx = torch.nonzero(keep).flatten().to(device)
             state = {k: v[idx] for k, v in state.items()}
             pop = Population.of([tasks[r] for r in alive], dtype=dtype, device=device)
             if sampler is not None:
