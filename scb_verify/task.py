@@ -326,3 +326,14 @@ def _ergodic_dirichlet_columns(rng: np.random.Generator, N: int, alpha: float) -
     P = rng.dirichlet(np.full(N, alpha), size=N).T
     P = np.maximum(P, 1e-6)
     return P / P.sum(axis=0, keepdims=True)
+
+
+def uninformative_task(task: SCBTask) -> SCBTask:
+    """The same attention Q* with P replaced by μ1ᵀ: the next token ignores the context.
+
+    Then PΣ = μ(1ᵀΣ) = 0, so ⟨V, P⟩_Σ = 0 and the attention receives no signal at all
+    (SCB_SPEC §3): a task on which no learner can find Q*, used by negative controls.
+    """
+    P = np.outer(task.mu, np.ones(task.N))
+    meta = {**task.meta, "uninformative": True}
+    return SCBTask.from_arrays(P, task.Qstar, Q=task.Q, meta=meta)
