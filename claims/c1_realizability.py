@@ -48,10 +48,16 @@ class Realizability(Claim):
     control = "the same identities at (P, Q′) with Q′ ⟂ Q* in support: must be violated"
     grids = {
         "smoke": {"sizes": [(3, 4, 1), (5, 16, 2)], "seeds": 3, "directions": 4},
-        "ci": {"sizes": [(3, 4, 1), (5, 16, 2), (8, 64, 4), (20, 128, 8)], "seeds": 8,
-               "directions": 16},
-        "full": {"sizes": [(3, 4, 1), (5, 16, 2), (8, 64, 4), (20, 256, 8), (50, 512, 16)],
-                 "seeds": 32, "directions": 64},
+        "ci": {
+            "sizes": [(3, 4, 1), (5, 16, 2), (8, 64, 4), (20, 128, 8)],
+            "seeds": 8,
+            "directions": 16,
+        },
+        "full": {
+            "sizes": [(3, 4, 1), (5, 16, 2), (8, 64, 4), (20, 256, 8), (50, 512, 16)],
+            "seeds": 32,
+            "directions": 64,
+        },
     }
 
     def measure(self, ctx: ClaimContext):
@@ -77,12 +83,18 @@ class Realizability(Claim):
             threshold_check(descent, TOLERANCE, direction="<="),
         ]
         names = ("‖∇L‖ at truth", "|excess risk|", "best descent")
-        checks = [replace(c, summary=f"{n}: {c.summary}") for c, n in zip(checks, names,
-                                                                          strict=True)]
+        checks = [
+            replace(c, summary=f"{n}: {c.summary}") for c, n in zip(checks, names, strict=True)
+        ]
         return ClaimOutcome(
             checks=checks,
-            measurements={"cases": cases, "gradient_norm": grad, "excess_risk": excess,
-                          "best_descent": descent, "tolerance": TOLERANCE},
+            measurements={
+                "cases": cases,
+                "gradient_norm": grad,
+                "excess_risk": excess,
+                "best_descent": descent,
+                "tolerance": TOLERANCE,
+            },
         )
         yield  # a generator that trains nothing
 

@@ -19,7 +19,12 @@ import math
 import numpy as np
 import sympy
 
-from scb_verify.batch_rule import censoring_check, scaling_over_cells, smallest_batch_search
+from scb_verify.batch_rule import (
+    batch_grid,
+    censoring_check,
+    scaling_over_cells,
+    smallest_batch_search,
+)
 from scb_verify.checks import local_exponent, power_vs_exponential
 from scb_verify.claim import Claim, ClaimContext, ClaimOutcome
 from scb_verify.hookspecs import hookimpl
@@ -30,6 +35,8 @@ from scb_verify.verdict import CheckResult, Status
 T, N, Q = sympy.symbols("T N Q", positive=True, integer=True)
 C, kappa = sympy.symbols("C kappa_1", positive=True)
 STAGE1 = C * T**kappa
+#: Two 2-parameter fits compared on 3 points leave 1 residual degree of freedom: meaningless.
+MIN_POINTS_FOR_MODEL_COMPARISON = 4
 
 
 class StageOne(Claim):
@@ -46,11 +53,33 @@ class StageOne(Claim):
     learner = "pppd"
     control = "uninformative tasks (P = μ1ᵀ): the attention gets no signal, ρ₁ is never reached"
     grids = {
-        "smoke": {"T": [16, 32, 64], "N": 4, "Q": 2, "seeds": 3, "rho1": 0.5, "cap": 20},
-        "ci": {"T": [32, 64, 128, 256, 512], "N": 5, "Q": 2, "seeds": 8, "rho1": 0.5,
-               "cap": 50},
-        "full": {"T": [32, 64, 128, 256, 512, 1024, 2048], "N": 5, "Q": 2, "seeds": 24,
-                 "rho1": 0.5, "cap": 100},
+        "smoke": {
+            "T": [32, 64, 128],
+            "N": 5,
+            "Q": 2,
+            "seeds": 3,
+            "rho1": 0.6,
+            "cap": 20,
+            "max_batch": 1024,
+        },
+        "ci": {
+            "T": [32, 64, 128, 256, 512],
+            "N": 5,
+            "Q": 2,
+            "seeds": 8,
+            "rho1": 0.6,
+            "cap": 50,
+            "max_batch": 8192,
+        },
+        "full": {
+            "T": [32, 64, 128, 256, 512, 1024, 2048],
+            "N": 5,
+            "Q": 2,
+            "seeds": 24,
+            "rho1": 0.6,
+            "cap": 100,
+            "max_batch": 16384,
+        },
     }
 
     def measure(self, ctx: ClaimContext):
@@ -63,15 +92,27 @@ class StageOne(Claim):
                     task = make_task(g["N"], t, g["Q"], seed=seed)
                     if ctx.control:
                         task = uninformative_task(task)
-                    out.append(RunSpec(task=task, seed=seed, batch=batch, samples=samples,
-                                       settings=dict(ctx.settings), record_points=25))
+                    out.append(
+                        RunSpec(
+                            task=task,
+                            seed=seed,
+                            batch=batch,
+                            samples=samples,
+                            settings=dict(ctx.settings),
+                            record_points=25,
+                        )
+                    )
                 return out
 
             return specs
 
         milestone = Milestone("correlation", g["rho1"])
         outcomes = yield from smallest_batch_search(
-            ctx.learner, {t: cell(t) for t in g["T"]}, [milestone], cap=g["cap"]
+            ctx.learner,
+            {t: cell(t) for t in g["T"]},
+            [milestone],
+            cap=g["cap"],
+            batches=batch_grid(g["max_batch"]),
         )
         predicted = (0.0, math.inf) if local_exponent(STAGE1, T).is_positive else None
         checks = [
@@ -80,7 +121,7 @@ class StageOne(Claim):
         ]
         done = sorted(t for t, o in outcomes.items() if not o.censored)
         medians = [float(np.median(outcomes[t].samples)) for t in done]
-        if len(done) >= 3:
+        if len(done) >= MIN_POINTS_FOR_MODEL_COMPARISON:
             checks.append(_power_beats_exponential(done, medians))
         return ClaimOutcome(
             checks=checks,
@@ -93,10 +134,13 @@ class StageOne(Claim):
             },
             artifacts={
                 "correlation_curves": {
-                    t: {"samples": o.results[0].trajectory["samples"],
+                    t: {
+                        "samples": o.results[0].trajectory["samples"],
                         "correlation": o.results[0].trajectory["correlation"],
-                        "batch": o.batch}
-                    for t, o in outcomes.items() if not o.censored
+                        "batch": o.batch,
+                    }
+                    for t, o in outcomes.items()
+                    if not o.censored
                 }
             },
         )
@@ -105,10 +149,13 @@ class StageOne(Claim):
 def _power_beats_exponential(x: list[int], y: list[float]) -> CheckResult:
     cmp = power_vs_exponential(x, y)
     p, e = cmp["power"]["rss"], cmp["exponential"]["rss"]
-    status = {"power": Status.HOLDS, "exponential": Status.VIOLATED}.get(cmp["better"],
-                                                                         Status.INCONCLUSIVE)
-    summary = (f"power-law fit RSS {p:.3g} vs exponential {e:.3g} (log scale): "
-               f"{cmp['better']} fits better: {status.value}")
+    status = {"power": Status.HOLDS, "exponential": Status.VIOLATED}.get(
+        cmp["better"], Status.INCONCLUSIVE
+    )
+    summary = (
+        f"power-law fit RSS {p:.3g} vs exponential {e:.3g} (log scale): "
+        f"{cmp['better']} fits better: {status.value}"
+    )
     return CheckResult("model_comparison", status, summary, cmp)
 
 

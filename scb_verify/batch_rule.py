@@ -30,6 +30,15 @@ from scb_verify.verdict import CheckResult, Status
 #: Batch sizes tried, in order (geometric, factor 2).
 BATCH_GRID: tuple[int, ...] = tuple(2**k for k in range(5, 15))  # 32 … 16384
 
+
+def batch_grid(max_batch: int) -> tuple[int, ...]:
+    """The batch sizes of :data:`BATCH_GRID` up to ``max_batch``."""
+    grid = tuple(b for b in BATCH_GRID if b <= max_batch)
+    if not grid:
+        raise ValueError(f"max_batch must be at least {BATCH_GRID[0]}, got {max_batch}")
+    return grid
+
+
 #: make_specs(batch, samples) → the seeds' RunSpecs of one cell (milestones set by the search).
 SpecFactory = Callable[[int, int], list[RunSpec]]
 
@@ -102,12 +111,15 @@ def censoring_check(outcomes: Mapping[Hashable, CellOutcome], what: str) -> Chec
     violated: none did (the learner never got there within any budget tried);
     inconclusive: some cells are censored (beyond the budget at this scale)."""
     censored = [str(k) for k, o in outcomes.items() if o.censored]
-    evidence = {"censored_cells": censored, "cells": [str(k) for k in outcomes],
-                "batches": {str(k): o.batch for k, o in outcomes.items()}}
+    evidence = {
+        "censored_cells": censored,
+        "cells": [str(k) for k in outcomes],
+        "batches": {str(k): o.batch for k, o in outcomes.items()},
+    }
     if not censored:
         status, text = Status.HOLDS, f"{what} reached in every cell"
     elif len(censored) == len(outcomes):
-        status, text = Status.VIOLATED, f"{what} never reached, at any batch up to {BATCH_GRID[-1]}"
+        status, text = Status.VIOLATED, f"{what} never reached, at any batch tried"
     else:
         status, text = Status.INCONCLUSIVE, f"{what} not reached in cells {censored}"
     return CheckResult("reach", status, f"{text}: {status.value}", evidence)
@@ -125,7 +137,8 @@ def scaling_over_cells(
     keep = sorted(k for k, o in outcomes.items() if not o.censored)
     if len(keep) < 3:
         return CheckResult(
-            "scaling", Status.INCONCLUSIVE,
+            "scaling",
+            Status.INCONCLUSIVE,
             f"only {len(keep)} uncensored grid point(s); a slope needs 3: inconclusive",
             {"uncensored": keep, "predicted": list(predicted)},
         )
