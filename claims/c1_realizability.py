@@ -12,8 +12,6 @@ must come out violated.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import sympy
 import torch
@@ -78,13 +76,9 @@ class Realizability(Claim):
                 descent.append(_best_descent(pop, V, A, grid["directions"], seed))
                 cases.append({"N": n, "T": t, "Q": q, "seed": seed})
         checks = [
-            threshold_check(grad, TOLERANCE, direction="<="),
-            threshold_check(excess, TOLERANCE, direction="<="),
-            threshold_check(descent, TOLERANCE, direction="<="),
-        ]
-        names = ("‖∇L‖ at truth", "|excess risk|", "best descent")
-        checks = [
-            replace(c, summary=f"{n}: {c.summary}") for c, n in zip(checks, names, strict=True)
+            threshold_check(grad, TOLERANCE, direction="<=").labelled("‖∇L‖ at truth"),
+            threshold_check(excess, TOLERANCE, direction="<=").labelled("|excess risk|"),
+            threshold_check(descent, TOLERANCE, direction="<=").labelled("best descent"),
         ]
         return ClaimOutcome(
             checks=checks,

@@ -23,18 +23,20 @@ from scb_verify.batch_rule import (
     batch_grid,
     censoring_check,
     scaling_over_cells,
+    seeded_cell,
     smallest_batch_search,
 )
 from scb_verify.checks import local_exponent, power_vs_exponential
 from scb_verify.claim import Claim, ClaimContext, ClaimOutcome
 from scb_verify.hookspecs import hookimpl
-from scb_verify.learner import Milestone, RunSpec
+from scb_verify.learner import Milestone
 from scb_verify.task import make_task, uninformative_task
 from scb_verify.verdict import CheckResult, Status
 
 T, N, Q = sympy.symbols("T N Q", positive=True, integer=True)
 C, kappa = sympy.symbols("C kappa_1", positive=True)
 STAGE1 = C * T**kappa
+assert local_exponent(STAGE1, T) == kappa
 #: Two 2-parameter fits compared on 3 points leave 1 residual degree of freedom: meaningless.
 MIN_POINTS_FOR_MODEL_COMPARISON = 4
 
@@ -85,36 +87,23 @@ class StageOne(Claim):
     def measure(self, ctx: ClaimContext):
         g = self.grid(ctx.budget)
 
-        def cell(t: int):
-            def specs(batch: int, samples: int) -> list[RunSpec]:
-                out = []
-                for seed in range(g["seeds"]):
-                    task = make_task(g["N"], t, g["Q"], seed=seed)
-                    if ctx.control:
-                        task = uninformative_task(task)
-                    out.append(
-                        RunSpec(
-                            task=task,
-                            seed=seed,
-                            batch=batch,
-                            samples=samples,
-                            settings=dict(ctx.settings),
-                            record_points=25,
-                        )
-                    )
-                return out
+        def task_of(t: int):
+            def build(seed: int):
+                task = make_task(g["N"], t, g["Q"], seed=seed)
+                return uninformative_task(task) if ctx.control else task
 
-            return specs
+            return build
 
         milestone = Milestone("correlation", g["rho1"])
         outcomes = yield from smallest_batch_search(
             ctx.learner,
-            {t: cell(t) for t in g["T"]},
+            {t: seeded_cell(range(g["seeds"]), task_of(t), ctx.settings) for t in g["T"]},
             [milestone],
             cap=g["cap"],
             batches=batch_grid(g["max_batch"]),
         )
-        predicted = (0.0, math.inf) if local_exponent(STAGE1, T).is_positive else None
+        # ∂log f/∂log T of C·T^κ₁ is κ₁ > 0: the predicted exponent range is (0, ∞).
+        predicted = (0.0, math.inf)
         checks = [
             censoring_check(outcomes, f"ρ ≥ {g['rho1']}"),
             scaling_over_cells(outcomes, predicted, expr=STAGE1),

@@ -19,12 +19,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
 from scb_verify.checks import scaling_check
 from scb_verify.claim import Job
-from scb_verify.learner import Milestone, RunResult, RunSpec
+from scb_verify.learner import Init, Milestone, RunResult, RunSpec
+from scb_verify.task import SCBTask
 from scb_verify.verdict import CheckResult, Status
 
 #: Batch sizes tried, in order (geometric, factor 2).
@@ -41,6 +43,32 @@ def batch_grid(max_batch: int) -> tuple[int, ...]:
 
 #: make_specs(batch, samples) → the seeds' RunSpecs of one cell (milestones set by the search).
 SpecFactory = Callable[[int, int], list[RunSpec]]
+
+
+def seeded_cell(
+    seeds: Sequence[int],
+    task_of: Callable[[int], SCBTask],
+    settings: Mapping[str, Any],
+    init_of: Callable[[int], Init] = lambda seed: "uniform",
+) -> SpecFactory:
+    """A cell of one run per seed: the task and initialization of each seed come from
+    ``task_of(seed)`` and ``init_of(seed)``; the run's sampling seed is the seed itself."""
+
+    def specs(batch: int, samples: int) -> list[RunSpec]:
+        return [
+            RunSpec(
+                task=task_of(s),
+                seed=s,
+                batch=batch,
+                samples=samples,
+                init=init_of(s),
+                settings=dict(settings),
+                record_points=25,
+            )
+            for s in seeds
+        ]
+
+    return specs
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -70,6 +70,10 @@ class CheckResult:
         if not isinstance(self.evidence, Mapping):
             raise TypeError(f"evidence must be a dict, got {type(self.evidence).__name__}")
         object.__setattr__(self, "evidence", _jsonable(self.evidence, ""))
+
+    def labelled(self, label: str) -> CheckResult:
+        """The same result with ``label: `` before its summary (to tell a claim's checks apart)."""
+        return replace(self, summary=f"{label}: {self.summary}")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON form: {"kind", "status" (its string value), "summary", "evidence"}."""

@@ -1,0 +1,192 @@
+"""C5 transfer: finetuning from a correlated pretrained model bypasses stage 1 (S4; §5.5, §6).
+
+Pretrain on (P, Q*), finetune on a downstream (P, Q′) that keeps ``keep`` of the Q support
+positions of every q_k (task correlation ρ(Q*, Q′) > 0). The pretrained model is the exact
+pretraining optimum (P, Q*) — an idealized pretraining, so only the finetuning is measured.
+Measured, over a grid of T: samples to reach ρ(A, Q′) ≥ 1 − ε on the downstream task from
+scratch (uniform) and from the pretrained model, each at its smallest successful batch
+(:mod:`scb_verify.batch_rule`).
+
+Checks: every cell reaches the target; the finetuning samples are flat in T up to the log
+factor of the poly(N, Q)·log T bound (slope within ±1/ln T_min, the bound's largest local
+exponent on the grid); the ratio scratch/finetune grows with T (slope > 0). Negative control:
+``keep = 0`` (a pretrained attention uncorrelated with the task) must not bypass stage 1: the
+finetuning slope leaves the flat band.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import partial
+
+import numpy as np
+import sympy
+
+from scb_verify.batch_rule import (
+    batch_grid,
+    censoring_check,
+    scaling_over_cells,
+    seeded_cell,
+    smallest_batch_search,
+)
+from scb_verify.checks import local_exponent, scaling_check
+from scb_verify.claim import Claim, ClaimContext, ClaimOutcome
+from scb_verify.hookspecs import hookimpl
+from scb_verify.learner import Milestone, Params
+from scb_verify.metrics import task_correlation
+from scb_verify.task import make_task, related_task
+from scb_verify.verdict import CheckResult, Status
+
+T, N, Q = sympy.symbols("T N Q", positive=True, integer=True)
+eps = sympy.Symbol("epsilon", positive=True)
+C, a, b, c, kappa = sympy.symbols("C a b c kappa_1", positive=True)
+FINETUNE = C * N**a * Q**b * eps**-c * sympy.log(T)
+SCRATCH = C * T**kappa
+RATIO = sympy.simplify(SCRATCH / FINETUNE)
+
+
+def flat_band(bound: sympy.Expr, t_min: float) -> tuple[float, float]:
+    """±(largest local exponent in T of ``bound`` on T ≥ t_min): 'flat up to its logs'."""
+    width = float(local_exponent(bound, T, {T: t_min, N: 1, Q: 1, eps: 1, a: 1, b: 1, c: 1}))
+    return (-width, width)
+
+
+class Transfer(Claim):
+    id = "C5"
+    title = "transfer: finetuning from a correlated model is flat in T, scratch grows"
+    paper = "S4"
+    statement = (
+        "Given a nontrivial correlation between pretraining and downstream attention, "
+        "finetuning from the pretrained model needs poly(N, Q) samples (flat in T up to logs) "
+        "to reach accuracy ε, while training from scratch grows with T: the ratio "
+        "scratch/finetune grows with T."
+    )
+    symbols = (T, N, Q, eps, C, a, b, c, kappa)
+    bounds = {
+        "finetune_samples": FINETUNE,
+        "scratch_samples": SCRATCH,
+        "scratch_over_finetune": RATIO,
+    }
+    learner = "pppd"
+    control = "keep = 0 (pretrained attention uncorrelated with the task): finetuning not flat"
+    grids = {
+        "smoke": {
+            "T": [32, 64, 128],
+            "N": 5,
+            "Q": 2,
+            "keep": 1,
+            "seeds": 3,
+            "eps": 0.1,
+            "rho1": 0.6,
+            "cap": 30,
+            "max_batch": 2048,
+        },
+        "ci": {
+            "T": [32, 64, 128, 256, 512],
+            "N": 5,
+            "Q": 2,
+            "keep": 1,
+            "seeds": 8,
+            "eps": 0.05,
+            "rho1": 0.6,
+            "cap": 50,
+            "max_batch": 8192,
+        },
+        "full": {
+            "T": [32, 64, 128, 256, 512, 1024, 2048],
+            "N": 5,
+            "Q": 4,
+            "keep": 2,
+            "seeds": 24,
+            "eps": 0.05,
+            "rho1": 0.6,
+            "cap": 100,
+            "max_batch": 16384,
+        },
+    }
+
+    def measure(self, ctx: ClaimContext):
+        g = self.grid(ctx.budget)
+        seeds = range(g["seeds"])
+        keep = 0 if ctx.control else g["keep"]
+        pre = {(t, s): make_task(g["N"], t, g["Q"], seed=s) for t in g["T"] for s in seeds}
+        down = {k: related_task(p, keep=keep, seed=k[1] + 1000) for k, p in pre.items()}
+        cells = {}
+        for t in g["T"]:
+            task_of = partial(_lookup, down, t)
+            warm = partial(_pretrained, pre, t)
+            cells["scratch", t] = seeded_cell(seeds, task_of, ctx.settings)
+            cells["finetune", t] = seeded_cell(seeds, task_of, ctx.settings, init_of=warm)
+        target = Milestone("correlation", 1 - g["eps"])
+        stage1_end = Milestone("correlation", g["rho1"])
+        outcomes = yield from smallest_batch_search(
+            ctx.learner,
+            cells,
+            [target, stage1_end],
+            cap=g["cap"],
+            batches=batch_grid(g["max_batch"]),
+        )
+        scratch = {t: outcomes["scratch", t] for t in g["T"]}
+        finetune = {t: outcomes["finetune", t] for t in g["T"]}
+        checks = [
+            censoring_check(outcomes, f"ρ ≥ {1 - g['eps']:g}"),
+            scaling_over_cells(finetune, flat_band(FINETUNE, min(g["T"])), expr=FINETUNE).labelled(
+                "finetune vs T"
+            ),
+            _ratio_check(scratch, finetune).labelled("scratch/finetune vs T"),
+        ]
+        return ClaimOutcome(
+            checks=checks,
+            measurements={
+                "T": g["T"],
+                "task_correlation": {
+                    t: [task_correlation(pre[t, s], down[t, s]) for s in seeds] for t in g["T"]
+                },
+                **{
+                    f"{kind}_{key}": {t: getattr(outcomes[kind, t], key) for t in g["T"]}
+                    for kind in ("scratch", "finetune")
+                    for key in ("batch", "samples")
+                },
+            },
+            artifacts={
+                "correlation_curves": {
+                    f"{kind} T={t}": {
+                        "samples": o.results[0].trajectory["samples"],
+                        "correlation": o.results[0].trajectory["correlation"],
+                        "batch": o.batch,
+                        "stage1_end": o.hits[stage1_end.name][0],
+                    }
+                    for (kind, t), o in outcomes.items()
+                    if not o.censored
+                },
+            },
+        )
+
+
+def _lookup(table, t, seed):
+    return table[t, seed]
+
+
+def _pretrained(pre, t, seed) -> Params:
+    """The idealized pretrained model: the pretraining task's ground truth (P, Q*)."""
+    return Params(pre[t, seed].P.copy(), pre[t, seed].Qstar.copy())
+
+
+def _ratio_check(scratch, finetune) -> CheckResult:
+    """Slope in T of the per-seed ratio scratch/finetune, predicted > 0 (∂log/∂log T of the
+    ratio bound is κ₁ − 1/ln T, positive once T is past e^{1/κ₁})."""
+    ts = sorted(t for t in scratch if not (scratch[t].censored or finetune[t].censored))
+    if len(ts) < 3:
+        return CheckResult(
+            "scaling",
+            Status.INCONCLUSIVE,
+            f"only {len(ts)} uncensored grid point(s): inconclusive",
+            {"T": ts},
+        )
+    ratio = np.array([np.array(scratch[t].samples) / np.array(finetune[t].samples) for t in ts])
+    return scaling_check(ts, ratio, (0.0, math.inf), expr=RATIO)
+
+
+@hookimpl
+def register_claims():
+    return [Transfer()]
