@@ -17,7 +17,6 @@ finetuning slope leaves the flat band.
 from __future__ import annotations
 
 import math
-from functools import partial
 
 import numpy as np
 import sympy
@@ -76,6 +75,7 @@ class Transfer(Claim):
             "Q": 2,
             "keep": 1,
             "seeds": 3,
+            "weights": "uniform",
             "eps": 0.1,
             "rho1": 0.6,
             "cap": 30,
@@ -86,7 +86,8 @@ class Transfer(Claim):
             "N": 5,
             "Q": 2,
             "keep": 1,
-            "seeds": 8,
+            "seeds": 10,
+            "weights": "uniform",
             "eps": 0.05,
             "rho1": 0.6,
             "cap": 50,
@@ -98,6 +99,7 @@ class Transfer(Claim):
             "Q": 4,
             "keep": 2,
             "seeds": 24,
+            "weights": "uniform",
             "eps": 0.05,
             "rho1": 0.6,
             "cap": 100,
@@ -109,12 +111,16 @@ class Transfer(Claim):
         g = self.grid(ctx.budget)
         seeds = range(g["seeds"])
         keep = 0 if ctx.control else g["keep"]
-        pre = {(t, s): make_task(g["N"], t, g["Q"], seed=s) for t in g["T"] for s in seeds}
+        pre = {
+            (t, s): make_task(g["N"], t, g["Q"], seed=s, weights=g["weights"])
+            for t in g["T"]
+            for s in seeds
+        }
         down = {k: related_task(p, keep=keep, seed=k[1] + 1000) for k, p in pre.items()}
         cells = {}
         for t in g["T"]:
-            task_of = partial(_lookup, down, t)
-            warm = partial(_pretrained, pre, t)
+            task_of = {s: down[t, s] for s in seeds}.__getitem__
+            warm = {s: _pretrained(pre[t, s]) for s in seeds}.__getitem__
             cells["scratch", t] = seeded_cell(seeds, task_of, ctx.settings)
             cells["finetune", t] = seeded_cell(seeds, task_of, ctx.settings, init_of=warm)
         target = Milestone("correlation", 1 - g["eps"])
@@ -163,13 +169,9 @@ class Transfer(Claim):
         )
 
 
-def _lookup(table, t, seed):
-    return table[t, seed]
-
-
-def _pretrained(pre, t, seed) -> Params:
+def _pretrained(task) -> Params:
     """The idealized pretrained model: the pretraining task's ground truth (P, Q*)."""
-    return Params(pre[t, seed].P.copy(), pre[t, seed].Qstar.copy())
+    return Params(task.P.copy(), task.Qstar.copy())
 
 
 def _ratio_check(scratch, finetune) -> CheckResult:

@@ -7,7 +7,8 @@ fixed geometric grid in increasing order; a batch *succeeds* when a strict major
 reach the milestone within ``cap`` steps; the cell's measurement is, per seed, the samples
 consumed when the milestone was first reached at the first successful batch. A seed that did not
 reach it counts as the full budget ``batch × cap`` (a lower bound on its true value, which leaves
-the median exact because a majority did reach it). A cell where no batch on the grid succeeds is
+the median exact because a majority did reach it); one that starts at the milestone counts as
+one batch, the resolution of the measurement (milestones are checked after every step). A cell where no batch on the grid succeeds is
 *censored*: it has no measurement.
 
 :func:`smallest_batch_search` is a generator to be driven from a claim's ``measure`` with
@@ -119,7 +120,8 @@ def smallest_batch_search(
             reached = [h for h in hits[target] if h is not None]
             last = index[key] == len(batches) - 1
             if 2 * len(reached) > len(res):
-                samples = [float(h) if h is not None else float(b * cap) for h in hits[target]]
+                samples = [float(max(h, b)) if h is not None else float(b * cap)
+                           for h in hits[target]]
                 out[key] = CellOutcome(b, samples, hits, res)
             elif last:
                 out[key] = CellOutcome(None, [math.nan] * len(res), hits, res)
@@ -170,5 +172,8 @@ def scaling_over_cells(
             f"only {len(keep)} uncensored grid point(s); a slope needs 3: inconclusive",
             {"uncensored": keep, "predicted": list(predicted)},
         )
-    y = np.array([outcomes[k].samples for k in keep], dtype=float)
+    width = max(len(outcomes[k].samples) for k in keep)
+    y = np.full((len(keep), width), np.nan)  # cells may have different seed counts
+    for i, k in enumerate(keep):
+        y[i, : len(outcomes[k].samples)] = outcomes[k].samples
     return scaling_check(keep, y, predicted, expr=expr, seed=seed)
