@@ -7,6 +7,20 @@ Per step, from a fresh batch of m samples and the token frequencies μ̂ of all 
     a_k ← argmin_a ½‖a − z_k‖² + η_A λ‖a‖₁  s.t. 1ᵀa = 1    (affine)   or   a ∈ Δ^T (simplex)
 
 with η_t = η₀ / (1 + decay·t). Every quantity is observable: the learner never reads P or Q*.
+
+Defaults (simplex, η_V = η_A = 0.5, decay 0.02, λ = 0) and what we measured with them:
+
+- A fixed step leaves a noise floor (at batch 256, T = 64 the correlation hovered around
+  0.8–0.9); ``decay`` removes it at the price of slower late progress.
+- Under 1ᵀa = 1 the ℓ1 term is inert on nonnegative columns (‖a‖₁ = 1 + 2‖a₋‖₁), so on the
+  simplex the prox is the Euclidean projection and λ has no effect; in the affine variant it
+  only penalizes negative entries, and with λ > 0 we saw the affine iterates blow up
+  (support mass ≫ 1 balanced by large negative entries).
+- The projection does not remove sampling noise on the T − Q irrelevant positions: positive
+  noise survives the clip, so at small batches a large share of each column's mass sits
+  spread thinly over irrelevant positions (≈ 50% at batch 32–256, T = 64, 10⁵ samples). The
+  correlation ρ, a cosine, hardly sees this (ρ ≈ 0.98), but ‖A − Q*‖_F does. The population
+  learner (exact gradients) converges to Q* exactly in two steps.
 """
 
 from __future__ import annotations
@@ -31,7 +45,7 @@ class PPPD(Algorithm):
         "eta_V": 0.5,
         "eta_A": 0.5,
         "lam": 0.0,
-        "decay": 0.0,
+        "decay": 0.02,
         "precond_floor": 1e-3,
     }
 
