@@ -116,7 +116,7 @@ class StageOne(Claim):
             checks=checks,
             measurements={
                 "T": g["T"],
-                "batch": {t: o.batch for t, o in outcomes.items()},
+                "batches": {t: o.batches for t, o in outcomes.items()},
                 "samples": {t: o.samples for t, o in outcomes.items()},
                 "median_samples": dict(zip(done, medians, strict=True)),
                 "rho1": g["rho1"],
@@ -126,7 +126,7 @@ class StageOne(Claim):
                     t: {
                         "samples": o.results[0].trajectory["samples"],
                         "correlation": o.results[0].trajectory["correlation"],
-                        "batch": o.batch,
+                        "batch": o.batches[0],
                     }
                     for t, o in outcomes.items()
                     if not o.censored

@@ -72,10 +72,10 @@ class StageTwo(Claim):
             "max_batch": 2048,
         },
         "ci": {
-            "T": [32, 64, 128, 256, 512],
+            "T": [32, 64, 128, 256],
             "N": 5,
             "Q": 2,
-            "seeds": 10,
+            "seeds": 16,
             "weights": "uniform",
             "rho1": 0.6,
             "eps": [0.1, 0.05, 0.025],
@@ -162,7 +162,7 @@ class StageTwo(Claim):
                 "T": g["T"],
                 "eps": g["eps"],
                 "handoff_seeds": {t: sorted(h) for t, h in handoff.items()},
-                "batch": {f"T={t} eps={e:g}": o.batch for (t, e), o in phase2.items()},
+                "batches": {f"T={t} eps={e:g}": o.batches for (t, e), o in phase2.items()},
                 "samples": {f"T={t} eps={e:g}": o.samples for (t, e), o in phase2.items()},
                 "median_samples": {
                     f"T={t} eps={e:g}": float(np.median(o.samples))

@@ -82,11 +82,11 @@ class Transfer(Claim):
             "max_batch": 2048,
         },
         "ci": {
-            "T": [32, 64, 128, 256, 512],
+            "T": [32, 64, 128, 256],
             "N": 5,
             "Q": 2,
             "keep": 1,
-            "seeds": 10,
+            "seeds": 16,
             "weights": "uniform",
             "eps": 0.05,
             "rho1": 0.6,
@@ -151,7 +151,7 @@ class Transfer(Claim):
                 **{
                     f"{kind}_{key}": {t: getattr(outcomes[kind, t], key) for t in g["T"]}
                     for kind in ("scratch", "finetune")
-                    for key in ("batch", "samples")
+                    for key in ("batches", "samples")
                 },
             },
             artifacts={
@@ -159,7 +159,7 @@ class Transfer(Claim):
                     f"{kind} T={t}": {
                         "samples": o.results[0].trajectory["samples"],
                         "correlation": o.results[0].trajectory["correlation"],
-                        "batch": o.batch,
+                        "batch": o.batches[0],
                         "stage1_end": o.hits[stage1_end.name][0],
                     }
                     for (kind, t), o in outcomes.items()

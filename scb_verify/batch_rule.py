@@ -2,17 +2,17 @@
 
 Sample complexity depends on the batch size: too small a batch and the iterate drowns in noise
 (the correlation collapses or stalls), too large and samples are wasted. The rule used by the
-stage and transfer claims (SCB_SPEC §6, issue "claims"): for each grid cell, try batch sizes on a
-fixed geometric grid in increasing order; a batch *succeeds* when a strict majority of the seeds
-reach the milestone within ``cap`` steps; the cell's measurement is, per seed, the samples
-consumed when the milestone was first reached at the first successful batch. A seed that did not
-reach it counts as the full budget ``batch × cap`` (a lower bound on its true value, which leaves
-the median exact because a majority did reach it); one that starts at the milestone counts as
-one batch, the resolution of the measurement (milestones are checked after every step). A cell where no batch on the grid succeeds is
-*censored*: it has no measurement.
+stage and transfer claims (SCB_SPEC §6): every instance (seed) of a grid cell tries batch sizes
+on a fixed geometric grid in increasing order; it is *resolved* at the first batch with which it
+reaches the milestone within ``cap`` steps, and its measurement is the samples consumed when the
+milestone was first reached in that run (at least one batch: milestones are checked after every
+step, so a run that starts at the milestone counts one batch, the resolution). An instance that
+no batch on the grid resolves is missing (NaN) — reported, and dropped by the statistics; a cell
+where most instances are missing is *censored*: it has no measurement.
 
 :func:`smallest_batch_search` is a generator to be driven from a claim's ``measure`` with
-``yield from``: every round it yields one :class:`~scb_verify.claim.Job` per unresolved cell.
+``yield from``: every round it yields one :class:`~scb_verify.claim.Job` per cell that still has
+unresolved instances (those instances only, all at the cell's next batch size).
 """
 
 from __future__ import annotations
@@ -74,18 +74,19 @@ def seeded_cell(
 
 @dataclass
 class CellOutcome:
-    """The measurement of one cell: the successful batch (None if censored) and, per seed, the
-    samples to the first milestone (budget if unreached; NaN everywhere if censored). ``hits``
-    maps every milestone name to per-seed samples (None if unreached) at that batch."""
+    """The measurement of one cell, per seed (in the cell's seed order): the batch that resolved
+    it (None if none did), the samples to the first milestone (NaN if unresolved), every
+    milestone's first-hit samples in the last run tried, and that run's result."""
 
-    batch: int | None
+    batches: list[int | None]
     samples: list[float]
     hits: dict[str, list[int | None]]
     results: list[RunResult]
 
     @property
     def censored(self) -> bool:
-        return self.batch is None
+        """True when most seeds were never resolved."""
+        return 2 * sum(b is None for b in self.batches) >= len(self.batches)
 
 
 def smallest_batch_search(
@@ -98,37 +99,46 @@ def smallest_batch_search(
 ):
     """Run the smallest-successful-batch rule on every cell; returns {cell: CellOutcome}.
 
-    The first milestone decides success; later ones (e.g. finer accuracies) are recorded at the
-    same batch. Runs stop as soon as every milestone is reached.
+    The first milestone decides success; later ones (e.g. where stage 1 ended) are recorded in
+    the same runs. Runs stop as soon as every milestone is reached.
     """
     if cap < 1:
         raise ValueError(f"cap must be a positive number of steps, got {cap}")
     target = milestones[0].name
-    index = dict.fromkeys(cells, 0)
-    out: dict[Hashable, CellOutcome] = {}
-    while index:
-        keys = list(index)
-        jobs = []
+    level = dict.fromkeys(cells, 0)  # index into batches
+    pending: dict[Hashable, list[int]] = {}
+    found: dict[Hashable, list[int | None]] = {}
+    last: dict[Hashable, list[RunResult | None]] = {}
+    while level:
+        keys, jobs = list(level), []
         for key in keys:
-            b = batches[index[key]]
-            specs = [_with_milestones(s, milestones) for s in cells[key](b, b * cap)]
-            jobs.append(Job(learner, tuple(specs), label=f"{key} batch {b}"))
+            b = batches[level[key]]
+            specs = cells[key](b, b * cap)
+            if key not in pending:
+                pending[key] = list(range(len(specs)))
+                found[key], last[key] = [None] * len(specs), [None] * len(specs)
+            chosen = tuple(_with_milestones(specs[i], milestones) for i in pending[key])
+            jobs.append(Job(learner, chosen, label=f"{key} batch {b}"))
         results: list[list[RunResult]] = yield jobs
         for key, res in zip(keys, results, strict=True):
-            b = batches[index[key]]
-            hits = {ms.name: [r.milestones[ms.name] for r in res] for ms in milestones}
-            reached = [h for h in hits[target] if h is not None]
-            last = index[key] == len(batches) - 1
-            if 2 * len(reached) > len(res):
-                samples = [float(max(h, b)) if h is not None else float(b * cap)
-                           for h in hits[target]]
-                out[key] = CellOutcome(b, samples, hits, res)
-            elif last:
-                out[key] = CellOutcome(None, [math.nan] * len(res), hits, res)
-            else:
-                index[key] += 1
-                continue
-            del index[key]
+            b = batches[level[key]]
+            for i, r in zip(pending[key], res, strict=True):
+                last[key][i] = r
+                if r.milestones[target] is not None:
+                    found[key][i] = b
+            pending[key] = [i for i in pending[key] if found[key][i] is None]
+            level[key] += 1
+            if not pending[key] or level[key] == len(batches):
+                del level[key]
+    out = {}
+    for key in cells:
+        runs = last[key]
+        samples = [
+            float(max(r.milestones[target], b)) if b is not None else math.nan
+            for r, b in zip(runs, found[key], strict=True)
+        ]
+        hits = {ms.name: [r.milestones[ms.name] for r in runs] for ms in milestones}
+        out[key] = CellOutcome(found[key], samples, hits, runs)
     return out
 
 
@@ -141,13 +151,17 @@ def censoring_check(outcomes: Mapping[Hashable, CellOutcome], what: str) -> Chec
     violated: none did (the learner never got there within any budget tried);
     inconclusive: some cells are censored (beyond the budget at this scale)."""
     censored = [str(k) for k, o in outcomes.items() if o.censored]
+    missing = {str(k): sum(b is None for b in o.batches) for k, o in outcomes.items()}
     evidence = {
         "censored_cells": censored,
         "cells": [str(k) for k in outcomes],
-        "batches": {str(k): o.batch for k, o in outcomes.items()},
+        "missing_seeds": missing,
+        "batches": {str(k): o.batches for k, o in outcomes.items()},
     }
     if not censored:
-        status, text = Status.HOLDS, f"{what} reached in every cell"
+        n_missing = sum(missing.values())
+        note = f" ({n_missing} seed(s) never resolved)" if n_missing else ""
+        status, text = Status.HOLDS, f"{what} reached in every cell{note}"
     elif len(censored) == len(outcomes):
         status, text = Status.VIOLATED, f"{what} never reached, at any batch tried"
     else:
