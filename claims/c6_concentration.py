@@ -18,9 +18,10 @@ grid of m at fixed T and over a grid of T at fixed m; sampled directly, nothing 
 Checks: the log–log slopes in m and in T, with bootstrap CIs, lie within ±0.1 of the local
 exponents of the bound, −1/2 and +1/2. Width: E‖D‖² = tr Cov/m holds exactly, so only the
 median-versus-RMS ratio can drift with m (sub-Gaussian tails at m = 16, ≲ 0.02 in slope over
-the grid); the slope's CI half-width is ≈ 2.5·σ/(√S·sd(log x)·√K) with σ ≈ 0.2 the per-seed
-log-spread, S seeds, K points: ≈ 0.05 at smoke (S = 16) and ≈ 0.01 at ci (S = 64). ±0.1 covers
-both and still rejects the neighbouring rates m^(−1/4) and m^(−3/4).
+the grid); the slope's CI half-width is ≈ 2.5·σ/(√S·sd(log x)·√K) with σ the per-seed
+log-spread of the norm (≈ 0.2 at N = 5, ≈ 0.45 at N = 3), S seeds and K grid points: ≈ 0.02 at
+smoke and ci (S = 64, N = 5). ±0.1 leaves room for both and still rejects the neighbouring
+rates m^(−1/4) and m^(−3/4).
 
 Negative control: an estimator that does not average — only the first 8 samples of each batch
 enter the gradient — so the deviation does not fall with m: the m-slopes are ≈ 0, violated.
@@ -34,7 +35,6 @@ import torch
 
 from scb_verify.checks import local_exponent, scaling_check
 from scb_verify.claim import Claim, ClaimContext, ClaimOutcome
-from scb_verify.claimkit import labelled
 from scb_verify.gradients import minibatch_gradients
 from scb_verify.hookspecs import hookimpl
 from scb_verify.population import Population
@@ -69,51 +69,88 @@ class Concentration(Claim):
     learner = None
     control = "an estimator that keeps only 8 samples of each batch: no decay in m, violated"
     grids = {
-        "smoke": {"N": 3, "Q": 2, "T": 8, "m": [16, 64, 256, 1024], "T_grid": [4, 8, 16, 32],
-                  "m_T": 64, "seeds": 16},
-        "ci": {"N": 5, "Q": 2, "T": 32, "m": [16, 64, 256, 1024, 4096],
-               "T_grid": [8, 16, 32, 64, 128], "m_T": 256, "seeds": 64},
-        "full": {"N": 10, "Q": 4, "T": 64, "m": [16, 64, 256, 1024, 4096, 16384],
-                 "T_grid": [8, 16, 32, 64, 128, 256, 512], "m_T": 1024, "seeds": 256},
+        "smoke": {
+            "N": 5,
+            "Q": 2,
+            "T": 8,
+            "m": [16, 64, 256, 1024],
+            "T_grid": [4, 8, 16, 32],
+            "m_T": 64,
+            "seeds": 64,
+        },
+        "ci": {
+            "N": 5,
+            "Q": 2,
+            "T": 32,
+            "m": [16, 64, 256, 1024, 4096],
+            "T_grid": [8, 16, 32, 64, 128],
+            "m_T": 256,
+            "seeds": 64,
+        },
+        "full": {
+            "N": 10,
+            "Q": 4,
+            "T": 64,
+            "m": [16, 64, 256, 1024, 4096, 16384],
+            "T_grid": [8, 16, 32, 64, 128, 256, 512],
+            "m_T": 1024,
+            "seeds": 256,
+        },
     }
 
     def measure(self, ctx: ClaimContext):
         grid = self.grid(ctx.budget)
         n_tokens, q, seeds = grid["N"], grid["Q"], grid["seeds"]
-        over_m = [_deviations(n_tokens, grid["T"], q, INSTANCE, size, seeds, 1 + i, ctx.control)
-                  for i, size in enumerate(grid["m"])]
-        over_t = [_deviations(n_tokens, t, q, INSTANCE, grid["m_T"], seeds, 100 + i, ctx.control)
-                  for i, t in enumerate(grid["T_grid"])]
+        over_m = [
+            _deviations(n_tokens, grid["T"], q, size, seeds, 1 + i, ctx.control)
+            for i, size in enumerate(grid["m"])
+        ]
+        over_t = [
+            _deviations(n_tokens, t, q, grid["m_T"], seeds, 100 + i, ctx.control)
+            for i, t in enumerate(grid["T_grid"])
+        ]
         checks, slopes = [], {}
-        for axis, symbol, xs, rows in (("m", m, grid["m"], over_m),
-                                       ("T", T, grid["T_grid"], over_t)):
+        for axis, symbol, xs, rows in (
+            ("m", m, grid["m"], over_m),
+            ("T", T, grid["T_grid"], over_t),
+        ):
             centre = local_exponent(DEVIATION, symbol, at={})
             for j, part in enumerate(("V", "A")):
                 y = np.array([row[j] for row in rows])
                 check = scaling_check(xs, y, (centre - WIDTH, centre + WIDTH), expr=DEVIATION)
-                checks.append(labelled(check, f"‖D_{part}‖ in {axis}"))
-                slopes[f"{part}_in_{axis}"] = {"slope": check.evidence.get("slope"),
-                                               "ci": check.evidence.get("ci"),
-                                               "median": check.evidence.get("stat")}
-        fixed = {"m-scan T": grid["T"], "T-scan m": grid["m_T"]}
+                checks.append(check.labelled(f"‖D_{part}‖ in {axis}"))
+                slopes[f"{part}_in_{axis}"] = {
+                    "slope": check.evidence.get("slope"),
+                    "ci": check.evidence.get("ci"),
+                    "median": check.evidence.get("stat"),
+                }
         return ClaimOutcome(
             checks=checks,
-            measurements={"point": "V = P, a_k = 1/T", "control": ctx.control, **fixed,
-                          "m": grid["m"], "T_grid": grid["T_grid"], "seeds": seeds,
-                          "slopes": slopes},
+            measurements={
+                "point": "V = P, a_k = 1/T",
+                "control": ctx.control,
+                "instance": INSTANCE,
+                "m": grid["m"],
+                "T_at_m_scan": grid["T"],
+                "T_grid": grid["T_grid"],
+                "m_at_T_scan": grid["m_T"],
+                "seeds": seeds,
+                "slopes": slopes,
+            },
         )
         yield  # samples directly: no training jobs
 
 
-def _deviations(n_tokens: int, t: int, q: int, instance: int, size: int, seeds: int,
-                stream: int, control: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Per-seed ‖D_V‖_F and ‖D_A‖_F at V = P, A = 1/T on instance ``instance``, each from one
-    batch of ``size`` samples; seed s draws data seed stream·1000003 + s (a stream per point)."""
+def _deviations(
+    n_tokens: int, t: int, q: int, size: int, seeds: int, stream: int, control: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-seed ‖D_V‖_F and ‖D_A‖_F at V = P, A = 1/T on the instance, each from one batch of
+    ``size`` samples; seed s draws data seed stream·1000003 + s (a stream per grid point)."""
     dev_v, dev_a = [], []
     chunk = max(1, CHUNK_ELEMENTS // (size * (t + 3)))
     for start in range(0, seeds, chunk):
         chosen = range(start, min(seeds, start + chunk))
-        tasks = [make_task(n_tokens, t, q, seed=instance)] * len(chosen)
+        tasks = [make_task(n_tokens, t, q, seed=INSTANCE)] * len(chosen)
         pop = Population.of(tasks)
         V, A = pop.P, torch.full_like(pop.Qstar, 1.0 / t)
         batch = Sampler(tasks, [stream * 1_000_003 + s for s in chosen]).sample(size)
