@@ -10,13 +10,49 @@ Public API (see README.md)::
     result = train(load_registry().algorithm("pppd"), [RunSpec(task, seed=0)])[0]
 """
 
-from scb_verify.learner import Algorithm, Milestone, Params, RunResult, RunSpec
-from scb_verify.metrics import all_metrics, correlation, task_correlation
-from scb_verify.population import Population
-from scb_verify.registry import load_registry
-from scb_verify.sampler import Batch, Sampler
-from scb_verify.task import SCBTask, TaskError, bigram_task, make_task, related_task
-from scb_verify.training import train
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+#: Public name → the module defining it. Imported on first use (PEP 562), so that importing a
+#: submodule — the pytest plugin, which every pytest run in the environment loads — does not
+#: import torch.
+_EXPORTS = {
+    **dict.fromkeys(
+        ("Algorithm", "Milestone", "Params", "RunResult", "RunSpec"), "scb_verify.learner"
+    ),
+    **dict.fromkeys(("all_metrics", "correlation", "task_correlation"), "scb_verify.metrics"),
+    "Population": "scb_verify.population",
+    "load_registry": "scb_verify.registry",
+    **dict.fromkeys(("Batch", "Sampler"), "scb_verify.sampler"),
+    **dict.fromkeys(
+        ("SCBTask", "TaskError", "bigram_task", "make_task", "related_task"), "scb_verify.task"
+    ),
+    "train": "scb_verify.training",
+}
+
+if TYPE_CHECKING:
+    from scb_verify.learner import Algorithm, Milestone, Params, RunResult, RunSpec
+    from scb_verify.metrics import all_metrics, correlation, task_correlation
+    from scb_verify.population import Population
+    from scb_verify.registry import load_registry
+    from scb_verify.sampler import Batch, Sampler
+    from scb_verify.task import SCBTask, TaskError, bigram_task, make_task, related_task
+    from scb_verify.training import train
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'scb_verify' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
+
 
 __version__ = "0.1.0"
 

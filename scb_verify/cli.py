@@ -7,6 +7,7 @@ stderr and exit code 2 — no traceback.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -18,10 +19,14 @@ import sympy
 import torch
 
 from scb_verify.claim import BUDGETS
+from scb_verify.diff import compare, table_rows
+from scb_verify.falsify import BUDGET_EXAMPLES, DEFAULT_DB
 from scb_verify.learner import Milestone, Params, RunSpec, SettingsError
 from scb_verify.progress import progress_bar
 from scb_verify.provenance import provenance, write_json_atomic
 from scb_verify.registry import PluginError, load_registry
+from scb_verify.report import write_report
+from scb_verify.results import load_results
 from scb_verify.runner import results_document, run_claims
 from scb_verify.task import TaskError, make_task
 from scb_verify.training import train
@@ -123,6 +128,36 @@ def build_parser() -> argparse.ArgumentParser:
                    help="wall-clock seconds per claim (default 3600)")
     c.add_argument("--json", type=Path, metavar="PATH", help="write the results file")
     c.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    r = sub.add_parser("report", help="write a Markdown report with figures from a results file")
+    r.add_argument("results", type=Path, metavar="RESULTS.json", help="from check --json")
+    r.add_argument("--out", type=Path, required=True, metavar="DIR",
+                   help="folder for report.md and figures/ (created)")
+
+    d = sub.add_parser("diff", help="compare two results files; exit 1 on a regression")
+    d.add_argument("old", type=Path, metavar="OLD.json")
+    d.add_argument("new", type=Path, metavar="NEW.json")
+
+    f = sub.add_parser("falsify", help="search each claim's instance class for a counterexample "
+                                       "to its bound (hypothesis, shrunk to a minimal one)")
+    f.add_argument("claims", nargs="*", metavar="CLAIM",
+                   help="claim ids (with --list: default all)")
+    f.add_argument("--list", action="store_true", help="print each claim's instance class")
+    f.add_argument("--budget", default="smoke", choices=list(BUDGETS),
+                   help="examples per claim: " + ", ".join(
+                       f"{b} {k}" for b, k in BUDGET_EXAMPLES.items()))
+    f.add_argument("--examples", type=_positive_int, metavar="K",
+                   help="examples per claim (overrides --budget)")
+    f.add_argument("--seed", type=int, default=0,
+                   help="seeds hypothesis's generation: same seed, same search (default 0)")
+    f.add_argument("--db", type=Path, default=DEFAULT_DB, metavar="PATH",
+                   help=f"counterexample database, replayed first (default {DEFAULT_DB})")
+    f.add_argument("--control", action="store_true",
+                   help="search against the deliberately false bound: must find a counterexample")
+    f.add_argument("--replay", metavar="JSON", help="measure this one instance of one CLAIM")
+    f.add_argument("--json", type=Path, metavar="PATH", help="write a results file")
+    f.add_argument("--merge", type=Path, metavar="RESULTS",
+                   help="add the falsification checks to this results file of `check`")
     return parser
 
 
@@ -271,6 +306,84 @@ def cmd_check(args: argparse.Namespace) -> int:
     return exit_code(reports, control=args.controls, strict=args.strict)
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    written = write_report(args.results, args.out)
+    print(f"wrote {written.markdown} with {len(written.figures)} figure(s)")
+    for note in written.notes:
+        print(f"  note: {note}")
+    return 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    old, new = load_results(args.old), load_results(args.new)
+    changes = compare(old, new)
+    if old.get("budget") != new.get("budget"):
+        print(f"note: budgets differ ({old.get('budget')} → {new.get('budget')})")
+    if changes:
+        print(format_table(table_rows(changes)))
+    regressions = sum(c.regression for c in changes)
+    print(f"\n{len(changes)} change(s), {regressions} regression(s)" if changes else
+          "no change")
+    return 1 if regressions else 0
+
+
+def cmd_falsify(args: argparse.Namespace) -> int:
+    try:
+        from scb_verify.falsify.engine import measure, search
+        from scb_verify.falsify.output import claim_report, class_text, merge, result_text
+        from scb_verify.falsify.properties import FALSIFIERS
+    except ModuleNotFoundError as e:
+        raise UsageError(f"falsify needs {e.name}: pip install 'scb-verify[test]'") from None
+    reg = load_registry(args.plugin)
+    ids = args.claims or (sorted(FALSIFIERS, key=_claim_order) if args.list else [])
+    if not ids:
+        raise UsageError("falsify: name a CLAIM or use --list; falsifiable: "
+                         + ", ".join(FALSIFIERS))
+    for claim_id in ids:
+        if claim_id not in FALSIFIERS:
+            why = "has no falsifier" if claim_id in reg.claims else "is not a claim"
+            raise UsageError(f"falsify: {claim_id!r} {why}; falsifiable: {', '.join(FALSIFIERS)}")
+    if args.list:
+        print("\n".join(class_text(FALSIFIERS[c], getattr(reg.claims.get(c), "title", ""))
+                        for c in ids))
+        return 0
+    torch.set_num_threads(1)  # tiny instances measured one by one: intra-op threads only contend
+    if args.replay is not None:
+        if len(ids) != 1:
+            raise UsageError("falsify: --replay measures an instance of exactly one CLAIM")
+        try:
+            instance = json.loads(args.replay)
+        except json.JSONDecodeError as e:
+            raise UsageError(f"falsify: --replay is not JSON: {e}") from None
+        if not isinstance(instance, dict):
+            raise UsageError("falsify: --replay must be a JSON object (an instance)")
+        try:
+            trial = measure(FALSIFIERS[ids[0]], instance, args.control)
+        except (KeyError, TypeError) as e:
+            raise UsageError(f"falsify: --replay is not an instance of {ids[0]}: "
+                             f"{type(e).__name__}: {e}") from None
+        print(f"{ids[0]}: {'COUNTEREXAMPLE' if trial.fails else 'holds'}: {trial.text}")
+        return 1 if trial.fails else 0
+    if args.merge:
+        load_results(args.merge)  # a bad file fails now, not after the search
+    examples = args.examples or BUDGET_EXAMPLES[args.budget]
+    t0 = time.perf_counter()
+    reports = []
+    for claim_id in ids:
+        result = search(FALSIFIERS[claim_id], examples=examples, seed=args.seed,
+                        database=args.db, control=args.control)
+        print(result_text(result))
+        reports.append(claim_report(result, reg.claims.get(claim_id)))
+    wall = time.perf_counter() - t0
+    print(f"\n{verdict_table(reports, control=args.control)}")
+    if args.json:
+        write_json_atomic(args.json, results_document(
+            reports, budget=args.budget, learner=None, control=args.control, wall_time=wall))
+    if args.merge:
+        merge(args.merge, reports)
+    return exit_code(reports, control=args.control, strict=False)
+
+
 def exit_code(reports, *, control: bool, strict: bool) -> int:
     """0: all good; 1: a claim violated (or, for controls, a control NOT violated; with
     ``strict`` also inconclusive); 2: a claim errored."""
@@ -308,7 +421,8 @@ def _claim_order(claim_id: str) -> tuple:
 
 
 COMMANDS = {"plugins": cmd_plugins, "train": cmd_train, "claims": cmd_claims,
-            "check": cmd_check}
+            "check": cmd_check, "report": cmd_report, "diff": cmd_diff,
+            "falsify": cmd_falsify}
 
 
 def format_table(rows: Sequence[Sequence[Any]]) -> str:

@@ -5,6 +5,9 @@
 
 computed with gathers and scatter-adds on index batches — no one-hot X, no autograd — in
 O(m (T + N²)) per run. Batched over R runs (leading axis).
+
+All of it is in one pass of each of: gather a_{k_i} (index_select of rows of Aᵀ), scatter-add into
+h, gather u_i[x_{i,t}] (into a_{k_i}'s buffer), index-add into G_Aᵀ; the rest is O(m N²) matmuls.
 """
 
 from __future__ import annotations
@@ -13,8 +16,8 @@ from typing import NamedTuple
 
 import torch
 
-from scb_verify.models import attention_features
-from scb_verify.sampler import Batch
+from scb_verify.models import _features
+from scb_verify.sampler import Batch, chunks
 
 
 class MinibatchGradients(NamedTuple):
@@ -26,19 +29,29 @@ class MinibatchGradients(NamedTuple):
 
 
 def minibatch_gradients(V: torch.Tensor, A: torch.Tensor, batch: Batch) -> MinibatchGradients:
-    """Exact gradients of the mean squared loss over ``batch`` at (V, A)."""
+    """Exact gradients of the mean squared loss over ``batch`` at (V, A).
+
+    Runs are processed in cache-sized groups (:func:`~scb_verify.sampler.chunks`)."""
     x, k, o = batch.x, batch.k, batch.o
     R, m, T = x.shape
+    parts = [
+        _gradients(V[rs], A[rs], x[rs], k[rs], o[rs])
+        for rs in chunks(R, m * T, x.device)
+    ]
+    if len(parts) == 1:
+        return parts[0]
+    return MinibatchGradients(*(torch.cat(p) for p in zip(*parts, strict=True)))
+
+
+def _gradients(V, A, x, k, o) -> MinibatchGradients:
+    R, m, T = x.shape
     N = V.shape[-1]
-    h = attention_features(A, x, k)  # (R, m, N)
-    resid = h @ V.transpose(-1, -2)
-    resid = resid.scatter_add(-1, o.unsqueeze(-1), torch.full_like(resid[..., :1], -1.0))
-    loss = 0.5 * (resid**2).sum(-1).mean(-1)
+    h, rows, a_sel = _features(A, x, k)  # h (R, m, N)
+    resid = h @ V.transpose(-1, -2)  # V h_i − e_{o_i}, after subtracting the one-hot below
+    resid.view(R * m, N).scatter_add_(1, o.reshape(R * m, 1), resid.new_full((R * m, 1), -1.0))
+    loss = 0.5 * resid.square().sum(-1).mean(-1)
     G_V = resid.transpose(-1, -2) @ h / m
-    u = resid @ V  # row i is (Vᵀ resid_i)ᵀ
-    w = u.gather(-1, x)  # (R, m, T): (X_iᵀ Vᵀ resid_i)_t = u_i[x_{i,t}]
-    rows = (torch.arange(R, device=x.device).unsqueeze(1) * N + k).flatten()
-    G_At = torch.zeros(R * N, T, dtype=V.dtype, device=V.device)
-    G_At.index_add_(0, rows, w.reshape(R * m, T))
-    G_A = G_At.view(R, N, T).transpose(-1, -2) / m
-    return MinibatchGradients(G_V, G_A, loss)
+    u = (resid @ V).view(R * m, N)  # row i is (Vᵀ resid_i)ᵀ
+    w = torch.gather(u, 1, x.reshape(R * m, T), out=a_sel)  # (X_iᵀ Vᵀ resid_i)_t = u_i[x_{i,t}]
+    G_At = torch.zeros(R * N, T, dtype=V.dtype, device=V.device).index_add_(0, rows, w)
+    return MinibatchGradients(G_V, (G_At / m).view(R, N, T).transpose(-1, -2), loss)

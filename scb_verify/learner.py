@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,9 +50,12 @@ class Params:
     def load(cls, path: str | Path) -> Params:
         """Read parameters written by :meth:`save`; raises ValueError on a malformed file."""
         try:
-            with np.load(path, allow_pickle=False) as f:
+            f = np.load(path, allow_pickle=False)
+            if not isinstance(f, np.lib.npyio.NpzFile):
+                raise ValueError("not an .npz archive")
+            with f:
                 V, A = np.array(f["V"], dtype=np.float64), np.array(f["A"], dtype=np.float64)
-        except (OSError, KeyError, ValueError) as e:
+        except (OSError, KeyError, ValueError, zipfile.BadZipFile) as e:
             raise ValueError(f"cannot read parameters from {path}: {e}") from e
         if V.ndim != 2 or V.shape[0] != V.shape[1] or A.ndim != 2 or A.shape[1] != V.shape[0]:
             raise ValueError(f"{path}: expected V (N×N) and A (T×N), got {V.shape} and {A.shape}")

@@ -5,10 +5,18 @@ Simplex variant:  a = argmin_a ½‖a − z‖² + τ‖a‖₁  s.t. a ≥ 0, 1
                   (on the simplex ‖a‖₁ = 1 is constant, so this is the Euclidean projection
                   a = (z − ν)₊, which is itself sparse)
 
-In both, ν is the root of φ(ν) = Σ_t ψ(z_t − ν) − 1 for a non-decreasing piecewise-linear ψ
-(ψ = soft(·, τ) or ψ = (·)₊). φ is continuous and non-increasing, so we evaluate it at every
-breakpoint with sorted prefix sums (O(T log T)), find the segment where it crosses 1, and solve
-the linear piece exactly: no iterative search, exact to rounding.
+In both, ν is the root of the continuous, non-increasing, piecewise-linear
+φ(ν) = Σ_t ψ(z_t − ν) − 1, with ψ = soft(·, τ) or ψ = (·)₊. One sort of z per column gives every
+breakpoint and, through prefix sums, φ at all of them in O(T); the root lies on the segment
+where φ crosses 1, on which φ is linear and is solved exactly: no iterative search, exact to
+rounding.
+
+- Simplex: the breakpoints are the z_t; this is the classic sort + cumsum projection (Held et al.
+  1974; Duchi et al. 2008): with z sorted decreasingly and c_j = Σ_{i≤j} z_(i), ρ = #{j:
+  z_(j) > (c_j − 1)/j} and ν = (c_ρ − 1)/ρ.
+- Affine: the breakpoints are z_t − τ (where a term becomes positive) and z_t + τ (negative), two
+  lists sorted by the same order of z. At a breakpoint b, φ(b) + 1 = Σ_{z_t > b+τ}(z_t − τ − b)
+  − Σ_{z_t < b−τ}(b − τ − z_t); the counts of each sum come from one ``searchsorted`` per list.
 
 Columns run along dim −2: z has shape (…, T, N), one constraint per column.
 """
@@ -27,52 +35,62 @@ def soft_threshold(z: torch.Tensor, tau: float | torch.Tensor) -> torch.Tensor:
     return torch.sign(z) * torch.clamp(z.abs() - tau, min=0.0)
 
 
-def _sum_relu_at(sorted_u: torch.Tensor, nu: torch.Tensor) -> torch.Tensor:
-    """Σ_t max(u_t − ν, 0) for each query ν, with u sorted ascending along the last dim."""
-    T = sorted_u.shape[-1]
-    suffix = torch.flip(torch.cumsum(torch.flip(sorted_u, [-1]), -1), [-1])
-    suffix = torch.cat([suffix, torch.zeros_like(suffix[..., :1])], -1)  # suffix[j] = Σ_{t≥j} u_t
-    j = torch.searchsorted(sorted_u.contiguous(), nu.contiguous(), right=True)
-    return suffix.gather(-1, j) - (T - j) * nu
+def _simplex_shift(z: torch.Tensor) -> torch.Tensor:
+    """ν with Σ_t max(z_t − ν, 0) = 1 for every row of z (…, T)."""
+    zs = torch.sort(z, -1, descending=True).values
+    c = zs.cumsum(-1) - 1.0
+    j = torch.arange(1, z.shape[-1] + 1, dtype=z.dtype, device=z.device)
+    rho = (zs * j > c).sum(-1, keepdim=True).clamp_min(1)  # ≥ 1: z_(1)·1 > z_(1) − 1 always
+    return (c.gather(-1, rho - 1) / rho).squeeze(-1)
 
 
-def _root(upper: torch.Tensor, lower: torch.Tensor | None) -> torch.Tensor:
-    """ν solving Σ max(u_t − ν, 0) − Σ max(ν − l_t, 0) = 1 (rows along the last dim).
+def _affine_shift(z: torch.Tensor, tau: torch.Tensor) -> torch.Tensor:
+    """ν with Σ_t soft(z_t − ν, τ) = 1 for every row of z (…, T); τ ≥ 0 broadcasts as (…, 1)."""
+    T = z.shape[-1]
+    zs = torch.sort(z, -1).values.contiguous()  # ascending
+    zero = torch.zeros_like(zs[..., :1])
+    prefix = torch.cat([zero, zs.cumsum(-1)], -1)  # prefix[j] = Σ_{t<j} zs_t
+    total = prefix[..., -1:]
 
-    ``upper`` are the u_t (z − τ for soft, z for relu); ``lower`` the l_t (z + τ) or None.
-    """
-    u = torch.sort(upper, -1).values
-    if lower is None:
-        breaks = u
-        phi = _sum_relu_at(u, breaks)
-    else:
-        l_neg = torch.sort(-lower, -1).values  # Σ max(ν − l, 0) = Σ max((−l) − (−ν), 0)
-        breaks = torch.sort(torch.cat([u, lower], -1), -1).values
-        phi = _sum_relu_at(u, breaks) - _sum_relu_at(l_neg, -breaks)
-    T = upper.shape[-1]
-    # φ is non-increasing along the sorted breakpoints: count those with φ ≥ 1.
-    idx = (phi >= 1.0).sum(-1, keepdim=True)
-    hi = idx.clamp(max=breaks.shape[-1] - 1)
-    lo = (idx - 1).clamp(min=0)
-    b_lo, b_hi = breaks.gather(-1, lo), breaks.gather(-1, hi)
-    f_lo, f_hi = phi.gather(-1, lo), phi.gather(-1, hi)
-    # Inside a segment φ is linear; left of the first breakpoint its slope is −T.
-    inside = b_lo + (f_lo - 1.0) * (b_hi - b_lo) / (f_lo - f_hi).clamp_min(1e-300)
-    left = b_hi - (1.0 - f_hi) / T
-    return torch.where(idx == 0, left, inside).squeeze(-1)
+    def phi(b: torch.Tensor) -> torch.Tensor:
+        """φ(b) + 1 at the points b (…, B), exactly as the sums of the terms it counts."""
+        hi = torch.searchsorted(zs, (b + tau).contiguous(), right=True)  # zs[hi:] > b + τ
+        lo = torch.searchsorted(zs, (b - tau).contiguous(), right=False)  # zs[:lo] < b − τ
+        pos = (total - prefix.gather(-1, hi)) - (T - hi) * (b + tau)
+        neg = lo * (b - tau) - prefix.gather(-1, lo)
+        return pos - neg
+
+    breaks = torch.cat([zs - tau, zs + tau], -1)
+    f = phi(breaks)
+    # φ is non-increasing: the root lies between the largest breakpoint where φ + 1 ≥ 1 and the
+    # smallest where it is < 1 (one always exists: at max z + τ every term is ≤ 0).
+    above = f >= 1.0
+    inf = torch.tensor(float("inf"), dtype=z.dtype, device=z.device)
+    b_lo = torch.where(above, breaks, -inf).amax(-1, keepdim=True)
+    f_lo = torch.where(above, f, inf).amin(-1, keepdim=True)
+    b_hi = torch.where(above, inf, breaks).amin(-1, keepdim=True)
+    f_hi = torch.where(above, -inf, f).amax(-1, keepdim=True)
+    # φ is linear between the two: interpolate (the fraction is in [0, 1], so ν stays in the
+    # segment whatever the rounding). Left of every breakpoint all T terms are z_t − τ − ν.
+    frac = torch.where(f_lo > f_hi, (f_lo - 1.0) / (f_lo - f_hi), 0.0).clamp(0.0, 1.0)
+    inside = b_lo + frac * (b_hi - b_lo)
+    left = (total - T * tau - 1.0) / T
+    return torch.where(above.any(-1, keepdim=True), inside, left).squeeze(-1)
 
 
 def prox_columns(z: torch.Tensor, tau: float | torch.Tensor, variant: Variant) -> torch.Tensor:
-    """Apply the constrained ℓ1 prox to every column of z (…, T, N) with threshold τ ≥ 0."""
+    """Apply the constrained ℓ1 prox to every column of z (…, T, N) with threshold τ ≥ 0
+    (a number, or a tensor broadcasting over the leading dims, e.g. one τ per run)."""
     zt = z.transpose(-1, -2)  # (…, N, T): one row per constraint
     if variant == "affine":
         tau_t = torch.as_tensor(tau, dtype=z.dtype, device=z.device)
         while tau_t.dim() and tau_t.dim() < zt.dim():
             tau_t = tau_t.unsqueeze(-1)
-        nu = _root(zt - tau_t, zt + tau_t)
+        tau_t = tau_t.expand(*zt.shape[:-1], 1) if tau_t.dim() else tau_t
+        nu = _affine_shift(zt, tau_t)
         out = soft_threshold(zt - nu.unsqueeze(-1), tau_t)
     elif variant == "simplex":
-        nu = _root(zt, None)
+        nu = _simplex_shift(zt)
         out = torch.clamp(zt - nu.unsqueeze(-1), min=0.0)
     else:
         raise ValueError(f"variant must be 'affine' or 'simplex', got {variant!r}")

@@ -2,15 +2,25 @@
 
 One sample: context tokens x_1..x_T and the query token k = x_{T+1}, all i.i.d. ~ μ; a position
 s ~ q_k; the output o ~ P[:, x_s]. Samples are integer index tensors — never dense one-hot —
-drawn with inverse-CDF lookups in precomputed cumulative tables (no per-sample Python).
+drawn by inverse-CDF lookups in precomputed tables (no per-sample Python).
 
 A :class:`Sampler` serves R runs at once (tasks stacked along a leading axis, each run with its
 own ``torch.Generator``), so a run's data depend on its seed alone, not on what it is batched with.
+
+Each sample of run r consumes T + 3 float64 uniforms of that run's generator — T + 1 tokens, then
+the position and the output draws — mapped through the inverse CDFs exactly: a draw u gives the
+number of CDF entries ≤ u (what ``searchsorted(cdf, u, right=True)`` returns). The T + 1 token
+draws dominate the cost; they go through a :class:`GuideTable` (two table reads and a comparison
+per token instead of a binary search), and on the CPU the R generators fill their uniforms in
+parallel threads (each generator is sequential, but different runs' generators are independent).
 """
 
 from __future__ import annotations
 
+import ctypes
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,6 +52,109 @@ def _cumulative(w: np.ndarray) -> np.ndarray:
     return c
 
 
+class GuideTable:
+    """Exact inverse-CDF lookup for R distributions over n outcomes (a guide table, or "indexed
+    search", Chen & Asau 1974).
+
+    ``draw(u)`` returns, for every uniform u ∈ [0, 1) of run r, the number of entries of
+    ``cdf[r]`` that are ≤ u — bit for bit what ``searchsorted(cdf[r], u, right=True)`` returns —
+    without a binary search. [0, 1) is cut into K = 2^b equal cells; for cell c the answer is
+    ``lo[c]`` (the entries ≤ c/K) plus one for each of the at most ``depth`` CDF entries inside
+    the cell that u reaches. u·K is exact (K is a power of two), so the cell is exact too. K is
+    the smallest power of two ≥ 8n (and ≥ 256) that puts at most one CDF entry in each cell
+    (``depth`` 1: one comparison per draw), up to 2^16.
+    """
+
+    def __init__(self, cdf: torch.Tensor):
+        R, n = cdf.shape
+        for b in range(max(8, (8 * n - 1).bit_length()), 17):  # K = 2^b, at most 2^16
+            K = 1 << b
+            edges = torch.arange(K + 1, dtype=cdf.dtype, device=cdf.device) / K
+            lo = torch.searchsorted(cdf, edges[:-1].expand(R, K).contiguous(), right=True)
+            hi = torch.searchsorted(cdf, edges[1:].expand(R, K).contiguous(), right=False)
+            depth = max(1, int((hi - lo).max()))
+            if depth == 1:
+                break
+        self.K, self.depth = K, depth
+        # thresholds[j][r, c] = cdf[r, lo + j]; past the last entry, 2 (never reached by u < 1).
+        pad = torch.full((R, self.depth), 2.0, dtype=cdf.dtype, device=cdf.device)
+        padded = torch.cat([cdf, pad], 1)
+        self.lo = lo.flatten()  # run r's table is entries r·K … r·K + K − 1
+        self.thresholds = [padded.gather(1, lo + j).flatten() for j in range(self.depth)]
+
+    def draw(
+        self, u: torch.Tensor, run: torch.Tensor, out: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Uniforms u (S, n) in [0, 1), row i drawn for run ``run[i]`` → int64 outcomes (S, n),
+        written into ``out`` (contiguous) if given."""
+        cell = (u * self.K).long().add_((run * self.K).unsqueeze(-1)).view(-1)
+        if out is None:
+            out = torch.empty(u.shape, dtype=torch.int64, device=u.device)
+        torch.index_select(self.lo, 0, cell, out=out.view(-1))
+        for thr in self.thresholds:
+            out += u >= thr.index_select(0, cell).view(u.shape)
+        return out
+
+    def select(self, idx: torch.Tensor) -> None:
+        """Keep only the distributions (runs) listed in ``idx``."""
+        cells = (idx.unsqueeze(-1) * self.K + torch.arange(self.K, device=idx.device)).flatten()
+        self.lo = self.lo[cells]
+        self.thresholds = [thr[cells] for thr in self.thresholds]
+
+
+def chunks(items: int, per_item: int, device: torch.device) -> list[slice]:
+    """Split ``items`` (runs, or samples) of ``per_item`` elements each into consecutive groups
+    of about :data:`CHUNK` elements, at least one item each. On the CPU this keeps a step's
+    temporaries cache-sized and its peak memory small; an accelerator takes everything at once."""
+    if device.type != "cpu":
+        return [slice(0, items)]
+    step = max(1, CHUNK // max(per_item, 1))
+    return [slice(i, min(i + step, items)) for i in range(0, items, step)]
+
+
+#: Elements per chunk on the CPU (512 KiB per 8-byte temporary: about an L2 cache).
+CHUNK = 1 << 16
+
+
+def keep_freed_memory() -> bool:
+    """Ask glibc's malloc to keep freed memory for reuse instead of handing it back to the
+    kernel (once per process; a no-op elsewhere, or when any ``MALLOC_*`` variable is set, i.e.
+    the allocator is being configured by hand). Returns whether the setting is in force.
+
+    A training step allocates the same few large buffers again and again. By default glibc
+    serves blocks ≥ 128 KiB–32 MiB with fresh ``mmap`` s and returns freed heap tops, so each step
+    page-faults its buffers in anew; on a VM a fault costs microseconds, which made the CPU
+    engine spend up to half its time in the kernel. Equivalent to running with
+    ``MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=<huge>``; the cost is that the process keeps its
+    peak heap until it exits.
+    """
+    global _MALLOC_TUNED
+    if _MALLOC_TUNED is None:
+        _MALLOC_TUNED = False
+        if not any(k.startswith("MALLOC_") for k in os.environ):
+            try:
+                mallopt = ctypes.CDLL(None).mallopt  # glibc only
+                M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4
+                _MALLOC_TUNED = bool(mallopt(M_TRIM_THRESHOLD, 1 << 30) and mallopt(M_MMAP_MAX, 0))
+            except (AttributeError, OSError):
+                pass
+    return _MALLOC_TUNED
+
+
+_MALLOC_TUNED: bool | None = None
+
+_POOL: tuple[int, int, ThreadPoolExecutor] | None = None  # (pid, workers, pool)
+
+
+def _pool(workers: int) -> ThreadPoolExecutor:
+    """A process-wide pool of threads for filling independent generators' uniforms (made anew
+    in a forked child, whose copy of the parent's pool has no threads)."""
+    global _POOL
+    if _POOL is None or _POOL[0] != os.getpid() or _POOL[1] < workers:
+        _POOL = (os.getpid(), workers, ThreadPoolExecutor(workers, "scb-sampler"))
+    return _POOL[2]
+
+
 class Sampler:
     """Draws :class:`Batch` es for R stacked tasks (same N and T) with per-run seeds."""
 
@@ -57,6 +170,7 @@ class Sampler:
         if len({(t.N, t.T) for t in tasks}) != 1:
             raise ValueError("stacked tasks must share N and T")
         self.device = torch.device(device)
+        keep_freed_memory()
         self.N, self.T = tasks[0].N, tasks[0].T
         qmax = max(int((t.Qstar > 0).sum(0).max()) for t in tasks)
         # Support positions and their CDF per (run, token), padded to qmax with CDF 1.
@@ -68,7 +182,8 @@ class Sampler:
                 pos[r, k, s.size :] = s[-1]
                 cdf[r, k, : s.size] = _cumulative(t.Qstar[s, k])
         f64 = dict(dtype=torch.float64, device=self.device)
-        self._mu_cdf = torch.as_tensor(np.stack([_cumulative(t.mu) for t in tasks]), **f64)
+        mu_cdf = torch.as_tensor(np.stack([_cumulative(t.mu) for t in tasks]), **f64)
+        self._tokens = GuideTable(mu_cdf)
         self._pos = torch.as_tensor(pos, device=self.device)
         self._pos_cdf = torch.as_tensor(cdf, **f64)
         # Row j of _next_cdf is the CDF of column j of P (the law of the token after j).
@@ -78,6 +193,7 @@ class Sampler:
             g = torch.Generator(device=self.device)
             g.manual_seed(int(s))
             self._gens.append(g)
+        self._u: torch.Tensor | None = None  # uniforms of the last batch, reused as workspace
 
     @property
     def runs(self) -> int:
@@ -87,30 +203,45 @@ class Sampler:
     def select(self, keep: torch.Tensor) -> None:
         """Keep only the runs where the boolean mask ``keep`` (R,) is true."""
         idx = torch.nonzero(keep.to(self.device)).flatten()
-        self._mu_cdf = self._mu_cdf[idx]
+        self._tokens.select(idx)
         self._pos = self._pos[idx]
         self._pos_cdf = self._pos_cdf[idx]
         self._next_cdf = self._next_cdf[idx]
         self._gens = [self._gens[i] for i in idx.tolist()]
+        self._u = None
+
+    def _uniforms(self, m: int) -> torch.Tensor:
+        """(R, m, T + 3) float64: row r is ``torch.rand(m, T + 3)`` from generator r."""
+        shape = (self.runs, m, self.T + 3)
+        if self._u is None or self._u.shape != shape:
+            self._u = torch.empty(shape, dtype=torch.float64, device=self.device)
+        u = self._u
+
+        def fill(runs: range) -> None:
+            for r in runs:
+                torch.rand(shape[1:], generator=self._gens[r], dtype=torch.float64, out=u[r])
+
+        workers = min(self.runs, torch.get_num_threads()) if self.device.type == "cpu" else 1
+        if workers > 1:  # torch.rand releases the GIL: independent generators run in parallel
+            list(_pool(workers).map(fill, [range(w, self.runs, workers) for w in range(workers)]))
+        else:
+            fill(range(self.runs))
+        return u
 
     def sample(self, m: int) -> Batch:
         """Draw m fresh samples for every run."""
-        T = self.T
-        u = torch.stack(
-            [
-                torch.rand(m, T + 3, generator=g, dtype=torch.float64, device=self.device)
-                for g in self._gens
-            ]
-        )  # (R, m, T + 3): T + 1 tokens, then the position and the output draws
-        tokens = torch.searchsorted(self._mu_cdf, u[..., : T + 1].flatten(1), right=True).view(
-            -1, m, T + 1
-        )
-        x, k = tokens[..., :T], tokens[..., T]
-        R = x.shape[0]
+        R, T = self.runs, self.T
+        u = self._uniforms(m).view(R * m, T + 3)  # one row per sample
+        run = torch.arange(R, device=self.device).repeat_interleave(m)
+        x = torch.empty((R * m, T), dtype=torch.int64, device=self.device)
+        for rows in chunks(R * m, T, self.device):
+            self._tokens.draw(u[rows, :T], run[rows], out=x[rows])
+        x = x.view(R, m, T)
+        k = self._tokens.draw(u[:, T : T + 1], run).view(R, m)
+        u = u.view(R, m, T + 3)
         ridx = torch.arange(R, device=self.device).unsqueeze(1)
-        pos_cdf = self._pos_cdf[ridx, k]  # (R, m, qmax)
-        j = (u[..., T + 1 : T + 2] >= pos_cdf).sum(-1)
-        s = self._pos[ridx, k].gather(-1, j.unsqueeze(-1)).squeeze(-1)
-        xs = x.gather(-1, s.unsqueeze(-1)).squeeze(-1)
+        j = (u[..., T + 1 : T + 2] >= self._pos_cdf[ridx, k]).sum(-1)
+        s = self._pos[ridx, k].gather(-1, j.unsqueeze(-1))
+        xs = x.gather(-1, s).squeeze(-1)
         o = (u[..., T + 2 : T + 3] >= self._next_cdf[ridx, xs]).sum(-1)
         return Batch(x=x, k=k, o=o)

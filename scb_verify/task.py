@@ -199,7 +199,8 @@ def related_task(task: SCBTask, *, keep: int, seed: int = 0, perturb_P: float = 
     others move to fresh random positions; the column is renormalized. ``keep = Q`` returns the
     same attention, ``keep = 0`` an (almost) uncorrelated one. ``P′ = (1 − δ)P + δ·D`` with
     ``δ = perturb_P`` and D a fresh Dirichlet-column matrix. The task correlation is reported by
-    :func:`scb_verify.metrics.task_correlation`.
+    :func:`scb_verify.metrics.task_correlation`. ``keep = 0`` needs a free position outside
+    each support (a support filling all T positions is a :class:`TaskError`).
     """
     if not 0 <= keep <= task.Q:
         raise TaskError(f"keep must be between 0 and Q={task.Q}, got {keep}")
@@ -213,13 +214,20 @@ def related_task(task: SCBTask, *, keep: int, seed: int = 0, perturb_P: float = 
         kept = rng.choice(supp, size=min(keep, supp.size), replace=False)
         free = np.setdiff1d(np.arange(T), supp)
         n_new = supp.size - kept.size
+        if kept.size == 0 and free.size == 0:
+            raise TaskError(
+                f"keep=0 leaves token {k} nowhere to move: its support fills all T={T} positions"
+            )
         moved = rng.choice(free, size=min(n_new, free.size), replace=False)
         Qnew[kept, k] = task.Qstar[kept, k]
         Qnew[moved, k] = rng.dirichlet(np.ones(moved.size)) * max(1e-3, 1.0 - Qnew[:, k].sum())
         Qnew[:, k] /= Qnew[:, k].sum()
     P = task.P
     if perturb_P > 0:
-        D = _ergodic_dirichlet_columns(rng, N, task.meta.get("concentration", 0.5))
+        # D gets a stream of its own: drawn from `rng`, it would equal P whenever nothing else
+        # drew from `rng` (Q = 1, keep = 1) and seed == the task's seed.
+        d_rng = np.random.default_rng([seed, 2])  # make_task uses [seed], random init [seed, 1]
+        D = _ergodic_dirichlet_columns(d_rng, N, task.meta.get("concentration", 0.5))
         P = (1.0 - perturb_P) * P + perturb_P * D
     meta = {
         **task.meta,

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from scb_verify.learner import Algorithm, Params, RunResult, RunSpec, initial_params
-from scb_verify.metrics import all_metrics
+from scb_verify.metrics import all_metrics, correlation, dist_A, dist_V, support_recovery
 from scb_verify.population import Population
 from scb_verify.sampler import Sampler
 
@@ -34,6 +34,26 @@ def record_steps(steps: int, points: int) -> np.ndarray:
         return np.array([0, steps])
     inner = np.unique(np.round(np.logspace(0, np.log10(max(steps, 1)), points - 1)).astype(int))
     return np.unique(np.concatenate([[0], inner, [steps]]))
+
+
+#: The §4 metrics one at a time, so that the per-step milestone check evaluates only those it
+#: watches (``all_metrics`` is evaluated at the recorded steps and where a run ends).
+METRICS: dict[str, Callable[[Population, torch.Tensor, torch.Tensor], torch.Tensor]] = {
+    "correlation": lambda pop, V, A: correlation(pop, A),
+    "dist_V": lambda pop, V, A: dist_V(pop, V),
+    "dist_A": lambda pop, V, A: dist_A(pop, A),
+    "excess_risk": lambda pop, V, A: pop.excess_risk(V, A),
+    "support_recovery": lambda pop, V, A: support_recovery(pop, A),
+}
+
+
+def metric_subset(
+    pop: Population, V: torch.Tensor, A: torch.Tensor, names: Sequence[str]
+) -> dict[str, torch.Tensor]:
+    """The metrics ``names`` at (V, A) (all of them if one is not in :data:`METRICS`)."""
+    if all(n in METRICS for n in names):
+        return {n: METRICS[n](pop, V, A) for n in names}
+    return all_metrics(pop, V, A)
 
 
 def train(
@@ -112,6 +132,7 @@ def _train_stack(
                 stopped_early=early,
             )
 
+    watched = sorted({ms.metric for ms in milestones})
     for t in range(steps + 1):
         if t > 0:
             batch = sampler.sample(m) if sampler is not None else None
@@ -119,46 +140,48 @@ def _train_stack(
         with torch.no_grad():
             V, A = algorithm.linear_view(state)
             finite = torch.isfinite(V).flatten(1).all(1) & torch.isfinite(A).flatten(1).all(1)
-            metrics = all_metrics(pop, V, A)
-        metrics_np = {k: v.detach().cpu().numpy() for k, v in metrics.items()}
-        done_rows: list[int] = []
-        if t in record_at:
-            for row, r in enumerate(alive):
-                rec = traj[r]
-                rec.setdefault("step", []).append(t)
-                rec.setdefault("samples", []).append(t * m)
-                for k, v in metrics_np.items():
-                    rec.setdefault(k, []).append(float(v[row]))
+            finite_np = finite.cpu().numpy()
+            watch = metric_subset(pop, V, A, watched)  # milestones are checked at every step
         all_hit = np.ones(len(alive), dtype=bool)
         for ms in milestones:
-            reached = ms.reached(metrics[ms.metric]).cpu().numpy()
+            reached = ms.reached(watch[ms.metric]).cpu().numpy()
             for row, r in enumerate(alive):
                 if reached[row] and hit[r][ms.name] is None:
                     hit[r][ms.name] = t * m
             all_hit &= np.array([hit[r][ms.name] is not None for r in alive])
-        finite_np = finite.cpu().numpy()
         diverged = [row for row in range(len(alive)) if not finite_np[row]]
-        finish(diverged, t, "diverged", metrics_np, V, A, early=True)
-        done_rows += diverged
+        stopped = []
         if spec0.stop_at_milestones and milestones:
             stopped = [row for row in range(len(alive)) if all_hit[row] and finite_np[row]]
+        if t in record_at or diverged or stopped or t == steps:
+            # Every metric, only where it is recorded or where a run ends.
+            with torch.no_grad():
+                metrics_np = {k: v.cpu().numpy() for k, v in all_metrics(pop, V, A).items()}
+            if t in record_at:
+                for row, r in enumerate(alive):
+                    rec = traj[r]
+                    rec.setdefault("step", []).append(t)
+                    rec.setdefault("samples", []).append(t * m)
+                    for k, v in metrics_np.items():
+                        rec.setdefault(k, []).append(float(v[row]))
+            finish(diverged, t, "diverged", metrics_np, V, A, early=True)
             finish(stopped, t, "completed", metrics_np, V, A, early=t < steps)
-            done_rows += stopped
-        if t == steps:
-            rest = [row for row in range(len(alive)) if row not in done_rows]
-            finish(rest, t, "completed", metrics_np, V, A, early=False)
-            break
-        if done_rows:
-            keep = torch.ones(len(alive), dtype=torch.bool)
-            keep[done_rows] = False
-            if not keep.any():
+            done_rows = diverged + stopped
+            if t == steps:
+                rest = [row for row in range(len(alive)) if row not in done_rows]
+                finish(rest, t, "completed", metrics_np, V, A, early=False)
                 break
-            alive = [r for row, r in enumerate(alive) if keep[row]]
-            idx = torch.nonzero(keep).flatten().to(device)
-            state = {k: v[idx] for k, v in state.items()}
-            pop = Population.of([tasks[r] for r in alive], dtype=dtype, device=device)
-            if sampler is not None:
-                sampler.select(keep)
+            if done_rows:
+                keep = torch.ones(len(alive), dtype=torch.bool)
+                keep[done_rows] = False
+                if not keep.any():
+                    break
+                alive = [r for row, r in enumerate(alive) if keep[row]]
+                idx = torch.nonzero(keep).flatten().to(device)
+                state = {k: v[idx] for k, v in state.items()}
+                pop = Population.of([tasks[r] for r in alive], dtype=dtype, device=device)
+                if sampler is not None:
+                    sampler.select(keep)
         if progress is not None:
             progress(t * m, steps * m)
     return results  # type: ignore[return-value]

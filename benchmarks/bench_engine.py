@@ -1,0 +1,431 @@
+"""The training engine against a textbook autograd implementation (issue 4).
+
+    python benchmarks/bench_engine.py               # reference size, float32 and float64, CPU
+    python benchmarks/bench_engine.py --quick       # a smoke run (few steps, one repeat)
+    python benchmarks/bench_engine.py --profile     # also print the engine's torch.profiler table
+    python benchmarks/bench_engine.py --device cuda # the same on a GPU, if there is one
+
+Reference size: N = 20, T = 256, Q = 4, batch m = 1024. Configurations, each timed end to end
+(sampling, the update and the metrics included):
+
+  (a) baseline — what one would write first: dense one-hot X (m, N, T), an ``nn.Module``,
+      ``loss.backward()``, ``torch.optim.SGD``, one run at a time, a sampler built from
+      ``torch.multinomial`` per draw type; the §4 metrics at the same log-spaced steps as ``train``.
+      Its update is the ``sgd`` plugin's: plain SGD, then the mean shift back onto 1ᵀa_k = 1.
+  (b) the engine, one run: ``scb_verify.training.train`` with the ``sgd`` plugin (the same update
+      as (a)) and with ``pppd`` (the paper's learner), exactly as the CLI runs them.
+  (c) the engine, R = 16 runs stacked in one ``train`` call.
+
+Throughput is samples per second counted over all runs (so for (c) it is R times the per-run
+rate; equivalently the time per run is the wall time / R). Ratios: b/a, c/a and c/b — c/b is
+"R runs batched" against "R runs one after the other", both on the engine.
+
+Before timing, the engine's closed-form gradients are checked against autograd on the baseline
+model on the same batch (float64, relative error ≤ 1e-10).
+
+Peak memory: every configuration runs in a fresh subprocess; its peak resident set (VmHWM of
+/proc/self/status, which sees torch's allocations, unlike tracemalloc) minus that of an idle
+subprocess that did the same start-up — imported torch and scb_verify, loaded the plugins, built
+the tasks, ran one 64×64 matmul (so torch's thread pool and BLAS are initialized) — and then
+stopped. On CUDA: ``torch.cuda.max_memory_allocated``.
+
+Timing: each configuration is repeated (fresh subprocesses, configurations interleaved so slow
+phases of a shared machine hit all of them alike); the median is reported, with the range.
+Wall-clock is what the targets are about; CPU time (all threads) is printed too, because on a
+shared machine it is less sensitive to other tenants. The load average is printed before and
+after: read the numbers with it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+REF = dict(N=20, T=256, Q=4, m=1024)
+SMALL = dict(N=5, T=40, Q=2, m=32)  # the spec's prototype size: per-step overhead dominates
+SGD_LR = 0.05  # small enough that no run diverges at the reference size
+#: OpenMP's default lets idle worker threads spin. On a machine whose cores other processes
+#: also use, a spinning thread holds a core that its partner needs to reach the barrier, and
+#: every parallel operator can stall for a scheduler quantum: on this 2-core VM under load a
+#: 2-thread engine step took 15× longer than a 1-thread one. Passive waiting (threads sleep)
+#: costs nothing measurable on an idle machine; it applies to every configuration alike.
+WAIT_POLICY = "PASSIVE"
+
+
+# --------------------------------------------------------------------------- worker side
+
+
+def peak_rss_mib() -> float:
+    """High-water mark of this process's resident set (VmHWM), MiB."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
+def make_tasks(cfg):
+    from scb_verify.task import make_task
+
+    return [make_task(cfg["N"], cfg["T"], cfg["Q"], seed=r) for r in range(cfg["R"])]
+
+
+def baseline_model(N: int, T: int, dtype):
+    """The textbook model: parameters V (N, N), A (T, N); input the dense one-hot X (m, N, T)."""
+    import torch
+    from torch import nn
+
+    class LinearTransformer(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.V = nn.Parameter(torch.zeros(N, N, dtype=dtype))
+            self.A = nn.Parameter(torch.full((T, N), 1.0 / T, dtype=dtype))
+
+        def forward(self, X, k):
+            a = self.A[:, k].T  # (m, T): the attention column of each query
+            h = torch.bmm(X, a.unsqueeze(-1)).squeeze(-1)  # X a_k: (m, N)
+            return h @ self.V.T
+
+    return LinearTransformer()
+
+
+def baseline_loss(model, X, k, o):
+    import torch.nn.functional as F
+
+    pred = model(X, k)
+    return 0.5 * ((pred - F.one_hot(o, pred.shape[-1]).to(pred.dtype)) ** 2).sum(-1).mean()
+
+
+def one_hot_context(x, N: int, dtype):
+    """Dense X (m, N, T) from context tokens x (m, T)."""
+    import torch.nn.functional as F
+
+    return F.one_hot(x, N).transpose(1, 2).to(dtype)
+
+
+def run_baseline(cfg, dtype, device, steps: int) -> int:
+    """The textbook training loop: returns the samples drawn."""
+    import torch
+
+    from scb_verify.metrics import all_metrics
+    from scb_verify.population import Population
+    from scb_verify.training import record_steps
+
+    (task,) = make_tasks({**cfg, "R": 1})
+    N, T, m = cfg["N"], cfg["T"], cfg["m"]
+    mu = torch.tensor(task.mu, device=device)
+    Qt = torch.tensor(task.Qstar.T.copy(), device=device)  # row k: law of the position
+    Pt = torch.tensor(task.P.T.copy(), device=device)  # row j: law of the token after j
+    gen = torch.Generator(device=device).manual_seed(0)
+    pop = Population.of(task, dtype=dtype, device=device)
+    model = baseline_model(N, T, dtype).to(device)
+    opt = torch.optim.SGD(model.parameters(), lr=SGD_LR)
+    record_at = set(record_steps(steps, 40).tolist())
+    for t in range(1, steps + 1):
+        tokens = torch.multinomial(mu, m * (T + 1), replacement=True, generator=gen)
+        tokens = tokens.view(m, T + 1)
+        x, k = tokens[:, :T], tokens[:, T]
+        s = torch.multinomial(Qt[k], 1, generator=gen)
+        o = torch.multinomial(Pt[x.gather(1, s).squeeze(1)], 1, generator=gen).squeeze(1)
+        loss = baseline_loss(model, one_hot_context(x, N, dtype), k, o)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        with torch.no_grad():
+            model.A -= (model.A.sum(0) - 1.0) / T
+            if t in record_at:
+                _ = {k: v.cpu() for k, v in all_metrics(pop, model.V[None], model.A[None]).items()}
+    return steps * m
+
+
+def run_engine(cfg, dtype, device, steps: int) -> int:
+    """``train`` with the configured plugin on R stacked runs: returns the samples drawn."""
+    from scb_verify.learner import RunSpec
+    from scb_verify.registry import load_registry
+    from scb_verify.training import train
+
+    algorithm = load_registry().algorithm(cfg["algo"])
+    settings = {"lr": SGD_LR} if cfg["algo"] == "sgd" else {}
+    specs = [
+        RunSpec(task, seed=r, batch=cfg["m"], samples=steps * cfg["m"], settings=settings)
+        for r, task in enumerate(make_tasks(cfg))
+    ]
+    results = train(algorithm, specs, dtype=dtype, device=device)
+    bad = [r.status for r in results if r.status != "completed"]
+    if bad:
+        raise RuntimeError(f"{len(bad)} runs did not complete: {bad[:3]}")
+    return sum(r.samples for r in results)
+
+
+def machine(cfg, dtype, device) -> dict:
+    """What this machine does per second: uniforms from one torch generator, streaming copy
+    bandwidth, matmul flops (with the configured threads)."""
+    import torch
+
+    def best(f, n=5):
+        f()
+        times = []
+        for _ in range(n):
+            t0 = time.perf_counter()
+            f()
+            times.append(time.perf_counter() - t0)
+        return min(times)
+
+    g = torch.Generator().manual_seed(0)
+    u = torch.empty(1 << 22, dtype=torch.float64)
+    rng = best(lambda: torch.rand(u.shape, generator=g, dtype=torch.float64, out=u)) / u.numel()
+    src = torch.ones(1 << 25, dtype=torch.float64)  # 256 MiB
+    dst = torch.empty_like(src)
+    bw = 2 * src.numel() * 8 / best(lambda: dst.copy_(src))
+    out = {"rand_ns": rng * 1e9, "copy_GBps": bw / 1e9}
+    for dt in (torch.float32, torch.float64):
+        a = torch.randn(1024, 1024, dtype=dt)
+        out[f"matmul_GFLOPs_{dt}".replace("torch.", "")] = 2 * 1024**3 / best(lambda: a @ a) / 1e9
+    return out
+
+
+def worker(cfg: dict) -> dict:
+    import torch
+
+    torch.set_num_threads(cfg["threads"])
+    from scb_verify.registry import load_registry
+
+    # Every worker, idle included, starts alike: modules and plugins loaded, the tasks built,
+    # and torch's thread pool and BLAS initialized by one tiny matmul (fixed costs of any
+    # torch process, not of a training method).
+    load_registry()
+    dtype, device = getattr(torch, cfg["dtype"]), torch.device(cfg["device"])
+    make_tasks(cfg)
+    torch.ones(64, 64, dtype=dtype, device=device) @ torch.ones(64, 64, dtype=dtype, device=device)
+    if cfg["kind"] == "idle":
+        return {"peak_mib": peak_rss_mib()}
+    if cfg["kind"] == "machine":
+        return machine(cfg, dtype, device)
+    run = run_baseline if cfg["kind"] == "baseline" else run_engine
+    run(cfg, dtype, device, cfg["warmup"])  # warm-up: imports, plugin registry, allocator
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+    t0, c0 = time.perf_counter(), time.process_time()
+    samples = run(cfg, dtype, device, cfg["steps"])
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    peak = (
+        torch.cuda.max_memory_allocated() / 2**20 if device.type == "cuda" else peak_rss_mib()
+    )
+    return {"samples": samples, "wall": wall, "cpu": cpu, "peak_mib": peak}
+
+
+# --------------------------------------------------------------------------- parent side
+
+
+def spawn(cfg: dict) -> dict:
+    """Run ``cfg`` in a fresh interpreter; returns the worker's JSON answer."""
+    env = {**os.environ, "OMP_NUM_THREADS": str(cfg["threads"])}
+    env.setdefault("OMP_WAIT_POLICY", WAIT_POLICY)
+    proc = subprocess.run(
+        [sys.executable, __file__, "--worker", json.dumps(cfg)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"worker {cfg} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def check_gradients(device: str) -> float:
+    """Relative error of the engine's closed-form gradients against autograd on the baseline
+    model, same batch, float64; raises if above 1e-10."""
+    import torch
+
+    from scb_verify.gradients import minibatch_gradients
+    from scb_verify.sampler import Sampler
+
+    cfg = {**REF, "R": 1}
+    (task,) = make_tasks(cfg)
+    batch = Sampler([task], [123], device=device).sample(cfg["m"])
+    model = baseline_model(cfg["N"], cfg["T"], torch.float64).to(device)
+    g = torch.Generator(device=device).manual_seed(0)
+    with torch.no_grad():  # a generic point: V random, A random columns summing to 1
+        model.V.copy_(torch.randn(model.V.shape, generator=g, dtype=torch.float64, device=device))
+        model.A.copy_(torch.rand(model.A.shape, generator=g, dtype=torch.float64, device=device))
+        model.A /= model.A.sum(0)
+    X = one_hot_context(batch.x[0], cfg["N"], torch.float64)
+    loss = baseline_loss(model, X, batch.k[0], batch.o[0])
+    loss.backward()
+    eng = minibatch_gradients(model.V.detach()[None], model.A.detach()[None], batch)
+    err = 0.0
+    for mine, ref in ((eng.V[0], model.V.grad), (eng.A[0], model.A.grad), (eng.loss[0], loss)):
+        err = max(err, float((mine - ref).abs().max() / ref.abs().max()))
+    if not err <= 1e-10:
+        raise AssertionError(f"engine gradients differ from autograd: relative error {err:.3g}")
+    return err
+
+
+def lower_bound(machine_info: dict, N: int, T: int, threads: int) -> list[str]:
+    """Work per sample and what this machine can do with it."""
+    flops = 2 * T + 6 * N * N  # h: T adds; V h, resid hᵀ, Vᵀ resid: 3 × 2N²; G_A: T adds
+    uniforms = T + 3
+    fused_bytes = T  # the tokens, one byte each, written and read once (all else in cache)
+    engine_bytes = 8 * T * 16  # ≈ 16 passes over (m, T) 8-byte arrays: see the engine notes
+    rng, bw = machine_info["rand_ns"] * 1e-9, machine_info["copy_GBps"] * 1e9
+    gf = machine_info["matmul_GFLOPs_float32"] * 1e9
+    per_core_rng = uniforms * rng
+    lines = [
+        f"per sample: {uniforms} float64 uniforms (T + 3 draws), {T + 1} token lookups, "
+        f"~{flops} flops (2T + 6N²), ~{fused_bytes} B of token traffic if fully fused "
+        f"(~{engine_bytes / 1024:.0f} KiB as the engine's separate passes touch it)",
+        f"machine ({threads} threads): torch.rand {machine_info['rand_ns']:.2f} ns/uniform "
+        f"per generator (serial), copy {machine_info['copy_GBps']:.1f} GB/s, matmul "
+        f"{machine_info['matmul_GFLOPs_float32']:.0f} GFLOP/s f32 / "
+        f"{machine_info['matmul_GFLOPs_float64']:.0f} f64",
+        f"bounds (samples/s): uniforms {1 / per_core_rng:,.0f} per generator "
+        f"({threads / per_core_rng:,.0f} with {threads} generators in parallel); "
+        f"flops {gf / flops:,.0f}; engine memory traffic {bw / engine_bytes:,.0f}; "
+        f"fused token traffic {bw / fused_bytes:,.0f}",
+    ]
+    return lines
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--threads", type=int, default=2, help="torch threads (default 2: 2 cores)")
+    ap.add_argument("--dtypes", default="float32,float64")
+    ap.add_argument("--runs", type=int, default=16, help="R for the batched engine")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--quick", action="store_true", help="few steps, one repeat (smoke)")
+    ap.add_argument("--no-small", action="store_true", help="skip the small-size extra rows")
+    ap.add_argument("--profile", action="store_true", help="print the engine's profile")
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.worker:
+        print(json.dumps(worker(json.loads(args.worker))))
+        return 0
+
+    import torch
+
+    policy = os.environ.get("OMP_WAIT_POLICY", WAIT_POLICY)
+    print(f"torch {torch.__version__}, {os.cpu_count()} CPUs, device {args.device}, "
+          f"{args.threads} threads, OMP_WAIT_POLICY={policy}; "
+          f"load average before: {os.getloadavg()[0]:.2f}")
+    err = check_gradients(args.device)
+    print(f"gradient check (float64, engine vs autograd on one batch): relative error {err:.1e}")
+    if args.profile:
+        profile(args)
+    repeats = 1 if args.quick else args.repeats
+    scale = 0.2 if args.quick else 1.0
+    base = dict(device=args.device, threads=args.threads, warmup=2)
+
+    def steps(n: int) -> int:
+        return max(3, int(n * scale))
+
+    R = args.runs
+    rows = []  # (label, size, dtype, cfg)
+    for dtype in args.dtypes.split(","):
+        cfg = {**base, **REF, "dtype": dtype}
+        rows.append(("a baseline", "ref", dtype, {**cfg, "kind": "baseline", "R": 1,
+                                                   "steps": steps(25)}))
+        for algo in ("sgd", "pppd"):
+            rows.append((f"b {algo} R=1", "ref", dtype,
+                         {**cfg, "kind": "engine", "algo": algo, "R": 1, "steps": steps(150)}))
+            rows.append((f"c {algo} R={R}", "ref", dtype,
+                         {**cfg, "kind": "engine", "algo": algo, "R": R, "steps": steps(15)}))
+    if not args.no_small:
+        cfg = {**base, **SMALL, "dtype": "float64"}
+        rows.append(("a baseline", "small", "float64",
+                     {**cfg, "kind": "baseline", "R": 1, "steps": steps(400)}))
+        for algo in ("sgd", "pppd"):
+            rows.append((f"b {algo} R=1", "small", "float64",
+                         {**cfg, "kind": "engine", "algo": algo, "R": 1, "steps": steps(400)}))
+            rows.append((f"c {algo} R={R}", "small", "float64",
+                         {**cfg, "kind": "engine", "algo": algo, "R": R, "steps": steps(400)}))
+
+    idle = {size: spawn({**base, **sz, "kind": "idle", "R": R, "dtype": "float64"})["peak_mib"]
+            for size, sz in (("ref", REF), ("small", SMALL))}
+    # The same code path on a single sample per step: what a configuration costs whatever
+    # its size (kernels' code pages, plugin state, runtime pools), subtracted in "data" below.
+    tiny = {i: spawn({**cfg, "m": 1, "steps": 1, "warmup": 1})["peak_mib"]
+            for i, (*_, cfg) in enumerate(rows)}
+    results: dict[int, list[dict]] = {i: [] for i in range(len(rows))}
+    for rep in range(repeats):
+        for i, (*_, cfg) in enumerate(rows):
+            results[i].append(spawn(cfg))
+        print(f"  repeat {rep + 1}/{repeats} done; load average {os.getloadavg()[0]:.2f}",
+              flush=True)
+
+    table = {}
+    print()
+    print(f"{'config':14s} {'size':5s} {'dtype':8s} {'samples/s: median (range)':>31s} "
+          f"{'CPU-s/Msample':>13s} {'MiB over idle':>13s} {'data MiB':>8s}")
+    for i, (label, size, dtype, cfg) in enumerate(rows):
+        rs = results[i]
+        rates = sorted(r["samples"] / r["wall"] for r in rs)
+        cpu = statistics.median(r["cpu"] / r["samples"] * 1e6 for r in rs)
+        peak = max(r["peak_mib"] for r in rs)
+        over_idle = peak - (idle[size] if args.device == "cpu" else 0.0)
+        data = peak - tiny[i]
+        rate = statistics.median(rates)
+        table[(label, size, dtype)] = (rate, data, cpu, over_idle)
+        print(f"{label:14s} {size:5s} {dtype:8s} {rate:11,.0f} ({rates[0]:8,.0f}–{rates[-1]:8,.0f}) "
+              f"{cpu:13.2f} {over_idle:13.1f} {data:8.1f}")
+    print()
+    print("ratios (median throughput; c counts all R runs, i.e. per-run time = wall/R):")
+    for size in ("ref", "small"):
+        for dtype in args.dtypes.split(",") if size == "ref" else ["float64"]:
+            if ("a baseline", size, dtype) not in table:
+                continue
+            a, a_mem, a_cpu, a_idle = table[("a baseline", size, dtype)]
+            for algo in ("sgd", "pppd"):
+                b, b_mem, b_cpu, b_idle = table[(f"b {algo} R=1", size, dtype)]
+                c, c_mem, c_cpu, _ = table[(f"c {algo} R={R}", size, dtype)]
+                print(f"  {size:5s} {dtype:8s} {algo:4s}  b/a {b / a:6.1f}  c/a {c / a:6.1f}  "
+                      f"c/b {c / b:5.2f}  | CPU time b/a {a_cpu / b_cpu:6.1f}, "
+                      f"c/b {b_cpu / c_cpu:5.2f} | memory b/a: data {b_mem / a_mem:5.3f}, "
+                      f"over idle {b_idle / a_idle:5.3f}")
+    if args.device == "cpu":
+        info = spawn({**base, **REF, "kind": "machine", "R": 1, "dtype": "float64"})
+        print()
+        print("lower bound (reference size):")
+        for line in lower_bound(info, REF["N"], REF["T"], args.threads):
+            print("  " + line)
+        for dtype in args.dtypes.split(","):
+            for algo in ("sgd", "pppd"):
+                b = table[(f"b {algo} R=1", "ref", dtype)][0]
+                c = table[(f"c {algo} R={R}", "ref", dtype)][0]
+                bound = args.threads / ((REF["T"] + 3) * info["rand_ns"] * 1e-9)
+                print(f"  {dtype} {algo}: engine R=1 at {b / bound:.0%}, R={R} at "
+                      f"{c / bound:.0%} of the {args.threads}-generator uniform-draw bound")
+    print(f"\nload average after: {os.getloadavg()[0]:.2f}")
+    if args.device == "cpu":
+        print("peak memory: VmHWM of a fresh process per configuration; 'over idle' subtracts "
+              f"an idle process's (ref {idle['ref']:.0f} MiB, small {idle['small']:.0f} MiB), "
+              "'data' the same configuration's run at one sample per step")
+    else:
+        print("peak memory: torch.cuda.max_memory_allocated")
+    return 0
+
+
+def profile(args) -> None:
+    """torch.profiler of the engine (pppd, one run, reference size), top operators."""
+    import torch
+    from torch.profiler import profile as torch_profile
+
+    torch.set_num_threads(args.threads)
+    cfg = {**REF, "R": 1, "algo": "pppd", "device": args.device}
+    run_engine(cfg, torch.float32, torch.device(args.device), 3)
+    with torch_profile() as p:
+        run_engine(cfg, torch.float32, torch.device(args.device), 30)
+    print(p.key_averages().table(sort_by="self_cpu_time_total", row_limit=20))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

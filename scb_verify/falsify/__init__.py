@@ -1,0 +1,19 @@
+"""Counterexample search: each claim's bound as a hypothesis property over its instance class.
+
+A verdict from a fixed grid says a bound held *there*; the theorems quantify over every instance
+of a class. :mod:`.properties` states each claim's class as a hypothesis strategy and its bound
+as a property; :mod:`.engine` searches the class adversarially, shrinks the first failure to a
+minimal counterexample, replays stored counterexamples first, and reports the outcome as a
+``falsification`` check (violated on a confirmed counterexample); :mod:`.output` joins it to the
+results file of ``scb-verify check``. Command line: ``scb-verify falsify``.
+
+This package module imports nothing heavy: hypothesis (the ``test`` extra) is needed only by
+the submodules, so the command line loads them when ``falsify`` runs.
+"""
+
+from pathlib import Path
+
+#: Examples generated per claim and budget (``--examples`` overrides).
+BUDGET_EXAMPLES = {"smoke": 10, "ci": 50, "full": 500}
+#: The counterexample database (``results/`` is git-ignored).
+DEFAULT_DB = Path("results") / "hypothesis-db"

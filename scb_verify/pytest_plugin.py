@@ -1,0 +1,286 @@
+"""pytest plugin: every registered claim as a test item (``pytest --scb-claims=smoke``).
+
+Loaded by every pytest run of an environment where scb-verify is installed (entry-point group
+``pytest11``), so without ``--scb-claims`` it only declares its options and the ``scb_claim``
+marker: it collects nothing and imports neither torch nor any claim. With it, the claims come
+from the plugin registry (not from files, so any rootdir works), one item ``scb-verify::C3[smoke]``
+per claim, marked ``scb_claim`` (select with ``-k C3``, ``-k S3`` for the paper statement, or
+``-m scb_claim``). Each item runs its claim through :func:`scb_verify.runner.run_claims`.
+
+Verdicts map to outcomes as ``scb-verify check`` maps them to exit codes:
+
+- holds → passed; violated or error → failed, the report listing every check's summary and key
+  evidence (or the traceback);
+- inconclusive → **skipped**, the check summaries as the reason. Not xfail: xfail means "known
+  to fail", and an xpass would then read as news; an inconclusive verdict is *no* verdict — the
+  measurement had too little power to decide — which is what a skip says. ``--scb-strict``
+  turns it into a failure, like ``scb-verify check --strict``;
+- ``--scb-controls``: each item runs the claim's negative control and passes only if it comes
+  out violated (holds or inconclusive: the check may be unable to fail).
+
+Each item records ``scb_verdict``, ``scb_samples`` and ``scb_config_hash`` as user properties
+(they appear in ``--junitxml`` output); ``--scb-json PATH`` writes the results file of the
+session's claim runs, for ``scb-verify report`` and ``scb-verify diff``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    import concurrent.futures as cf
+
+    from scb_verify.claim import Claim
+    from scb_verify.runner import ClaimReport
+
+#: scb_verify.claim.BUDGETS, not imported from there: that module imports torch.
+BUDGETS = ("smoke", "ci", "full")
+#: Options that only make sense with --scb-claims.
+DEPENDENT_OPTIONS = ("scb_controls", "scb_algorithm", "scb_jobs", "scb_plugin", "scb_strict",
+                     "scb_json")  # fmt: skip
+#: Evidence entries left out of failure reports (settings of the check, not findings).
+BOOKKEEPING = frozenset({"seed", "n_boot", "level", "expr_latex", "n_resamples", "test",
+                         "intercept", "clt_ci", "statistic", "labels", "direction",
+                         "smaller_is_better", "paired", "exact"})  # fmt: skip
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("scb-verify", "scb-verify claims as tests")
+    group.addoption(
+        "--scb-claims",
+        choices=BUDGETS,
+        metavar="BUDGET",
+        help="collect every registered claim as a test at BUDGET (smoke|ci|full)",
+    )
+    group.addoption(
+        "--scb-controls",
+        action="store_true",
+        help="run the negative controls instead: an item fails unless violated",
+    )
+    group.addoption(
+        "--scb-algorithm", metavar="NAME", help="substitute this learner in every claim that trains"
+    )
+    group.addoption(
+        "--scb-jobs",
+        type=int,
+        metavar="N",
+        help="worker processes for training jobs (default 1: in the pytest process)",
+    )
+    group.addoption(
+        "--scb-plugin",
+        action="append",
+        metavar="MODULE",
+        help="import MODULE as an scb-verify plugin (repeatable)",
+    )
+    group.addoption(
+        "--scb-strict",
+        action="store_true",
+        help="an inconclusive verdict fails instead of skipping",
+    )
+    group.addoption(
+        "--scb-json",
+        metavar="PATH",
+        help="write the results file of the claims run (for report and diff)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "scb_claim(id): an scb-verify claim collected by --scb-claims"
+    )
+    budget = config.getoption("scb_claims", None)
+    if budget is None:
+        given = [n for n in DEPENDENT_OPTIONS if config.getoption(n, None) not in (None, False)]
+        if given:
+            flag = "--" + given[0].replace("_", "-")
+            raise pytest.UsageError(f"{flag} needs --scb-claims=BUDGET ({'|'.join(BUDGETS)})")
+        return
+    jobs = config.getoption("scb_jobs")
+    jobs = 1 if jobs is None else jobs
+    if jobs < 1:
+        raise pytest.UsageError(f"--scb-jobs must be a positive integer, got {jobs}")
+    config.pluginmanager.register(ClaimSession(config, budget, jobs), "scb-verify-claims")
+
+
+class ClaimSession:
+    """The claims of one pytest session: collection, one shared executor, the results."""
+
+    def __init__(self, config: pytest.Config, budget: str, jobs: int):
+        self.config, self.budget, self.jobs = config, budget, jobs
+        self.control = bool(config.getoption("scb_controls"))
+        self.learner = config.getoption("scb_algorithm")
+        self.plugins = tuple(config.getoption("scb_plugin") or ())
+        self.strict = bool(config.getoption("scb_strict"))
+        self.reports: list[ClaimReport] = []
+        self.t0: float | None = None
+        self._executor: cf.Executor | None = None
+
+    @pytest.hookimpl(tryfirst=True)  # before -k / -m deselection
+    def pytest_collection_modifyitems(self, session: pytest.Session, items: list) -> None:
+        from scb_verify.cli import _claim_order
+        from scb_verify.registry import PluginError, load_registry
+
+        try:
+            registry = load_registry(self.plugins)
+            if self.learner:
+                registry.algorithm(self.learner)
+        except KeyError as e:
+            raise pytest.UsageError(f"scb-verify: {e.args[0]}") from None
+        except PluginError as e:
+            raise pytest.UsageError(f"scb-verify: {e}") from None
+        claims = [registry.claims[c] for c in sorted(registry.claims, key=_claim_order)]
+        collector = ClaimCollector.from_parent(
+            session, name="scb-verify", nodeid="scb-verify", claims=claims, run=self
+        )
+        # Collected through the hooks pytest uses itself, so the terminal counts the items.
+        report = collector.ihook.pytest_make_collect_report(collector=collector)
+        collector.ihook.pytest_collectreport(report=report)
+        items += [node for node in report.result if isinstance(node, pytest.Item)]
+
+    def run(self, claim: Claim) -> ClaimReport:
+        """Run one claim (or its control) at the session's budget and learner."""
+        from scb_verify.runner import local_executor, run_claims
+
+        if self._executor is None:
+            self._executor = local_executor(self.jobs)
+            self.config.add_cleanup(self._executor.shutdown)
+            self.t0 = time.perf_counter()
+        (report,) = run_claims(
+            [claim],
+            budget=self.budget,
+            executor=self._executor,
+            learner=self.learner,
+            control=self.control,
+            plugins=self.plugins,
+        )
+        self.reports.append(report)
+        return report
+
+    def pytest_sessionfinish(self) -> None:
+        path = self.config.getoption("scb_json")
+        if not path or not self.reports:
+            return
+        from scb_verify.provenance import write_json_atomic
+        from scb_verify.runner import results_document
+
+        write_json_atomic(
+            path,
+            results_document(
+                self.reports,
+                budget=self.budget,
+                learner=self.learner,
+                control=self.control,
+                wall_time=time.perf_counter() - (self.t0 or time.perf_counter()),
+            ),
+        )
+
+
+class ClaimCollector(pytest.Collector):
+    """The parent node of the claim items: one item per claim of the registry."""
+
+    def __init__(self, *, claims: list[Claim], run: ClaimSession, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.claims, self.session_run = claims, run
+
+    def collect(self) -> list[ClaimItem]:
+        run = self.session_run
+        tags = "-".join(
+            [
+                run.budget,
+                *(["control"] if run.control else []),
+                *([run.learner] if run.learner else []),
+            ]
+        )
+        return [
+            ClaimItem.from_parent(self, name=f"{claim.id}[{tags}]", claim=claim, run=run)
+            for claim in self.claims
+        ]
+
+
+class ClaimFailed(Exception):
+    """A claim's verdict is not the one the item needs: the headline is the message (short
+    summaries, JUnit's failure message), ``text`` the whole report."""
+
+    def __init__(self, text: str):
+        super().__init__(text.partition("\n")[0])
+        self.text = text
+
+
+class ClaimItem(pytest.Item):
+    """One claim (or its negative control) as a test."""
+
+    def __init__(self, *, claim: Claim, run: ClaimSession, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.claim, self.session_run = claim, run
+        self.add_marker(pytest.mark.scb_claim(claim.id))
+        self.extra_keyword_matches.add(claim.paper)
+        if run.learner and claim.learner is None:
+            self.add_marker(
+                pytest.mark.skip(
+                    reason=f"{claim.id} trains nothing: not run with --scb-algorithm {run.learner}"
+                )
+            )
+
+    def runtest(self) -> None:
+        from scb_verify.verdict import Status
+
+        report = self.session_run.run(self.claim)
+        self.user_properties += [
+            ("scb_verdict", report.status.value),
+            ("scb_samples", report.samples),
+            ("scb_config_hash", report.config_hash),
+        ]
+        control = self.session_run.control
+        wanted = Status.VIOLATED if control else Status.HOLDS
+        if report.status is wanted:
+            return
+        if report.status is Status.INCONCLUSIVE and not (control or self.session_run.strict):
+            pytest.skip(
+                f"{report.id} inconclusive: "
+                + "; ".join(
+                    c["summary"] for c in report.checks if c["status"] == Status.INCONCLUSIVE.value
+                )
+            )
+        raise ClaimFailed(describe_failure(report, wanted.value))
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style=None):
+        if isinstance(excinfo.value, ClaimFailed):
+            return excinfo.value.text
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self):
+        cls = type(self.claim)
+        try:
+            path, line = inspect.getsourcefile(cls), inspect.getsourcelines(cls)[1]
+        except (OSError, TypeError):
+            path, line = self.path, None
+        return path, line, f"claim {self.name}: {self.claim.title}"
+
+
+def describe_failure(report: ClaimReport, wanted: str) -> str:
+    """The failure text: verdict against the wanted one, run facts, then each check's verdict,
+    summary and key evidence (or the traceback of an error)."""
+    from scb_verify.results import brief
+
+    kind = "negative control" if report.control else "claim"
+    lines = [
+        f"{kind} {report.id} is {report.status.value}, expected {wanted} (learner "
+        f"{report.learner or '-'}, {report.runs} runs, {report.samples:.3g} samples, "
+        f"{report.wall_time:.1f} s, config {report.config_hash})",
+    ]
+    if report.control and report.status.value == "holds":
+        lines.append("the control holds: this claim's check may be unable to fail")
+    if report.error:
+        lines += ["", report.error.rstrip()]
+    for check in report.checks:
+        lines.append(f"  [{check['status']}] {check['kind']}: {check['summary']}")
+        lines += [
+            f"      {key}: {brief(value, width=6, limit=160)}"
+            for key, value in check["evidence"].items()
+            if key not in BOOKKEEPING
+        ]
+    return "\n".join(lines)

@@ -1,0 +1,152 @@
+"""Tests of the counterexample search (``scb-verify falsify``): false bounds are falsified and
+shrunk, exact identities survive, the example database replays, results join the results file.
+
+Cost: C1 is exact population math (milliseconds per instance); C6's false-bound search pays
+its calibration once (a few seconds) and then measures minimal instances only.
+"""
+
+import json
+
+import pytest
+
+from scb_verify.falsify.engine import clopper_pearson, search
+from scb_verify.falsify.properties import FALSIFIERS
+from scb_verify.runner import ClaimReport, results_document
+from scb_verify.verdict import CheckResult, Status
+
+
+def test_a_bound_divided_by_ten_is_falsified_and_shrunk_to_a_minimal_instance(tmp_path):
+    # C6's control divides the calibrated constants by 10: every instance exceeds them in
+    # (nearly) every replicate, so the minimal instance of the class fails, on fresh data too.
+    result = search(FALSIFIERS["C6"], examples=5, database=tmp_path, control=True)
+    assert result.status is Status.VIOLATED, result.summary()
+    task = result.counterexample["task"]
+    assert (task["T"], task["Q"], result.counterexample["m"]) == (2, 1, 16)
+    assert not result.trial.confirmation.holds
+    assert result.trial.evaluation.measured > result.trial.evaluation.bound
+
+
+def test_shrinking_reaches_the_smallest_failing_sizes(tmp_path):
+    # C1's control evaluates the identities at (P, A): at T = 1 every feasible A equals Q*, so
+    # the smallest failures have T = 2 and N = 2.
+    result = search(FALSIFIERS["C1"], examples=20, database=tmp_path, control=True)
+    assert result.status is Status.VIOLATED
+    task = result.counterexample["task"]
+    sizes = (len(task["P"]), len(task["Qstar"])) if "P" in task else (task["N"], task["T"])
+    assert sizes == (2, 2)
+
+
+def test_the_exact_identities_of_c1_survive_the_search(tmp_path):
+    result = search(FALSIFIERS["C1"], examples=40, database=tmp_path)
+    assert result.status is Status.HOLDS, result.summary()
+    assert result.counterexample is None and result.error is None
+    # Targeting mutates the best examples and may repeat one: distinct instances are counted.
+    assert result.tried >= 20
+
+
+def test_a_stored_counterexample_is_replayed_first(tmp_path):
+    first = search(FALSIFIERS["C1"], examples=20, database=tmp_path, control=True)
+    assert first.status is Status.VIOLATED and not first.from_store
+    assert any(p.is_file() for p in tmp_path.rglob("*"))
+    second = search(FALSIFIERS["C1"], examples=20, seed=7, database=tmp_path, control=True)
+    assert second.from_store and second.replayed == 1
+    assert second.tried == 1 <= first.tried
+    assert second.counterexample == first.counterexample
+    # The true bound has its own key: the control's counterexample is not replayed there.
+    assert search(FALSIFIERS["C1"], examples=3, database=tmp_path).replayed == 0
+
+
+def test_the_search_is_deterministic_given_its_seed(tmp_path):
+    runs = [
+        search(FALSIFIERS["C1"], examples=15, database=tmp_path / str(i), control=True)
+        for i in range(2)
+    ]
+    assert runs[0].counterexample == runs[1].counterexample
+    assert (runs[0].tried, runs[0].shrinks) == (runs[1].tried, runs[1].shrinks)
+
+
+@pytest.mark.parametrize(
+    ("k", "n", "expected"),
+    [(5, 10, (0.18709, 0.81291)), (0, 10, (0.0, 0.30850)), (10, 10, (0.69150, 1.0))],
+)
+def test_clopper_pearson_matches_reference_values(k, n, expected):
+    # Reference: the beta-quantile form, e.g. lower = Beta(k, n − k + 1).ppf(0.025).
+    assert clopper_pearson(k, n, 0.95) == pytest.approx(expected, abs=1e-5)
+
+
+def test_cli_lists_every_falsifiable_claims_class(cli):
+    code, out, _ = cli("falsify", "--list")
+    assert code == 0
+    for claim_id in FALSIFIERS:
+        assert f"{claim_id}  " in out
+    assert "class:" in out and "negative control:" in out
+
+
+def test_cli_json_is_a_results_file_and_merge_recomputes_the_status(cli, tmp_path):
+    out_json, merged = tmp_path / "f.json", tmp_path / "check.json"
+    holds = CheckResult("threshold", Status.HOLDS, "fine", {})
+    entry = ClaimReport(
+        id="C1",
+        control=True,
+        learner=None,
+        status=Status.HOLDS,
+        description={"id": "C1"},
+        checks=[holds.to_dict()],
+    )
+    merged.write_text(
+        json.dumps(
+            results_document([entry], budget="smoke", learner=None, control=True, wall_time=0.0)
+        )
+    )
+    code, out, err = cli(
+        "falsify",
+        "C1",
+        "--control",
+        "--examples",
+        10,
+        "--db",
+        tmp_path / "db",
+        "--json",
+        out_json,
+        "--merge",
+        merged,
+    )
+    assert code == 0, err  # a control must be violated: exit 0
+    assert "reproduce: scb-verify falsify C1 --control --replay" in out
+    doc = json.loads(out_json.read_text())
+    assert doc["schema"] == "scb-verify/results"
+    (claim,) = doc["claims"]
+    assert claim["status"] == "violated" and claim["checks"][0]["kind"] == "falsification"
+    assert claim["checks"][0]["evidence"]["counterexample"] is not None
+    (entry_after,) = json.loads(merged.read_text())["claims"]
+    assert [c["kind"] for c in entry_after["checks"]] == ["threshold", "falsification"]
+    assert entry_after["status"] == "violated"
+
+
+def test_cli_replay_measures_one_instance(cli, tmp_path):
+    result = search(FALSIFIERS["C1"], examples=20, database=tmp_path, control=True)
+    instance = json.dumps(result.counterexample)
+    code, out, _ = cli("falsify", "C1", "--control", "--replay", instance)
+    assert code == 1 and out.startswith("C1: COUNTEREXAMPLE")
+    code, out, _ = cli("falsify", "C1", "--replay", instance)
+    assert code == 0 and out.startswith("C1: holds")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["C9"], "'C9' is not a claim"),
+        (["C3"], "'C3' has no falsifier"),
+        ([], "name a CLAIM or use --list"),
+        (["C1", "--examples", "0"], "expected a positive integer"),
+        (["C1", "--examples", "many"], "expected a positive integer"),
+        (["C1", "--replay", "{oops"], "--replay is not JSON"),
+        (["C1", "--replay", "[1]"], "must be a JSON object"),
+        (["C1", "--replay", "{}"], "not an instance of C1"),
+        (["C1", "C6", "--replay", "{}"], "exactly one CLAIM"),
+    ],
+)
+def test_cli_errors_are_one_line_with_exit_code_2(cli, args, message):
+    code, _, err = cli("falsify", *args)
+    assert code == 2
+    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err

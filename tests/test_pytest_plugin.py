@@ -1,0 +1,203 @@
+"""The pytest plugin: claims as test items, verdicts as outcomes, evidence in failure reports.
+
+Inner runs name the plugin explicitly (``-p scb_verify.pytest_plugin``, its entry point
+blocked) so they do not depend on which metadata the outer process sees (a stale
+``scb_verify.egg-info`` in the working directory hides the entry point from ``python -m
+pytest``); one subprocess run checks the entry point itself.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from scb_verify.results import load_results
+
+pytest_plugins = ["pytester"]
+
+#: A plugin module with fake claims: X1 violated, X2 inconclusive, X3 raises, X4 trains.
+FAKE_CLAIMS = """
+import sympy
+from scb_verify.claim import Claim, ClaimOutcome, Job
+from scb_verify.hookspecs import hookimpl
+from scb_verify.learner import RunSpec
+from scb_verify.task import make_task
+from scb_verify.verdict import CheckResult
+
+
+class Fake(Claim):
+    title = "fake"
+    paper = "S0"
+    statement = "a fake claim"
+    control = "its control holds"
+    grids = {"smoke": {}, "ci": {}, "full": {}}
+
+    def __init__(self, claim_id, status):
+        self.id, self.status = claim_id, status
+
+    def measure(self, ctx):
+        status = "holds" if ctx.control else self.status
+        if status == "raise":
+            raise RuntimeError("boom in measure")
+        check = CheckResult("threshold", status, f"fake summary: {status}",
+                            {"measured": 42.5, "seed": 7})
+        return ClaimOutcome(checks=[check])
+        yield
+
+
+class Learns(Claim):
+    id = "X4"
+    title = "learns"
+    paper = "S0"
+    statement = "the learner moves V towards P"
+    learner = "pppd"
+    control = "none"
+    grids = {"smoke": {}, "ci": {}, "full": {}}
+
+    def measure(self, ctx):
+        spec = RunSpec(task=make_task(3, 4, 1, seed=0), batch=64, samples=640)
+        (runs,) = yield [Job(ctx.learner, (spec,))]
+        first, last = runs[0].trajectory["dist_V"][0], runs[0].final["dist_V"]
+        status = "holds" if last < first else "violated"
+        return ClaimOutcome(checks=[CheckResult("threshold", status, f"dist_V {first:.3g} -> "
+                                                f"{last:.3g}: {status}", {"final": last})])
+
+
+@hookimpl
+def register_claims():
+    return [Fake("X1", "violated"), Fake("X2", "inconclusive"), Fake("X3", "raise"), Learns()]
+"""
+
+
+def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return pytester.runpytest(
+        "-p",
+        "no:scb_verify",
+        "-p",
+        "scb_verify.pytest_plugin",
+        "-p",
+        "no:cacheprovider",
+        "-W",
+        "ignore::pytest.PytestAssertRewriteWarning",
+        *args,
+    )
+
+
+@pytest.fixture
+def fake(pytester: pytest.Pytester) -> str:
+    """The fake-claims plugin module, importable in this process and in spawned workers."""
+    pytester.makepyfile(scb_fake_claims=FAKE_CLAIMS)
+    pytester.syspathinsert()
+    return "scb_fake_claims"
+
+
+def test_claim_passes_and_junit_and_results_file(pytester):
+    xml, results = pytester.path / "junit.xml", pytester.path / "results.json"
+    result = run(
+        pytester,
+        "--scb-claims=smoke",
+        "-k",
+        "C1",
+        "-v",
+        f"--junitxml={xml}",
+        f"--scb-json={results}",
+    )
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        ["*collected 8 items / 7 deselected / 1 selected*", "*scb-verify::C1?smoke? PASSED*"]
+    )
+    junit = xml.read_text()
+    assert 'classname="scb-verify" name="C1[smoke]"' in junit
+    assert '<property name="scb_verdict" value="holds" />' in junit
+    doc = load_results(results)
+    assert [(c["id"], c["status"]) for c in doc["claims"]] == [("C1", "holds")]
+
+
+def test_verdicts_map_to_outcomes_with_evidence(pytester, fake):
+    result = run(
+        pytester, "--scb-claims=smoke", f"--scb-plugin={fake}", "-k", "X1 or X2 or X3", "-rs"
+    )
+    result.assert_outcomes(failed=2, skipped=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*claim X1 is violated, expected holds (learner -, 0 runs*",
+            "*[[]violated[]] threshold: fake summary: violated",
+            "*measured: 42.5",
+            "*RuntimeError: boom in measure*",
+            "SKIPPED*X2 inconclusive: fake summary: inconclusive*",
+        ]
+    )
+    assert "seed: 7" not in result.stdout.str()  # bookkeeping left out
+
+
+def test_strict_fails_inconclusive(pytester, fake):
+    result = run(pytester, "--scb-claims=smoke", f"--scb-plugin={fake}", "-k", "X2", "--scb-strict")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*claim X2 is inconclusive, expected holds*"])
+
+
+def test_controls(pytester, fake):
+    run(pytester, "--scb-claims=smoke", "--scb-controls", "-k", "C1").assert_outcomes(passed=1)
+    result = run(
+        pytester, "--scb-claims=smoke", "--scb-controls", f"--scb-plugin={fake}", "-k", "X1"
+    )
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*negative control X1 is holds, expected violated*", "*may be unable to fail*"]
+    )
+
+
+def test_substituted_learner_in_workers(pytester, fake):
+    args = ("--scb-claims=smoke", f"--scb-plugin={fake}", "-k", "X4 or C1")
+    run(pytester, *args).assert_outcomes(passed=2)
+    result = run(pytester, *args, "--scb-algorithm=null", "--scb-jobs=2", "-rs")
+    result.assert_outcomes(failed=1, skipped=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*claim X4 is violated, expected holds (learner null, 1 runs, 640 samples*",
+            "*C1 trains nothing: not run with --scb-algorithm null*",
+        ]
+    )
+
+
+def test_selection_by_marker_and_paper_statement(pytester):
+    result = run(pytester, "--scb-claims=smoke", "-m", "scb_claim", "-k", "S3", "--co", "-q")
+    result.stdout.fnmatch_lines(["scb-verify::C3[[]smoke[]]"])
+    assert "C1[" not in result.stdout.str()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--scb-controls"], "--scb-controls needs --scb-claims=BUDGET"),
+        (["--scb-claims=smoke", "--scb-algorithm=nosuch"], "unknown algorithm 'nosuch'"),
+        (["--scb-claims=smoke", "--scb-plugin=no_such_module"], "cannot import plugin module"),
+    ],
+)
+def test_usage_errors(pytester, args, message):
+    result = run(pytester, *args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*{message}*"])
+
+
+def test_inert_without_options_through_the_entry_point(pytester):
+    pytester.makepyfile(
+        test_plain="""
+        import sys
+
+        def test_nothing_heavy(request):
+            assert request.config.pluginmanager.has_plugin("scb_verify")
+            heavy = [m for m in ("torch", "sympy", "scb_verify.runner", "scb_verify.claims")
+                     if m in sys.modules]
+            assert heavy == []
+    """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-v")
+    result.assert_outcomes(passed=1)
+    assert "scb-verify::" not in result.stdout.str()
+
+
+def test_budgets_match_the_claim_contract():
+    from scb_verify import pytest_plugin
+    from scb_verify.claim import BUDGETS
+
+    assert pytest_plugin.BUDGETS == BUDGETS

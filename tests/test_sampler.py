@@ -1,0 +1,142 @@
+"""The sampler draws SCB data with the law of SCB_SPEC §1, reproducibly and per run.
+
+Frequency tests compare counts with their exact expectations: a count of n Bernoulli(p) events
+has sd √(n p (1 − p)); see conftest.assert_within for the z threshold.
+"""
+
+import numpy as np
+import pytest
+import torch
+from conftest import assert_within, sample_batches
+from hypothesis import given
+from hypothesis import strategies as st
+
+from scb_verify import strategies as scb
+from scb_verify.sampler import Sampler
+from scb_verify.task import SCBTask, bigram_task, make_task
+
+SMALL = dict(N=st.integers(2, 3), T=st.integers(1, 4), concentration=st.floats(1.0, 10.0))
+M = 40_000
+
+
+@st.composite
+def sparse_tasks(draw):
+    """Tasks from explicit arrays: P with structural zeros, Q* with 1..Q nonzeros."""
+    N, T, Q = draw(scb.task_sizes(N=st.integers(2, 3), T=st.integers(1, 4)))
+    P = draw(scb.transition_matrices(N=N))
+    return SCBTask.from_arrays(P, draw(scb.sparse_attention(T=T, N=N, Q=Q)), Q=Q)
+
+
+def assert_counts(observed, expected, var, what: str) -> None:
+    """Counts (or sums of centred indicators) against their expectation: exactly where the
+    variance is 0, within z·sd where it is ≥ 10 (there the normal approximation of the binomial
+    is good); cells in between carry too little information to test."""
+    use = (var == 0) | (var >= 10)
+    assert use.any()
+    assert_within(observed[use], np.broadcast_to(expected, var.shape)[use], np.sqrt(var[use]), what)
+
+
+def one_hot(idx: np.ndarray, n: int) -> np.ndarray:
+    return np.eye(n)[idx]
+
+
+def draw(task, m: int = M, seed: int = 0):
+    """m samples of one run as numpy arrays x (m, T), k (m,), o (m,)."""
+    b = Sampler([task], [seed]).sample(m)
+    return b.x[0].numpy(), b.k[0].numpy(), b.o[0].numpy()
+
+
+@given(st.one_of(scb.tasks(**SMALL), sparse_tasks()), st.integers(0, 2**16))
+def test_output_has_the_conditional_law_P_X_q_k(task, seed):
+    """Given (X, k) the output is o ~ p = P X q_k = Σ_s q_k[s] P[:, x_s]. For every query k₀,
+    position t, context token i and output j, S = Σ_samples 1[k = k₀, x_t = i](1[o = j] − p_j)
+    has mean 0 and variance Σ 1[k = k₀, x_t = i] p_j(1 − p_j) given the contexts."""
+    N = task.N
+    x, k, o = draw(task, seed=seed)
+    p = np.einsum("mt,nmt->mn", task.Qstar[:, k].T, task.P[:, x])
+    np.testing.assert_allclose(p.sum(1), 1.0)
+    cell = np.einsum("mk,mti->mkti", one_hot(k, N), one_hot(x, N))  # 1[k = k₀, x_t = i]
+    S = np.einsum("mkti,mj->ktij", cell, one_hot(o, N) - p)
+    var = np.einsum("mkti,mj->ktij", cell, p * (1 - p))
+    assert_counts(S, 0.0, var, "o | X, k")
+
+
+@given(st.integers(2, 5), st.integers(1, 6), st.integers(0, 2**16))
+def test_bigram_output_follows_the_column_of_the_last_token(N, T, seed):
+    task = bigram_task(N, T, seed=seed, concentration=2.0)
+    x, _, o = draw(task, seed=seed)
+    counts = one_hot(x[:, -1], N).T @ one_hot(o, N)  # counts[i, j]: x_T = i, o = j
+    n_i = counts.sum(1, keepdims=True)
+    expected = n_i * task.P.T  # given x_T = i, o ~ P[:, i]
+    assert_counts(counts, expected, n_i * task.P.T * (1 - task.P.T), "o | x_T")
+
+
+@given(scb.tasks(**SMALL), st.integers(0, 2**16))
+def test_context_and_query_tokens_are_iid_from_mu(task, seed):
+    """Each of the T + 1 tokens has law μ, and adjacent pairs (including (x_T, k)) have law
+    μμᵀ, which independence implies."""
+    N, mu = task.N, task.mu
+    x, k, _ = draw(task, seed=seed)
+    tokens = one_hot(np.concatenate([x, k[:, None]], axis=1), N)  # (m, T + 1, N)
+    singles = tokens.sum(0)
+    assert_counts(singles, M * mu, np.broadcast_to(M * mu * (1 - mu), singles.shape), "tokens")
+    pairs = np.einsum("mti,mtj->tij", tokens[:, :-1], tokens[:, 1:])
+    pp = np.outer(mu, mu)
+    assert_counts(pairs, M * pp, np.broadcast_to(M * pp * (1 - pp), pairs.shape), "pairs")
+
+
+@given(scb.tasks(**SMALL), st.integers(0, 2**16), st.integers(1, 50))
+def test_a_seed_fixes_the_stream(task, seed, m):
+    a, b = Sampler([task], [seed]), Sampler([task], [seed])
+    for _ in range(2):
+        left, right = a.sample(m), b.sample(m)
+        for name in ("x", "k", "o"):
+            assert torch.equal(getattr(left, name), getattr(right, name))
+    # 500 samples of another seed: ≥ 1000 token draws, all equal with negligible probability
+    assert not torch.equal(a.sample(500).x, Sampler([task], [seed + 1]).sample(500).x)
+
+
+@given(scb.task_sizes(N=st.integers(2, 4), T=st.integers(1, 6)), st.data())
+def test_a_run_does_not_depend_on_what_it_is_stacked_with(sizes, data):
+    """Tasks of different sparsity (different padding), drawn twice; then runs are dropped and
+    the remaining ones continue their own streams."""
+    N, T, _ = sizes
+    R = data.draw(st.integers(2, 4), label="R")
+    tasks = [
+        make_task(N, T, data.draw(st.integers(1, T)), seed=data.draw(st.integers(0, 2**16)))
+        for _ in range(R)
+    ]
+    seeds = data.draw(st.lists(st.integers(0, 2**16), min_size=R, max_size=R, unique=True))
+    keep = torch.tensor(data.draw(st.lists(st.booleans(), min_size=R, max_size=R)))
+    keep[data.draw(st.integers(0, R - 1), label="a survivor")] = True
+    stacked = Sampler(tasks, seeds)
+    alone = [Sampler([t], [s]) for t, s in zip(tasks, seeds, strict=True)]
+    for _ in range(2):
+        batch = stacked.sample(7)
+        for r, single in enumerate(alone):
+            one = single.sample(7)
+            assert torch.equal(batch.x[r], one.x[0]) and torch.equal(batch.o[r], one.o[0])
+            assert torch.equal(batch.k[r], one.k[0])
+    stacked.select(keep)
+    batch = stacked.sample(7)
+    survivors = [single for single, kept in zip(alone, keep, strict=True) if kept]
+    assert stacked.runs == len(survivors)
+    for r, single in enumerate(survivors):
+        assert torch.equal(batch.o[r], single.sample(7).o[0])
+
+
+@given(scb.tasks(**SMALL), st.integers(1, 3), st.integers(1, 20))
+def test_batches_are_int64_index_arrays_of_the_right_shape(task, R, m):
+    batch = sample_batches(task, R, m)
+    assert batch.x.shape == (R, m, task.T) and batch.k.shape == batch.o.shape == (R, m)
+    assert batch.size == m
+    for t in (batch.x, batch.k, batch.o):
+        assert t.dtype == torch.int64 and int(t.min()) >= 0 and int(t.max()) < task.N
+
+
+def test_mismatched_arguments_are_errors():
+    task = make_task(3, 4, 2)
+    with pytest.raises(ValueError, match="got 1 tasks but 2 seeds"):
+        Sampler([task], [0, 1])
+    with pytest.raises(ValueError, match="must share N and T"):
+        Sampler([task, make_task(3, 5, 2)], [0, 1])

@@ -1,0 +1,258 @@
+"""The training loop and the built-in learners (SCB_SPEC §4–§5): well-formed, reproducible,
+stack-invariant results; divergence and milestones; the learners learn where they must."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+from conftest import BUILTIN_ALGORITHMS
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scb_verify import strategies as scb
+from scb_verify.learner import Milestone, Params, RunSpec, SettingsError
+from scb_verify.metrics import HIGHER_IS_BETTER
+from scb_verify.task import bigram_task, make_task
+from scb_verify.training import record_steps, train
+
+TASK = make_task(3, 4, 2, seed=1)
+STACKABLE = [make_task(3, 4, q, seed=s) for q, s in ((1, 2), (2, 3), (4, 4))]
+METRICS = set(HIGHER_IS_BETTER)
+#: pppd settings the learning tests rely on, pinned against changes of the defaults.
+PPPD_FIXED = {"variant": "simplex", "eta_V": 0.5, "eta_A": 0.5, "lam": 0.0, "decay": 0.0}
+
+
+def spec(task=TASK, **kw) -> RunSpec:
+    """A tiny run: batch 8, 12 steps unless overridden."""
+    return RunSpec(task, **{"batch": 8, "samples": 96, **kw})
+
+
+def assert_same_result(a, b, *, rtol: float = 0.0) -> None:
+    """Same status, counts and metrics; parameters equal to ``rtol``."""
+    for field in ("status", "samples", "steps", "milestones"):
+        assert getattr(a, field) == getattr(b, field), field
+    for key in a.final:
+        assert a.final[key] == pytest.approx(b.final[key], rel=rtol, abs=rtol, nan_ok=True), key
+    np.testing.assert_allclose(a.params.V, b.params.V, rtol=rtol, atol=rtol)
+    np.testing.assert_allclose(a.params.A, b.params.A, rtol=rtol, atol=rtol)
+
+
+@pytest.mark.parametrize("name", BUILTIN_ALGORITHMS)
+@settings(max_examples=5)
+@given(data=st.data(), steps=st.integers(1, 12), batch=st.integers(1, 16))
+def test_a_run_returns_a_well_formed_result(registry, name, data, steps, batch):
+    algorithm = registry.algorithm(name)
+    overrides = data.draw(scb.learner_settings(name), label="settings")
+    s = RunSpec(TASK, seed=3, batch=batch, samples=steps * batch, settings=overrides)
+    res = train(algorithm, [s])[0]
+    assert res.algorithm == name and res.seed == 3 and res.batch == batch
+    assert res.settings == algorithm.resolve_settings(overrides)
+    assert res.task == TASK.describe()
+    assert res.samples == res.steps * batch
+    traj = res.trajectory
+    assert set(traj) == {"step", "samples"} | METRICS
+    assert len({len(v) for v in traj.values()}) == 1
+    assert traj["step"] == sorted(set(traj["step"])) and traj["step"][0] == 0
+    assert traj["samples"] == [t * batch for t in traj["step"]]
+    assert res.params.V.shape == (3, 3) and res.params.A.shape == (4, 3)
+    if res.status == "diverged":  # valid settings need not be stable ones
+        assert res.stopped_early and res.steps < steps
+        return
+    assert res.status == "completed" and not res.stopped_early and res.steps == steps
+    assert traj["step"][-1] == steps and {k: traj[k][-1] for k in METRICS} == res.final
+    assert all(math.isfinite(v) for v in res.final.values())
+    json.dumps(res.to_dict(), allow_nan=False)
+
+
+@pytest.mark.parametrize("name", BUILTIN_ALGORITHMS)
+def test_the_same_spec_gives_the_same_result(registry, name):
+    algorithm = registry.algorithm(name)
+    first, again = (train(algorithm, [spec(seed=5, init="random")])[0] for _ in range(2))
+    assert_same_result(first, again)
+    assert train(algorithm, [spec(seed=6, init="random")])[0].final != first.final
+
+
+@pytest.mark.parametrize("name", BUILTIN_ALGORITHMS)
+def test_stacked_runs_equal_individual_runs(registry, name):
+    algorithm = registry.algorithm(name)
+    specs = [spec(t, seed=10 + i) for i, t in enumerate(STACKABLE)]
+    for stacked, alone in zip(train(algorithm, specs), specs, strict=True):
+        assert_same_result(stacked, train(algorithm, [alone])[0], rtol=1e-10)
+
+
+def test_runs_leaving_the_stack_do_not_disturb_the_others(registry):
+    """sgd from a huge V diverges after a few steps; a population run reaching its milestone
+    stops early; the runs that stay match their individual runs."""
+    sgd, pop = registry.algorithm("sgd"), registry.algorithm("population")
+    blowup = Params(np.full((3, 3), 1e3), np.full((4, 3), 0.25))
+    specs = [spec(STACKABLE[0], seed=1), spec(STACKABLE[1], seed=2, init=blowup), spec(seed=3)]
+    results = train(sgd, specs)
+    assert results[1].status == "diverged" and 0 < results[1].steps < specs[1].steps
+    for r in (0, 2):
+        assert_same_result(results[r], train(sgd, [specs[r]])[0], rtol=1e-10)
+
+    ms = (Milestone("excess_risk", 1e-8),)
+    specs = [
+        spec(t, seed=i, samples=8 * 100, milestones=ms, stop_at_milestones=True)
+        for i, t in enumerate(STACKABLE)
+    ]
+    results = train(pop, specs)
+    assert len({r.steps for r in results}) > 1  # they stopped at different steps
+    for res, s in zip(results, specs, strict=True):
+        assert_same_result(res, train(pop, [s])[0], rtol=1e-10)
+
+
+def test_a_non_finite_iterate_ends_the_run_as_diverged(registry):
+    res = train(registry.algorithm("sgd"), [spec(settings={"lr": 1e6}, samples=8 * 50)])[0]
+    assert res.status == "diverged" and res.stopped_early
+    assert 0 < res.steps < 50 and res.samples == res.steps * 8
+    assert not all(math.isfinite(res.final[k]) for k in ("dist_V", "dist_A", "excess_risk"))
+
+
+@pytest.mark.parametrize("name", BUILTIN_ALGORITHMS)
+def test_a_non_finite_initialization_diverges_at_step_zero(registry, name):
+    nan = Params(np.full((3, 3), np.nan), np.full((4, 3), 0.25))
+    res = train(registry.algorithm(name), [spec(init=nan)])[0]
+    assert (res.status, res.steps, res.samples) == ("diverged", 0, 0)
+
+
+def test_milestones_record_first_crossings_and_can_stop_the_run(registry):
+    """The population learner is deterministic, so the run with stop_at_milestones is a
+    prefix of the full run."""
+    pop = registry.algorithm("population")
+    ms = (Milestone("correlation", 0.99), Milestone("excess_risk", 1e-6))
+    full = train(pop, [spec(samples=8 * 200, milestones=ms, record_points=2000)])[0]
+    stop = train(pop, [spec(samples=8 * 200, milestones=ms, stop_at_milestones=True)])[0]
+    assert full.steps == 200 and not full.stopped_early
+    hits = full.milestones
+    assert set(hits) == {"correlation>=0.99", "excess_risk<=1e-06"}
+    assert all(v is not None for v in hits.values())
+    assert stop.milestones == hits and stop.stopped_early and stop.status == "completed"
+    assert stop.samples == max(hits.values()) < full.samples
+    traj = full.trajectory
+    assert traj["step"] == list(range(201))  # every step recorded
+    for m in ms:
+        first = next(
+            s for s, v in zip(traj["samples"], traj[m.metric], strict=True) if m.reached(v)
+        )
+        assert hits[m.name] == first
+    assert stop.final["correlation"] >= 0.99 and stop.final["excess_risk"] <= 1e-6
+
+
+def test_pppd_recovers_the_bigram_as_samples_grow(registry):
+    """With η_t = η₀/(1 + 0.1 t) the error of a stochastic step decays like samples^(−1/2): 64×
+    the samples should cut dist_V about 8×. A learner stuck at a noise floor keeps the ratio at
+    ≈ 1; the mean over 8 seeds must at least halve."""
+    pppd = registry.algorithm("pppd")
+    tasks = [bigram_task(3, 4, seed=s, concentration=2.0) for s in range(8)]
+    dist = {}
+    for budget in (320, 64 * 320):
+        specs = [
+            RunSpec(t, seed=s, batch=32, samples=budget, settings={**PPPD_FIXED, "decay": 0.1})
+            for s, t in enumerate(tasks)
+        ]
+        dist[budget] = np.mean([r.final["dist_V"] for r in train(pppd, specs)])
+    assert dist[64 * 320] <= 0.5 * dist[320], dist
+
+
+def test_population_learner_reaches_the_ground_truth(registry):
+    """Exact gradients: the excess risk falls (no recorded value more than 10% above the best
+    before it) to ≤ 1e-10 of its start within 38 steps."""
+    s = spec(make_task(3, 8, 2), samples=300, settings=PPPD_FIXED)
+    res = train(registry.algorithm("population"), [s])[0]
+    risk = np.array(res.trajectory["excess_risk"])
+    assert risk[-1] <= 1e-10 * risk[0]
+    assert np.all(risk[1:] <= 1.1 * np.minimum.accumulate(risk)[:-1] + 1e-15)
+    assert res.final["correlation"] > 1 - 1e-9 and res.final["support_recovery"] == 1.0
+
+
+def test_pppd_warm_started_at_the_truth_only_moves_by_sampling_noise(registry):
+    """At (P, Q*) the minibatch gradients have mean zero, so the iterate only fluctuates, by
+    ∝ (η/m)^(1/2). 16× the batch should shrink the largest excursion about 4×; a biased update
+    (wrong fixed point) would not shrink it. The mean over 4 seeds must at least halve."""
+    pppd = registry.algorithm("pppd")
+    tasks = [make_task(3, 6, 2, seed=s, concentration=1.0) for s in range(4)]
+    excursion = {}
+    for m in (128, 16 * 128):
+        specs = [
+            RunSpec(
+                t,
+                seed=s,
+                batch=m,
+                samples=40 * m,
+                settings={**PPPD_FIXED, "eta_V": 0.1, "eta_A": 0.1},
+                init=Params(t.P.copy(), t.Qstar.copy()),
+            )
+            for s, t in enumerate(tasks)
+        ]
+        results = train(pppd, specs)
+        assert all(r.trajectory["dist_V"][0] == 0.0 for r in results)
+        excursion[m] = np.array(
+            [[max(r.trajectory[k]) for k in ("dist_V", "dist_A")] for r in results]
+        ).mean(0)
+    assert np.all(excursion[16 * 128] <= 0.5 * excursion[128]), excursion
+
+
+# --------------------------------------------------------------------------- validation
+
+
+@pytest.mark.parametrize("name", BUILTIN_ALGORITHMS)
+def test_an_unknown_setting_lists_the_allowed_ones(registry, name):
+    algorithm = registry.algorithm(name)
+    with pytest.raises(SettingsError, match=rf"{name}: unknown setting 'bogus'; allowed: ") as e:
+        algorithm.resolve_settings({"bogus": 1})
+    assert all(key in str(e.value) for key in algorithm.defaults)
+
+
+@pytest.mark.parametrize(
+    ("name", "overrides", "message"),
+    [
+        ("pppd", {"eta_V": "fast"}, r"pppd: setting 'eta_V' must be float, got 'fast'"),
+        ("pppd", {"variant": "box"}, r"pppd: variant must be .*, got 'box'"),
+        ("pppd", {"eta_A": 0}, r"setting 'eta_A' must be > 0"),
+        ("pppd", {"lam": -1}, r"lam and decay must be >= 0"),
+        ("sgd", {"lr": -0.1}, r"sgd: setting 'lr' must be > 0"),
+        ("softmax", {"optimizer": "lbfgs"}, r"optimizer must be 'adam' or 'sgd'"),
+        ("softmax", {"loss": "hinge"}, r"loss must be 'mse' or 'ce'"),
+    ],
+)
+def test_invalid_settings_are_rejected_before_any_run(registry, name, overrides, message):
+    algorithm = registry.algorithm(name)
+    with pytest.raises(SettingsError, match=message):
+        train(algorithm, [spec(), spec(settings=overrides)])
+
+
+def test_settings_are_coerced_to_the_type_of_their_default(registry):
+    pppd = registry.algorithm("pppd")
+    out = pppd.resolve_settings({"eta_V": "0.25", "lam": 1})
+    assert out["eta_V"] == 0.25 and isinstance(out["lam"], float)
+
+
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        ({"batch": 0}, r"batch must be a positive integer"),
+        ({"samples": 4}, r"samples \(4\) must be at least one batch \(8\)"),
+        ({"init": "zeros"}, r"init must be 'uniform', 'random' or Params"),
+        (
+            {"init": Params(np.zeros((3, 3)), np.zeros((5, 3)))},
+            r"init parameters have V \(3, 3\), A \(5, 3\); the task needs",
+        ),
+    ],
+)
+def test_invalid_run_specs_are_rejected(kw, message):
+    with pytest.raises(ValueError, match=message):
+        spec(**kw)
+
+
+def test_unknown_milestone_metric_lists_the_allowed_ones():
+    with pytest.raises(ValueError, match=r"unknown milestone metric 'loss'; allowed: \["):
+        Milestone("loss", 0.1)
+
+
+@given(st.integers(1, 10_000), st.integers(0, 60))
+def test_record_steps_are_sorted_and_include_both_ends(steps, points):
+    rec = record_steps(steps, points).tolist()
+    assert rec == sorted(set(rec)) and rec[0] == 0 and rec[-1] == steps
+    assert len(rec) <= max(points, 2) + 1
