@@ -43,8 +43,10 @@ class Params:
     A: np.ndarray
 
     def save(self, path: str | Path, **meta: Any) -> None:
-        """Write an ``.npz`` file loadable by :meth:`load` (and by ``--init PATH``)."""
-        np.savez(path, V=self.V, A=self.A, meta=np.array(repr(meta)))
+        """Write an ``.npz`` archive to exactly ``path`` (no suffix added), loadable by
+        :meth:`load` and by ``--init PATH``."""
+        with open(path, "wb") as f:
+            np.savez(f, V=self.V, A=self.A, meta=np.array(repr(meta)))
 
     @classmethod
     def load(cls, path: str | Path) -> Params:

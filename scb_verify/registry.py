@@ -89,18 +89,19 @@ def load_registry(extra_modules: Sequence[str] = ()) -> Registry:
     """Build a plugin manager and collect algorithms and claims, rejecting duplicate names."""
     from scb_verify.claim import Claim
     from scb_verify.learner import Algorithm
+    from scb_verify.runner import ExecutorFactory
 
     pm = plugin_manager(extra_modules)
     reg = Registry(pm)
     for hook, table, key, kind in (
         ("register_algorithms", reg.algorithms, "name", Algorithm),
         ("register_claims", reg.claims, "id", Claim),
-        ("register_executors", reg.executors, "name", None),
+        ("register_executors", reg.executors, "name", ExecutorFactory),
     ):
         for plugin, items in _per_plugin(pm, hook):
             source = plugin_source(pm, plugin)
             for item in items:
-                if kind is not None and not isinstance(item, kind):
+                if not isinstance(item, kind):
                     raise PluginError(f"{source}: {hook} returned {item!r}, not a {kind.__name__}")
                 name = getattr(item, key)
                 if name in table:
