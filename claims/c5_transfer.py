@@ -94,10 +94,10 @@ class Transfer(Claim):
             "max_batch": 8192,
         },
         "full": {
-            "T": [32, 64, 128, 256, 512, 1024, 2048],
+            "T": [32, 64, 128, 256, 512, 1024],
             "N": 5,
-            "Q": 4,
-            "keep": 2,
+            "Q": 2,
+            "keep": 1,
             "seeds": 24,
             "weights": "uniform",
             "eps": 0.05,
