@@ -157,13 +157,13 @@ def _train_stack(
             # Every metric, only where it is recorded or where a run ends.
             with torch.no_grad():
                 metrics_np = {k: v.cpu().numpy() for k, v in all_metrics(pop, V, A).items()}
-            if t in record_at:
-                for row, r in enumerate(alive):
-                    rec = traj[r]
-                    rec.setdefault("step", []).append(t)
-                    rec.setdefault("samples", []).append(t * m)
-                    for k, v in metrics_np.items():
-                        rec.setdefault(k, []).append(float(v[row]))
+            # Log-spaced points, plus the step where a run stops at its milestones.
+            for row in range(len(alive)) if t in record_at else stopped:
+                rec = traj[alive[row]]
+                rec.setdefault("step", []).append(t)
+                rec.setdefault("samples", []).append(t * m)
+                for k, v in metrics_np.items():
+                    rec.setdefault(k, []).append(float(v[row]))
             finish(diverged, t, "diverged", metrics_np, V, A, early=True)
             finish(stopped, t, "completed", metrics_np, V, A, early=t < steps)
             done_rows = diverged + stopped
