@@ -17,7 +17,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import sympy
 
 from scb_verify.batch_rule import (
     batch_grid,
@@ -26,6 +25,7 @@ from scb_verify.batch_rule import (
     seeded_cell,
     smallest_batch_search,
 )
+from scb_verify.bounds import STAGE1, C, N, Q, T, kappa
 from scb_verify.checks import local_exponent, power_vs_exponential
 from scb_verify.claim import Claim, ClaimContext, ClaimOutcome
 from scb_verify.hookspecs import hookimpl
@@ -33,9 +33,6 @@ from scb_verify.learner import Milestone
 from scb_verify.task import make_task, uninformative_task
 from scb_verify.verdict import CheckResult, Status
 
-T, N, Q = sympy.symbols("T N Q", positive=True, integer=True)
-C, kappa = sympy.symbols("C kappa_1", positive=True)
-STAGE1 = C * T**kappa
 assert local_exponent(STAGE1, T) == kappa
 #: Two 2-parameter fits compared on 3 points leave 1 residual degree of freedom: meaningless.
 MIN_POINTS_FOR_MODEL_COMPARISON = 4

@@ -27,24 +27,15 @@ from scb_verify.batch_rule import (
     seeded_cell,
     smallest_batch_search,
 )
+from scb_verify.bounds import STAGE2, C, N, Q, T, a, b, c, eps, flat_band
 from scb_verify.checks import local_exponent
 from scb_verify.claim import Claim, ClaimContext, ClaimOutcome
 from scb_verify.hookspecs import hookimpl
 from scb_verify.learner import Milestone
 from scb_verify.task import make_task
 
-T, N, Q = sympy.symbols("T N Q", positive=True, integer=True)
-eps = sympy.Symbol("epsilon", positive=True)
-C, a, b, c = sympy.symbols("C a b c", positive=True)
-STAGE2 = C * N**a * Q**b * eps**-c * sympy.log(T)
 inv_eps = sympy.Symbol("epsilon_inv", positive=True)
 assert local_exponent(STAGE2.subs(eps, 1 / inv_eps), inv_eps) == c
-
-
-def flat_band(t_min: float) -> tuple[float, float]:
-    """±(largest local exponent in T of the stage-2 bound on T ≥ t_min) = ±1/ln t_min."""
-    width = float(local_exponent(STAGE2, T, {T: t_min, N: 1, Q: 1, eps: 1, a: 1, b: 1, c: 1}))
-    return (-width, width)
 
 
 class StageTwo(Claim):
@@ -144,7 +135,7 @@ class StageTwo(Claim):
             )
             phase2.update(out)
         checks.append(censoring_check(phase2, "ρ ≥ 1 − ε"))
-        band = flat_band(min(g["T"]))
+        band = flat_band(STAGE2, min(g["T"]))
         for e in g["eps"]:
             per_t = {t: o for (t, ee), o in phase2.items() if ee == e}
             checks.append(scaling_over_cells(per_t, band, expr=STAGE2).labelled(f"ε={e:g} vs T"))

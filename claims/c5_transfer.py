@@ -28,7 +28,8 @@ from scb_verify.batch_rule import (
     seeded_cell,
     smallest_batch_search,
 )
-from scb_verify.checks import local_exponent, scaling_check
+from scb_verify.bounds import STAGE1, STAGE2, C, N, Q, T, a, b, c, eps, flat_band, kappa
+from scb_verify.checks import scaling_check
 from scb_verify.claim import Claim, ClaimContext, ClaimOutcome
 from scb_verify.hookspecs import hookimpl
 from scb_verify.learner import Milestone, Params
@@ -36,18 +37,8 @@ from scb_verify.metrics import task_correlation
 from scb_verify.task import make_task, related_task
 from scb_verify.verdict import CheckResult, Status
 
-T, N, Q = sympy.symbols("T N Q", positive=True, integer=True)
-eps = sympy.Symbol("epsilon", positive=True)
-C, a, b, c, kappa = sympy.symbols("C a b c kappa_1", positive=True)
-FINETUNE = C * N**a * Q**b * eps**-c * sympy.log(T)
-SCRATCH = C * T**kappa
+FINETUNE, SCRATCH = STAGE2, STAGE1
 RATIO = sympy.simplify(SCRATCH / FINETUNE)
-
-
-def flat_band(bound: sympy.Expr, t_min: float) -> tuple[float, float]:
-    """±(largest local exponent in T of ``bound`` on T ≥ t_min): 'flat up to its logs'."""
-    width = float(local_exponent(bound, T, {T: t_min, N: 1, Q: 1, eps: 1, a: 1, b: 1, c: 1}))
-    return (-width, width)
 
 
 class Transfer(Claim):
