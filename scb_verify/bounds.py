@@ -7,6 +7,8 @@ and measures and reports the exponents instead of hard-coding them.
 
 from __future__ import annotations
 
+import math
+
 import sympy
 
 from scb_verify.checks import local_exponent
@@ -21,12 +23,14 @@ STAGE1 = C * T**kappa
 STAGE2 = C * N**a * Q**b * eps**-c * sympy.log(T)
 
 
-def flat_band(bound: sympy.Expr, t_min: float) -> tuple[float, float]:
-    """±(the largest local exponent in T of ``bound`` on T ≥ t_min, other symbols at 1).
+def log_growth_range(bound: sympy.Expr, t_min: float) -> tuple[float, float]:
+    """(−∞, w] with w the largest local exponent in T of ``bound`` on T ≥ t_min (other symbols
+    at 1): the slopes in T compatible with an *upper* bound that grows only through log T.
 
-    For a bound that grows with T only through log T this is ±1/ln t_min: a measured slope in
-    T inside the band is "flat up to logs"; outside it, the growth is more than logarithmic.
+    For C·…·log T, w = 1/ln t_min. A measured slope whose interval lies below w is "does not
+    grow with T beyond logs" — a cost that falls with T does not contradict an upper bound;
+    an interval above w is growth faster than the bound allows.
     """
     others = {s: 1 for s in bound.free_symbols if s != T}
     width = float(local_exponent(bound, T, {T: t_min, **others}))
-    return (-width, width)
+    return (-math.inf, width)
