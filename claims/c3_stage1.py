@@ -68,7 +68,7 @@ class StageOne(Claim):
             "seeds": 8,
             "rho1": 0.6,
             "cap": 50,
-            "max_batch": 8192,
+            "max_batch": 4096,
         },
         "full": {
             "T": [32, 64, 128, 256, 512, 1024, 2048],

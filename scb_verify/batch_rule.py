@@ -34,6 +34,11 @@ from scb_verify.verdict import CheckResult, Status
 BATCH_GRID: tuple[int, ...] = tuple(2**k for k in range(5, 15))  # 32 … 16384
 
 
+#: Largest batch a no-signal negative control tries: on a task with P = μ1ᵀ the attention gets
+#: no signal in expectation, so no batch reaches the target; larger ones only cost time.
+CONTROL_MAX_BATCH = 1024
+
+
 def batch_grid(max_batch: int) -> tuple[int, ...]:
     """The batch sizes of :data:`BATCH_GRID` up to ``max_batch``."""
     grid = tuple(b for b in BATCH_GRID if b <= max_batch)
