@@ -23,14 +23,19 @@ rate; equivalently the time per run is the wall time / R). Ratios: b/a, c/a and 
 Before timing, the engine's closed-form gradients are checked against autograd on the baseline
 model on the same batch (float64, relative error ≤ 1e-10).
 
-Peak memory: every configuration runs in a fresh subprocess; its peak resident set (VmHWM of
-/proc/self/status, which sees torch's allocations, unlike tracemalloc) minus that of an idle
-subprocess that did the same start-up — imported torch and scb_verify, loaded the plugins, built
-the tasks, ran one 64×64 matmul (so torch's thread pool and BLAS are initialized) — and then
-stopped. On CUDA: ``torch.cuda.max_memory_allocated``.
+Peak memory: every configuration runs in a fresh subprocess and reports its peak resident set
+(VmHWM of /proc/self/status, which sees torch's allocations, unlike tracemalloc). Two net
+figures: "over idle" subtracts the peak of an idle subprocess that did the same start-up —
+imported torch and scb_verify, loaded the plugins, built the tasks, ran one 64×64 matmul (so
+torch's thread pool and BLAS are initialized) — and stopped; "data" subtracts the peak of the
+same configuration run at one sample per step, i.e. it leaves out what a code path costs
+whatever the problem size (the code pages of the kernels it calls, autograd's and the
+allocator's fixed structures) and keeps what grows with the batch. On CUDA:
+``torch.cuda.max_memory_allocated``.
 
 Timing: each configuration is repeated (fresh subprocesses, configurations interleaved so slow
-phases of a shared machine hit all of them alike); the median is reported, with the range.
+phases of a shared machine hit all of them alike); the median is reported, with the range. The
+whole table is produced with 2 torch threads (the 2-core target) and with 1.
 Wall-clock is what the targets are about; CPU time (all threads) is printed too, because on a
 shared machine it is less sensitive to other tenants. The load average is printed before and
 after: read the numbers with it.
@@ -183,9 +188,9 @@ def machine(cfg, dtype, device) -> dict:
     dst = torch.empty_like(src)
     bw = 2 * src.numel() * 8 / best(lambda: dst.copy_(src))
     out = {"rand_ns": rng * 1e9, "copy_GBps": bw / 1e9}
-    for dt in (torch.float32, torch.float64):
-        a = torch.randn(1024, 1024, dtype=dt)
-        out[f"matmul_GFLOPs_{dt}".replace("torch.", "")] = 2 * 1024**3 / best(lambda: a @ a) / 1e9
+    for name in ("float32", "float64"):
+        a = torch.randn(1024, 1024, dtype=getattr(torch, name))
+        out[f"matmul_GFLOPs_{name}"] = 2 * 1024**3 / best(lambda a=a: a @ a) / 1e9
     return out
 
 
@@ -216,9 +221,7 @@ def worker(cfg: dict) -> dict:
     if device.type == "cuda":
         torch.cuda.synchronize()
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    peak = (
-        torch.cuda.max_memory_allocated() / 2**20 if device.type == "cuda" else peak_rss_mib()
-    )
+    peak = torch.cuda.max_memory_allocated() / 2**20 if device.type == "cuda" else peak_rss_mib()
     return {"samples": samples, "wall": wall, "cpu": cpu, "peak_mib": peak}
 
 
@@ -270,40 +273,122 @@ def check_gradients(device: str) -> float:
     return err
 
 
-def lower_bound(machine_info: dict, N: int, T: int, threads: int) -> list[str]:
-    """Work per sample and what this machine can do with it."""
+def lower_bound(info: dict, N: int, T: int, threads: int) -> list[str]:
+    """Work per sample, what this machine does per second, and the bounds that follow."""
     flops = 2 * T + 6 * N * N  # h: T adds; V h, resid hᵀ, Vᵀ resid: 3 × 2N²; G_A: T adds
-    uniforms = T + 3
-    fused_bytes = T  # the tokens, one byte each, written and read once (all else in cache)
-    engine_bytes = 8 * T * 16  # ≈ 16 passes over (m, T) 8-byte arrays: see the engine notes
-    rng, bw = machine_info["rand_ns"] * 1e-9, machine_info["copy_GBps"] * 1e9
-    gf = machine_info["matmul_GFLOPs_float32"] * 1e9
-    per_core_rng = uniforms * rng
-    lines = [
-        f"per sample: {uniforms} float64 uniforms (T + 3 draws), {T + 1} token lookups, "
-        f"~{flops} flops (2T + 6N²), ~{fused_bytes} B of token traffic if fully fused "
-        f"(~{engine_bytes / 1024:.0f} KiB as the engine's separate passes touch it)",
-        f"machine ({threads} threads): torch.rand {machine_info['rand_ns']:.2f} ns/uniform "
-        f"per generator (serial), copy {machine_info['copy_GBps']:.1f} GB/s, matmul "
-        f"{machine_info['matmul_GFLOPs_float32']:.0f} GFLOP/s f32 / "
-        f"{machine_info['matmul_GFLOPs_float64']:.0f} f64",
-        f"bounds (samples/s): uniforms {1 / per_core_rng:,.0f} per generator "
-        f"({threads / per_core_rng:,.0f} with {threads} generators in parallel); "
-        f"flops {gf / flops:,.0f}; engine memory traffic {bw / engine_bytes:,.0f}; "
-        f"fused token traffic {bw / fused_bytes:,.0f}",
+    rng = (T + 3) * info["rand_ns"] * 1e-9  # seconds of one generator per sample
+    passes = 16  # ≈ passes of the engine over (m, T) arrays of 8 bytes (sampler 10, gradient 6)
+    bw = info["copy_GBps"] * 1e9
+    return [
+        f"work per sample: T + 3 = {T + 3} float64 uniforms, T + 1 = {T + 1} table lookups, "
+        f"2T + 6N² = {flops} flops; memory: T = {T} B of tokens if everything were fused, "
+        f"~{passes} × 8T = {passes * 8 * T // 1024} KiB in the engine's separate passes",
+        f"this machine ({threads} threads): torch.rand {info['rand_ns']:.2f} ns per uniform and "
+        f"generator (serial), copy {info['copy_GBps']:.1f} GB/s, matmul "
+        f"{info['matmul_GFLOPs_float32']:.0f} GFLOP/s f32 / "
+        f"{info['matmul_GFLOPs_float64']:.0f} f64",
+        f"bounds, samples/s: uniforms {1 / rng:,.0f} with one generator, {threads / rng:,.0f} "
+        f"with {threads} in parallel (R ≥ {threads}); flops "
+        f"{info['matmul_GFLOPs_float32'] * 1e9 / flops:,.0f}; the engine's memory passes "
+        f"{bw / (passes * 8 * T):,.0f}",
     ]
-    return lines
+
+
+def spawn_rows(rows, base: dict, repeats: int) -> list[list[dict]]:
+    """Every row ``repeats`` times, rows interleaved within each repeat."""
+    out: list[list[dict]] = [[] for _ in rows]
+    for rep in range(repeats):
+        for i, row in enumerate(rows):
+            out[i].append(spawn({**base, **row["cfg"]}))
+        load = os.getloadavg()[0]
+        print(f"  [threads={base['threads']}] repeat {rep + 1}/{repeats}; load {load:.2f}")
+    return out
+
+
+def benchmark_rows(dtypes: list[str], R: int, small: bool, scale: float) -> list[dict]:
+    """The configurations: (a), (b), (c) for each dtype at the reference size, and the same
+    at the small size (float64) where batching has per-step overhead to amortize."""
+
+    def steps(n: int) -> int:
+        return max(3, int(n * scale))
+
+    sizes = [("ref", REF, dtypes, (25, 150, 15))]
+    if small:
+        sizes.append(("small", SMALL, ["float64"], (400, 400, 400)))
+    rows = []
+    for size, dims, dts, (sa, sb, sc) in sizes:
+        for dtype in dts:
+            cfg = {**dims, "dtype": dtype}
+            rows.append(
+                dict(
+                    label="a baseline",
+                    size=size,
+                    dtype=dtype,
+                    algo=None,
+                    cfg={**cfg, "kind": "baseline", "R": 1, "steps": steps(sa)},
+                )
+            )
+            for algo in ("sgd", "pppd"):
+                for label, r, n in ((f"b {algo} R=1", 1, sb), (f"c {algo} R={R}", R, sc)):
+                    rows.append(
+                        dict(
+                            label=label,
+                            size=size,
+                            dtype=dtype,
+                            algo=algo,
+                            cfg={**cfg, "kind": "engine", "algo": algo, "R": r, "steps": steps(n)},
+                        )
+                    )
+    return rows
+
+
+def report(rows, results, tiny, idle, R: int, device: str) -> dict:
+    """Print the table and the ratios; returns {(label, size, dtype): median samples/s}."""
+    rates = {}
+    print(
+        f"{'config':14s} {'size':5s} {'dtype':8s} {'samples/s: median (range)':>30s} "
+        f"{'CPU-s/Msample':>13s} {'MiB over idle':>13s} {'data MiB':>8s}"
+    )
+    stats = {}
+    for row, res, ref in zip(rows, results, tiny, strict=True):
+        rs = sorted(r["samples"] / r["wall"] for r in res)
+        cpu = statistics.median(r["cpu"] / r["samples"] * 1e6 for r in res)
+        peak = max(r["peak_mib"] for r in res)
+        over_idle = peak - (idle[row["size"]] if device == "cpu" else 0.0)
+        key = (row["label"], row["size"], row["dtype"])
+        stats[key] = (statistics.median(rs), cpu, peak - ref, over_idle)
+        rates[key] = stats[key][0]
+        print(
+            f"{row['label']:14s} {row['size']:5s} {row['dtype']:8s} {stats[key][0]:11,.0f} "
+            f"({rs[0]:7,.0f}–{rs[-1]:8,.0f}) {cpu:13.2f} {over_idle:13.1f} {peak - ref:8.1f}"
+        )
+    print(
+        "ratios of median throughputs (c counts all R runs: per-run time = wall / R); "
+        "CPU-time ratios; memory ratios (engine one run / baseline):"
+    )
+    for (label, size, dtype), (a, a_cpu, a_data, a_idle) in stats.items():
+        if label != "a baseline":
+            continue
+        for algo in ("sgd", "pppd"):
+            b, b_cpu, b_data, b_idle = stats[(f"b {algo} R=1", size, dtype)]
+            c, c_cpu, _, _ = stats[(f"c {algo} R={R}", size, dtype)]
+            print(
+                f"  {size:5s} {dtype:8s} {algo:4s}  b/a {b / a:5.1f}  c/a {c / a:5.1f}  "
+                f"c/b {c / b:4.2f} | CPU: b/a {a_cpu / b_cpu:5.1f}  c/b {b_cpu / c_cpu:4.2f} | "
+                f"memory: data {b_data / a_data:.3f}, over idle {b_idle / a_idle:.3f}"
+            )
+    return rates
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--device", default="cpu")
-    ap.add_argument("--threads", type=int, default=2, help="torch threads (default 2: 2 cores)")
+    ap.add_argument("--threads", default="2,1", help="torch thread counts to run (default 2,1)")
     ap.add_argument("--dtypes", default="float32,float64")
     ap.add_argument("--runs", type=int, default=16, help="R for the batched engine")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="few steps, one repeat (smoke)")
-    ap.add_argument("--no-small", action="store_true", help="skip the small-size extra rows")
+    ap.add_argument("--no-small", action="store_true", help="skip the small-size rows")
     ap.add_argument("--profile", action="store_true", help="print the engine's profile")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -313,117 +398,73 @@ def main() -> int:
 
     import torch
 
+    threads = [int(t) for t in args.threads.split(",")]
     policy = os.environ.get("OMP_WAIT_POLICY", WAIT_POLICY)
-    print(f"torch {torch.__version__}, {os.cpu_count()} CPUs, device {args.device}, "
-          f"{args.threads} threads, OMP_WAIT_POLICY={policy}; "
-          f"load average before: {os.getloadavg()[0]:.2f}")
+    print(
+        f"torch {torch.__version__}, {os.cpu_count()} CPUs, device {args.device}, "
+        f"OMP_WAIT_POLICY={policy}; load average before: {os.getloadavg()[0]:.2f}"
+    )
     err = check_gradients(args.device)
     print(f"gradient check (float64, engine vs autograd on one batch): relative error {err:.1e}")
     if args.profile:
-        profile(args)
+        profile(args.device, threads[0])
+    rows = benchmark_rows(
+        args.dtypes.split(","), args.runs, not args.no_small, 0.2 if args.quick else 1.0
+    )
     repeats = 1 if args.quick else args.repeats
-    scale = 0.2 if args.quick else 1.0
-    base = dict(device=args.device, threads=args.threads, warmup=2)
-
-    def steps(n: int) -> int:
-        return max(3, int(n * scale))
-
-    R = args.runs
-    rows = []  # (label, size, dtype, cfg)
-    for dtype in args.dtypes.split(","):
-        cfg = {**base, **REF, "dtype": dtype}
-        rows.append(("a baseline", "ref", dtype, {**cfg, "kind": "baseline", "R": 1,
-                                                   "steps": steps(25)}))
-        for algo in ("sgd", "pppd"):
-            rows.append((f"b {algo} R=1", "ref", dtype,
-                         {**cfg, "kind": "engine", "algo": algo, "R": 1, "steps": steps(150)}))
-            rows.append((f"c {algo} R={R}", "ref", dtype,
-                         {**cfg, "kind": "engine", "algo": algo, "R": R, "steps": steps(15)}))
-    if not args.no_small:
-        cfg = {**base, **SMALL, "dtype": "float64"}
-        rows.append(("a baseline", "small", "float64",
-                     {**cfg, "kind": "baseline", "R": 1, "steps": steps(400)}))
-        for algo in ("sgd", "pppd"):
-            rows.append((f"b {algo} R=1", "small", "float64",
-                         {**cfg, "kind": "engine", "algo": algo, "R": 1, "steps": steps(400)}))
-            rows.append((f"c {algo} R={R}", "small", "float64",
-                         {**cfg, "kind": "engine", "algo": algo, "R": R, "steps": steps(400)}))
-
-    idle = {size: spawn({**base, **sz, "kind": "idle", "R": R, "dtype": "float64"})["peak_mib"]
-            for size, sz in (("ref", REF), ("small", SMALL))}
-    # The same code path on a single sample per step: what a configuration costs whatever
-    # its size (kernels' code pages, plugin state, runtime pools), subtracted in "data" below.
-    tiny = {i: spawn({**cfg, "m": 1, "steps": 1, "warmup": 1})["peak_mib"]
-            for i, (*_, cfg) in enumerate(rows)}
-    results: dict[int, list[dict]] = {i: [] for i in range(len(rows))}
-    for rep in range(repeats):
-        for i, (*_, cfg) in enumerate(rows):
-            results[i].append(spawn(cfg))
-        print(f"  repeat {rep + 1}/{repeats} done; load average {os.getloadavg()[0]:.2f}",
-              flush=True)
-
-    table = {}
-    print()
-    print(f"{'config':14s} {'size':5s} {'dtype':8s} {'samples/s: median (range)':>31s} "
-          f"{'CPU-s/Msample':>13s} {'MiB over idle':>13s} {'data MiB':>8s}")
-    for i, (label, size, dtype, cfg) in enumerate(rows):
-        rs = results[i]
-        rates = sorted(r["samples"] / r["wall"] for r in rs)
-        cpu = statistics.median(r["cpu"] / r["samples"] * 1e6 for r in rs)
-        peak = max(r["peak_mib"] for r in rs)
-        over_idle = peak - (idle[size] if args.device == "cpu" else 0.0)
-        data = peak - tiny[i]
-        rate = statistics.median(rates)
-        table[(label, size, dtype)] = (rate, data, cpu, over_idle)
-        print(f"{label:14s} {size:5s} {dtype:8s} {rate:11,.0f} ({rates[0]:8,.0f}–{rates[-1]:8,.0f}) "
-              f"{cpu:13.2f} {over_idle:13.1f} {data:8.1f}")
-    print()
-    print("ratios (median throughput; c counts all R runs, i.e. per-run time = wall/R):")
-    for size in ("ref", "small"):
-        for dtype in args.dtypes.split(",") if size == "ref" else ["float64"]:
-            if ("a baseline", size, dtype) not in table:
-                continue
-            a, a_mem, a_cpu, a_idle = table[("a baseline", size, dtype)]
-            for algo in ("sgd", "pppd"):
-                b, b_mem, b_cpu, b_idle = table[(f"b {algo} R=1", size, dtype)]
-                c, c_mem, c_cpu, _ = table[(f"c {algo} R={R}", size, dtype)]
-                print(f"  {size:5s} {dtype:8s} {algo:4s}  b/a {b / a:6.1f}  c/a {c / a:6.1f}  "
-                      f"c/b {c / b:5.2f}  | CPU time b/a {a_cpu / b_cpu:6.1f}, "
-                      f"c/b {b_cpu / c_cpu:5.2f} | memory b/a: data {b_mem / a_mem:5.3f}, "
-                      f"over idle {b_idle / a_idle:5.3f}")
-    if args.device == "cpu":
+    for th in threads:
+        base = dict(device=args.device, threads=th, warmup=2)
+        print(f"\n== {th} thread(s) ==")
+        idle = {
+            size: spawn({**base, **dims, "kind": "idle", "R": 1, "dtype": "float64"})["peak_mib"]
+            for size, dims in (("ref", REF), ("small", SMALL))
+        }
+        # The same code path at one sample per step: what a configuration costs whatever its
+        # size (code pages of its kernels, plugin state, runtime pools); "data" subtracts it.
+        tiny = [
+            spawn({**base, **row["cfg"], "m": 1, "steps": 1, "warmup": 1})["peak_mib"]
+            for row in rows
+        ]
+        results = spawn_rows(rows, base, repeats)
+        rates = report(rows, results, tiny, idle, args.runs, args.device)
+        if args.device != "cpu":
+            continue
         info = spawn({**base, **REF, "kind": "machine", "R": 1, "dtype": "float64"})
-        print()
-        print("lower bound (reference size):")
-        for line in lower_bound(info, REF["N"], REF["T"], args.threads):
+        print("lower bound at the reference size:")
+        for line in lower_bound(info, REF["N"], REF["T"], th):
             print("  " + line)
+        one = 1 / ((REF["T"] + 3) * info["rand_ns"] * 1e-9)
         for dtype in args.dtypes.split(","):
             for algo in ("sgd", "pppd"):
-                b = table[(f"b {algo} R=1", "ref", dtype)][0]
-                c = table[(f"c {algo} R={R}", "ref", dtype)][0]
-                bound = args.threads / ((REF["T"] + 3) * info["rand_ns"] * 1e-9)
-                print(f"  {dtype} {algo}: engine R=1 at {b / bound:.0%}, R={R} at "
-                      f"{c / bound:.0%} of the {args.threads}-generator uniform-draw bound")
+                b = rates[(f"b {algo} R=1", "ref", dtype)]
+                c = rates[(f"c {algo} R={args.runs}", "ref", dtype)]
+                print(
+                    f"  {dtype} {algo}: R=1 at {b / one:.0%} of the one-generator bound; "
+                    f"R={args.runs} at {c / (min(th, args.runs) * one):.0%} of the "
+                    f"{min(th, args.runs)}-generator bound"
+                )
     print(f"\nload average after: {os.getloadavg()[0]:.2f}")
     if args.device == "cpu":
-        print("peak memory: VmHWM of a fresh process per configuration; 'over idle' subtracts "
-              f"an idle process's (ref {idle['ref']:.0f} MiB, small {idle['small']:.0f} MiB), "
-              "'data' the same configuration's run at one sample per step")
+        print(
+            "peak memory: VmHWM of a fresh process per configuration; 'MiB over idle' "
+            "subtracts an idle process's, 'data MiB' the same configuration's own run at one "
+            "sample per step"
+        )
     else:
         print("peak memory: torch.cuda.max_memory_allocated")
     return 0
 
 
-def profile(args) -> None:
-    """torch.profiler of the engine (pppd, one run, reference size), top operators."""
+def profile(device: str, threads: int) -> None:
+    """torch.profiler of the engine (pppd, one run, reference size, float32), top operators."""
     import torch
     from torch.profiler import profile as torch_profile
 
-    torch.set_num_threads(args.threads)
-    cfg = {**REF, "R": 1, "algo": "pppd", "device": args.device}
-    run_engine(cfg, torch.float32, torch.device(args.device), 3)
+    torch.set_num_threads(threads)
+    cfg = {**REF, "R": 1, "algo": "pppd"}
+    run_engine(cfg, torch.float32, torch.device(device), 3)
     with torch_profile() as p:
-        run_engine(cfg, torch.float32, torch.device(args.device), 30)
+        run_engine(cfg, torch.float32, torch.device(device), 30)
     print(p.key_averages().table(sort_by="self_cpu_time_total", row_limit=20))
 
 

@@ -15,20 +15,21 @@ from torch import nn
 
 def attention_features(A: torch.Tensor, x: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
     """h_i = X_i a_{k_i} ∈ ℝ^N for every sample: h[r, i, x[r, i, t]] += A[r, t, k[r, i]]."""
-    return _features(A, x, k)[0]
+    return _features(A.transpose(-1, -2).contiguous(), x, k)[0]
 
 
-def _features(A: torch.Tensor, x: torch.Tensor, k: torch.Tensor):
-    """(h, rows, a_sel): the features (R, m, N), and for each sample the row r·N + k_i of the
-    stacked Aᵀ (R·N, T) and that row, a_sel = a_{k_i} (R·m, T), which the A-gradient reuses.
+def _features(At: torch.Tensor, x: torch.Tensor, k: torch.Tensor):
+    """(h, rows, a_sel) from the transposed attention At = Aᵀ (R, N, T), contiguous: the
+    features (R, m, N); for each sample the row r·N + k_i of At viewed as (R·N, T); and that
+    row, a_sel = a_{k_i} (R·m, T), whose buffer the A-gradient reuses.
 
     Copying whole rows of a contiguous Aᵀ (``index_select``) is several times faster than
     indexing the strided columns of A."""
     R, m, T = x.shape
-    N = A.shape[-1]
+    N = At.shape[-2]
     rows = (torch.arange(R, device=x.device).unsqueeze(1) * N + k).view(-1)
-    a_sel = A.transpose(-1, -2).reshape(R * N, T).index_select(0, rows)
-    h = torch.zeros(R * m, N, dtype=A.dtype, device=A.device)
+    a_sel = At.view(R * N, T).index_select(0, rows)
+    h = torch.zeros(R * m, N, dtype=At.dtype, device=At.device)
     h.scatter_add_(1, x.reshape(R * m, T), a_sel)
     return h.view(R, m, N), rows, a_sel
 

@@ -11,8 +11,9 @@ Each sample of run r consumes T + 3 float64 uniforms of that run's generator —
 the position and the output draws — mapped through the inverse CDFs exactly: a draw u gives the
 number of CDF entries ≤ u (what ``searchsorted(cdf, u, right=True)`` returns). The T + 1 token
 draws dominate the cost; they go through a :class:`GuideTable` (two table reads and a comparison
-per token instead of a binary search), and on the CPU the R generators fill their uniforms in
-parallel threads (each generator is sequential, but different runs' generators are independent).
+per token instead of a binary search). On the CPU a batch is drawn in cache-sized blocks of
+samples (:func:`blocks`): a run's generator fills the uniforms of one block at a time — the same
+stream as one call for the whole batch — and every temporary stays block-sized.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from __future__ import annotations
 import ctypes
 import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -83,16 +83,17 @@ class GuideTable:
         self.thresholds = [padded.gather(1, lo + j).flatten() for j in range(self.depth)]
 
     def draw(
-        self, u: torch.Tensor, run: torch.Tensor, out: torch.Tensor | None = None
+        self, u: torch.Tensor, base: torch.Tensor, out: torch.Tensor | None = None
     ) -> torch.Tensor:
-        """Uniforms u (S, n) in [0, 1), row i drawn for run ``run[i]`` → int64 outcomes (S, n),
-        written into ``out`` (contiguous) if given."""
-        cell = (u * self.K).long().add_((run * self.K).unsqueeze(-1)).view(-1)
+        """Uniforms u (R′, …) in [0, 1) → int64 outcomes of the same shape (written into ``out``,
+        contiguous, if given); ``base`` (R′, 1, …) is where each run's table starts (run · K)."""
+        scaled = u * self.K
+        cell = scaled.long().add_(base).view(-1)
         if out is None:
             out = torch.empty(u.shape, dtype=torch.int64, device=u.device)
         torch.index_select(self.lo, 0, cell, out=out.view(-1))
-        for thr in self.thresholds:
-            out += u >= thr.index_select(0, cell).view(u.shape)
+        for thr in self.thresholds:  # the thresholds reuse the buffer of u·K
+            out += u >= torch.index_select(thr, 0, cell, out=scaled.view(-1)).view(u.shape)
         return out
 
     def select(self, idx: torch.Tensor) -> None:
@@ -102,17 +103,33 @@ class GuideTable:
         self.thresholds = [thr[cells] for thr in self.thresholds]
 
 
-def chunks(items: int, per_item: int, device: torch.device) -> list[slice]:
-    """Split ``items`` (runs, or samples) of ``per_item`` elements each into consecutive groups
-    of about :data:`CHUNK` elements, at least one item each. On the CPU this keeps a step's
-    temporaries cache-sized and its peak memory small; an accelerator takes everything at once."""
-    if device.type != "cpu":
-        return [slice(0, items)]
-    step = max(1, CHUNK // max(per_item, 1))
-    return [slice(i, min(i + step, items)) for i in range(0, items, step)]
+def blocks(runs: int, m: int, per_sample: int, device: torch.device) -> list[tuple[slice, slice]]:
+    """Split (runs, samples) = (R, m) into blocks (runs, rows) of about :data:`CHUNK` elements
+    when each sample has ``per_sample`` of them: groups of whole runs, or, when one run is too
+    large, row ranges of one run — so ``x[runs, rows]`` is always contiguous. On the CPU this
+    keeps a step's temporaries cache-sized and its peak memory small; an accelerator takes
+    everything at once."""
+    if device.type != "cpu" or runs * m * per_sample <= CHUNK:
+        return [(slice(0, runs), slice(0, m))]
+    if m * per_sample <= CHUNK:  # groups of whole runs
+        step = _even(runs, CHUNK // (m * per_sample))
+        return [(slice(r, min(r + step, runs)), slice(0, m)) for r in range(0, runs, step)]
+    step = _even(m, max(1, CHUNK // per_sample))  # row ranges of one run
+    return [
+        (slice(r, r + 1), slice(i, min(i + step, m)))
+        for r in range(runs)
+        for i in range(0, m, step)
+    ]
 
 
-#: Elements per chunk on the CPU (512 KiB per 8-byte temporary: about an L2 cache).
+def _even(n: int, about: int) -> int:
+    """The step that splits n into near-equal parts of about ``about`` each."""
+    parts = max(1, round(n / about))
+    return -(-n // parts)
+
+
+#: Elements per block on the CPU (512 KiB per 8-byte temporary, about an L2 cache). 2^17 is
+#: as fast at the reference size but doubles the temporaries.
 CHUNK = 1 << 16
 
 
@@ -136,23 +153,12 @@ def keep_freed_memory() -> bool:
                 mallopt = ctypes.CDLL(None).mallopt  # glibc only
                 M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4
                 _MALLOC_TUNED = bool(mallopt(M_TRIM_THRESHOLD, 1 << 30) and mallopt(M_MMAP_MAX, 0))
-            except (AttributeError, OSError):
+            except (AttributeError, OSError, TypeError):
                 pass
     return _MALLOC_TUNED
 
 
 _MALLOC_TUNED: bool | None = None
-
-_POOL: tuple[int, int, ThreadPoolExecutor] | None = None  # (pid, workers, pool)
-
-
-def _pool(workers: int) -> ThreadPoolExecutor:
-    """A process-wide pool of threads for filling independent generators' uniforms (made anew
-    in a forked child, whose copy of the parent's pool has no threads)."""
-    global _POOL
-    if _POOL is None or _POOL[0] != os.getpid() or _POOL[1] < workers:
-        _POOL = (os.getpid(), workers, ThreadPoolExecutor(workers, "scb-sampler"))
-    return _POOL[2]
 
 
 class Sampler:
@@ -193,7 +199,7 @@ class Sampler:
             g = torch.Generator(device=self.device)
             g.manual_seed(int(s))
             self._gens.append(g)
-        self._u: torch.Tensor | None = None  # uniforms of the last batch, reused as workspace
+        self._u: torch.Tensor | None = None  # uniforms of one block, reused
 
     @property
     def runs(self) -> int:
@@ -210,38 +216,32 @@ class Sampler:
         self._gens = [self._gens[i] for i in idx.tolist()]
         self._u = None
 
-    def _uniforms(self, m: int) -> torch.Tensor:
-        """(R, m, T + 3) float64: row r is ``torch.rand(m, T + 3)`` from generator r."""
-        shape = (self.runs, m, self.T + 3)
-        if self._u is None or self._u.shape != shape:
-            self._u = torch.empty(shape, dtype=torch.float64, device=self.device)
-        u = self._u
-
-        def fill(runs: range) -> None:
-            for r in runs:
-                torch.rand(shape[1:], generator=self._gens[r], dtype=torch.float64, out=u[r])
-
-        workers = min(self.runs, torch.get_num_threads()) if self.device.type == "cpu" else 1
-        if workers > 1:  # torch.rand releases the GIL: independent generators run in parallel
-            list(_pool(workers).map(fill, [range(w, self.runs, workers) for w in range(workers)]))
-        else:
-            fill(range(self.runs))
+    def _uniforms(self, runs: slice, rows: slice) -> torch.Tensor:
+        """(R′, m′, T + 3) float64: for each run of ``runs``, the next m′ rows of
+        ``torch.rand(m, T + 3)`` from its generator (in a reused buffer)."""
+        shape = (runs.stop - runs.start, rows.stop - rows.start, self.T + 3)
+        size = shape[0] * shape[1] * shape[2]
+        if self._u is None or self._u.numel() < size:
+            self._u = torch.empty(size, dtype=torch.float64, device=self.device)
+        u = self._u[:size].view(shape)
+        for j, r in enumerate(range(runs.start, runs.stop)):
+            torch.rand(shape[1:], generator=self._gens[r], dtype=torch.float64, out=u[j])
         return u
 
     def sample(self, m: int) -> Batch:
         """Draw m fresh samples for every run."""
         R, T = self.runs, self.T
-        u = self._uniforms(m).view(R * m, T + 3)  # one row per sample
-        run = torch.arange(R, device=self.device).repeat_interleave(m)
-        x = torch.empty((R * m, T), dtype=torch.int64, device=self.device)
-        for rows in chunks(R * m, T, self.device):
-            self._tokens.draw(u[rows, :T], run[rows], out=x[rows])
-        x = x.view(R, m, T)
-        k = self._tokens.draw(u[:, T : T + 1], run).view(R, m)
-        u = u.view(R, m, T + 3)
+        x = torch.empty((R, m, T), dtype=torch.int64, device=self.device)
+        last = torch.empty((R, m, 3), dtype=torch.float64, device=self.device)  # k, s, o draws
         ridx = torch.arange(R, device=self.device).unsqueeze(1)
-        j = (u[..., T + 1 : T + 2] >= self._pos_cdf[ridx, k]).sum(-1)
+        base = ridx * self._tokens.K  # where each run's guide table starts
+        for runs, rows in blocks(R, m, T + 3, self.device):
+            u = self._uniforms(runs, rows)
+            self._tokens.draw(u[..., :T], base[runs].unsqueeze(-1), out=x[runs, rows])
+            last[runs, rows] = u[..., T:]
+        k = self._tokens.draw(last[..., 0], base)
+        j = (last[..., 1:2] >= self._pos_cdf[ridx, k]).sum(-1)
         s = self._pos[ridx, k].gather(-1, j.unsqueeze(-1))
         xs = x.gather(-1, s).squeeze(-1)
-        o = (u[..., T + 2 : T + 3] >= self._next_cdf[ridx, xs]).sum(-1)
+        o = (last[..., 2:3] >= self._next_cdf[ridx, xs]).sum(-1)
         return Batch(x=x, k=k, o=o)

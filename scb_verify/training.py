@@ -137,6 +137,7 @@ def _train_stack(
         if t > 0:
             batch = sampler.sample(m) if sampler is not None else None
             algorithm.step(state, batch, t, settings)
+            del batch  # before the next one is drawn: one batch alive at a time
         with torch.no_grad():
             V, A = algorithm.linear_view(state)
             finite = torch.isfinite(V).flatten(1).all(1) & torch.isfinite(A).flatten(1).all(1)
