@@ -111,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--json", type=Path, metavar="PATH", help="write the result as JSON")
     t.add_argument("--save", type=Path, metavar="PATH", help="save the final (V, A) as .npz")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.add_argument("--threads", type=_positive_int, default=1,
+                   help="torch threads (default 1: at these sizes more threads only add "
+                        "synchronization, and spin-waiting on a busy machine)")
     sub.add_parser("claims", help="list the claims with their statements and sympy bounds")
 
     c = sub.add_parser("check", help="run claims (or their negative controls) to verdicts")
@@ -175,6 +178,7 @@ def cmd_plugins(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    torch.set_num_threads(args.threads)
     reg = load_registry(args.plugin)
     try:
         algorithm = reg.algorithm(args.algorithm)
