@@ -19,7 +19,6 @@ import math
 import numpy as np
 
 from scb_verify.batch_rule import (
-    CONTROL_MAX_BATCH,
     batch_grid,
     censoring_check,
     scaling_over_cells,
@@ -98,9 +97,7 @@ class StageOne(Claim):
             {t: seeded_cell(range(g["seeds"]), task_of(t), ctx.settings) for t in g["T"]},
             [milestone],
             cap=g["cap"],
-            batches=batch_grid(
-                min(g["max_batch"], CONTROL_MAX_BATCH) if ctx.control else g["max_batch"]
-            ),
+            batches=batch_grid(g["max_batch"], control=ctx.control),
         )
         # ∂log f/∂log T of C·T^κ₁ is κ₁ > 0: the predicted exponent range is (0, ∞).
         predicted = (0.0, math.inf)

@@ -24,7 +24,6 @@ import numpy as np
 import sympy
 
 from scb_verify.batch_rule import (
-    CONTROL_MAX_BATCH,
     batch_grid,
     censoring_check,
     scaling_over_cells,
@@ -97,13 +96,12 @@ class StageTwo(Claim):
             t: {s: make_task(g["N"], t, g["Q"], seed=s, weights=g["weights"]) for s in seeds}
             for t in g["T"]
         }
-        batches, eps_grid = batch_grid(g["max_batch"]), g["eps"]
+        batches = batch_grid(g["max_batch"], control=ctx.control)
+        eps_grid = g["eps"][:1] if ctx.control else g["eps"]
         if ctx.control:  # no signal and no hand-off; one accuracy suffices (none is reached)
             tasks = {
                 t: {s: uninformative_task(k) for s, k in ts.items()} for t, ts in tasks.items()
             }
-            batches = batch_grid(min(g["max_batch"], CONTROL_MAX_BATCH))
-            eps_grid = eps_grid[:1]
         handoff: dict[int, dict[int, object]] = {t: dict.fromkeys(seeds, "uniform") for t in g["T"]}
         checks = []
         if not ctx.control:

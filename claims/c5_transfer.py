@@ -25,7 +25,6 @@ import numpy as np
 import sympy
 
 from scb_verify.batch_rule import (
-    CONTROL_MAX_BATCH,
     batch_grid,
     censoring_check,
     scaling_over_cells,
@@ -111,13 +110,12 @@ class Transfer(Claim):
             for s in seeds
         }
         down = {k: related_task(p, keep=g["keep"], seed=k[1] + 1000) for k, p in pre.items()}
-        batches = batch_grid(g["max_batch"])
+        batches = batch_grid(g["max_batch"], control=ctx.control)
         if ctx.control:  # a downstream task sharing nothing and carrying no signal
             down = {
                 k: uninformative_task(related_task(p, keep=0, seed=k[1] + 1000))
                 for k, p in pre.items()
             }
-            batches = batch_grid(min(g["max_batch"], CONTROL_MAX_BATCH))
         cells = {}
         for t in g["T"]:
             task_of = {s: down[t, s] for s in seeds}.__getitem__

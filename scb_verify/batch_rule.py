@@ -39,8 +39,11 @@ BATCH_GRID: tuple[int, ...] = tuple(2**k for k in range(5, 15))  # 32 … 16384
 CONTROL_MAX_BATCH = 1024
 
 
-def batch_grid(max_batch: int) -> tuple[int, ...]:
-    """The batch sizes of :data:`BATCH_GRID` up to ``max_batch``."""
+def batch_grid(max_batch: int, *, control: bool = False) -> tuple[int, ...]:
+    """The batch sizes of :data:`BATCH_GRID` up to ``max_batch`` (and up to
+    :data:`CONTROL_MAX_BATCH` for a no-signal negative control)."""
+    if control:
+        max_batch = min(max_batch, CONTROL_MAX_BATCH)
     grid = tuple(b for b in BATCH_GRID if b <= max_batch)
     if not grid:
         raise ValueError(f"max_batch must be at least {BATCH_GRID[0]}, got {max_batch}")
