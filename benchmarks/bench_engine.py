@@ -15,6 +15,9 @@ Reference size: N = 20, T = 256, Q = 4, batch m = 1024. Configurations, each tim
   (b) the engine, one run: ``scb_verify.training.train`` with the ``sgd`` plugin (the same update
       as (a)) and with ``pppd`` (the paper's learner), exactly as the CLI runs them.
   (c) the engine, R = 16 runs stacked in one ``train`` call.
+  (a') the baseline again with the allocator setting the engine makes for itself
+      (``keep_freed_memory``: glibc keeps freed memory instead of re-faulting it every step),
+      so that the ratios can be read with and without that part of the gain.
 
 Throughput is samples per second counted over all runs (so for (c) it is R times the per-run
 rate; equivalently the time per run is the wall time / R). Ratios: b/a, c/a and c/b — c/b is
@@ -211,6 +214,8 @@ def worker(cfg: dict) -> dict:
         return {"peak_mib": peak_rss_mib()}
     if cfg["kind"] == "machine":
         return machine(cfg, dtype, device)
+    if cfg["kind"] == "profile":
+        return {"table": profile(cfg, dtype, device)}
     run = run_baseline if cfg["kind"] == "baseline" else run_engine
     run(cfg, dtype, device, cfg["warmup"])  # warm-up: imports, plugin registry, allocator
     if device.type == "cuda":
@@ -232,6 +237,8 @@ def spawn(cfg: dict) -> dict:
     """Run ``cfg`` in a fresh interpreter; returns the worker's JSON answer."""
     env = {**os.environ, "OMP_NUM_THREADS": str(cfg["threads"])}
     env.setdefault("OMP_WAIT_POLICY", WAIT_POLICY)
+    if cfg.get("malloc_tuned"):  # what scb_verify.sampler.keep_freed_memory sets, by hand
+        env.update(MALLOC_MMAP_MAX_="0", MALLOC_TRIM_THRESHOLD_=str(1 << 30))
     proc = subprocess.run(
         [sys.executable, __file__, "--worker", json.dumps(cfg)],
         capture_output=True,
@@ -267,6 +274,7 @@ def check_gradients(device: str) -> float:
     eng = minibatch_gradients(model.V.detach()[None], model.A.detach()[None], batch)
     err = 0.0
     for mine, ref in ((eng.V[0], model.V.grad), (eng.A[0], model.A.grad), (eng.loss[0], loss)):
+        ref = ref.detach()
         err = max(err, float((mine - ref).abs().max() / ref.abs().max()))
     if not err <= 1e-10:
         raise AssertionError(f"engine gradients differ from autograd: relative error {err:.3g}")
@@ -328,6 +336,9 @@ def benchmark_rows(dtypes: list[str], R: int, small: bool, scale: float) -> list
                     cfg={**cfg, "kind": "baseline", "R": 1, "steps": steps(sa)},
                 )
             )
+            if size == "ref":  # the baseline with the engine's allocator setting, for fairness
+                rows.append({**rows[-1], "label": "a' +malloc"})
+                rows[-1]["cfg"] = {**rows[-1]["cfg"], "malloc_tuned": True}
             for algo in ("sgd", "pppd"):
                 for label, r, n in ((f"b {algo} R=1", 1, sb), (f"c {algo} R={R}", R, sc)):
                     rows.append(
@@ -372,8 +383,10 @@ def report(rows, results, tiny, idle, R: int, device: str) -> dict:
         for algo in ("sgd", "pppd"):
             b, b_cpu, b_data, b_idle = stats[(f"b {algo} R=1", size, dtype)]
             c, c_cpu, _, _ = stats[(f"c {algo} R={R}", size, dtype)]
+            tuned = stats.get(("a' +malloc", size, dtype))
+            vs_tuned = f" (b/a' {b / tuned[0]:4.1f})" if tuned else ""
             print(
-                f"  {size:5s} {dtype:8s} {algo:4s}  b/a {b / a:5.1f}  c/a {c / a:5.1f}  "
+                f"  {size:5s} {dtype:8s} {algo:4s}  b/a {b / a:5.1f}{vs_tuned}  c/a {c / a:5.1f}  "
                 f"c/b {c / b:4.2f} | CPU: b/a {a_cpu / b_cpu:5.1f}  c/b {b_cpu / c_cpu:4.2f} | "
                 f"memory: data {b_data / a_data:.3f}, over idle {b_idle / a_idle:.3f}"
             )
@@ -406,8 +419,12 @@ def main() -> int:
     )
     err = check_gradients(args.device)
     print(f"gradient check (float64, engine vs autograd on one batch): relative error {err:.1e}")
-    if args.profile:
-        profile(args.device, threads[0])
+    if args.profile:  # in a worker, so that it runs with the same settings as the timings
+        for th in threads:
+            cfg = {**REF, "R": 1, "algo": "pppd", "kind": "profile", "steps": 30, "warmup": 0}
+            cfg.update(device=args.device, threads=th, dtype="float32")
+            print(f"profile: pppd, one run, reference size, float32, 30 steps, {th} thread(s)")
+            print(spawn(cfg)["table"])
     rows = benchmark_rows(
         args.dtypes.split(","), args.runs, not args.no_small, 0.2 if args.quick else 1.0
     )
@@ -440,8 +457,8 @@ def main() -> int:
                 c = rates[(f"c {algo} R={args.runs}", "ref", dtype)]
                 print(
                     f"  {dtype} {algo}: R=1 at {b / one:.0%} of the one-generator bound; "
-                    f"R={args.runs} at {c / (min(th, args.runs) * one):.0%} of the "
-                    f"{min(th, args.runs)}-generator bound"
+                    f"R={args.runs} at {c / one:.0%} of it, {c / (th * one):.0%} of the {th}-core "
+                    "bound (the engine draws the runs' streams one after another)"
                 )
     print(f"\nload average after: {os.getloadavg()[0]:.2f}")
     if args.device == "cpu":
@@ -455,17 +472,14 @@ def main() -> int:
     return 0
 
 
-def profile(device: str, threads: int) -> None:
-    """torch.profiler of the engine (pppd, one run, reference size, float32), top operators."""
-    import torch
+def profile(cfg: dict, dtype, device) -> str:
+    """torch.profiler table of the engine (``cfg``: algorithm, R, size), top operators."""
     from torch.profiler import profile as torch_profile
 
-    torch.set_num_threads(threads)
-    cfg = {**REF, "R": 1, "algo": "pppd"}
-    run_engine(cfg, torch.float32, torch.device(device), 3)
+    run_engine(cfg, dtype, device, 3)
     with torch_profile() as p:
-        run_engine(cfg, torch.float32, torch.device(device), 30)
-    print(p.key_averages().table(sort_by="self_cpu_time_total", row_limit=20))
+        run_engine(cfg, dtype, device, cfg["steps"])
+    return p.key_averages().table(sort_by="self_cpu_time_total", row_limit=20)
 
 
 if __name__ == "__main__":

@@ -56,18 +56,19 @@ class GuideTable:
     """Exact inverse-CDF lookup for R distributions over n outcomes (a guide table, or "indexed
     search", Chen & Asau 1974).
 
-    ``draw(u)`` returns, for every uniform u ∈ [0, 1) of run r, the number of entries of
+    ``draw`` returns, for every uniform u ∈ [0, 1) of run r, the number of entries of
     ``cdf[r]`` that are ≤ u — bit for bit what ``searchsorted(cdf[r], u, right=True)`` returns —
     without a binary search. [0, 1) is cut into K = 2^b equal cells; for cell c the answer is
     ``lo[c]`` (the entries ≤ c/K) plus one for each of the at most ``depth`` CDF entries inside
     the cell that u reaches. u·K is exact (K is a power of two), so the cell is exact too. K is
     the smallest power of two ≥ 8n (and ≥ 256) that puts at most one CDF entry in each cell
-    (``depth`` 1: one comparison per draw), up to 2^16.
+    (``depth`` 1: one comparison per draw), up to 2^14 (beyond, tiny probabilities cost one more
+    comparison each rather than a larger table).
     """
 
     def __init__(self, cdf: torch.Tensor):
         R, n = cdf.shape
-        for b in range(max(8, (8 * n - 1).bit_length()), 17):  # K = 2^b, at most 2^16
+        for b in range(min(14, max(8, (8 * n - 1).bit_length())), 15):  # K = 2^b ≤ 2^14
             K = 1 << b
             edges = torch.arange(K + 1, dtype=cdf.dtype, device=cdf.device) / K
             lo = torch.searchsorted(cdf, edges[:-1].expand(R, K).contiguous(), right=True)
