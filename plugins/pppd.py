@@ -63,7 +63,8 @@ class PPPD(Algorithm):
         return {
             "V": V.clone(),
             "A": A.clone(),
-            "counts": torch.ones(R, N, dtype=V.dtype, device=V.device),
+            # float64 whatever the run's dtype: float32 stops counting past 2^24 tokens
+            "counts": torch.ones(R, N, dtype=torch.float64, device=V.device),
         }
 
     def gradients(self, state: State, batch: Batch | None):
@@ -72,7 +73,7 @@ class PPPD(Algorithm):
         for tokens in (batch.x, batch.k.unsqueeze(-1)):
             flat = tokens.flatten(1)
             counts.scatter_add_(1, flat, torch.ones_like(flat, dtype=counts.dtype))
-        mu_hat = counts / counts.sum(-1, keepdim=True)
+        mu_hat = (counts / counts.sum(-1, keepdim=True)).to(state["V"].dtype)
         g = minibatch_gradients(state["V"], state["A"], batch)
         return g.V, g.A, mu_hat
 
