@@ -2,7 +2,7 @@
 
     python benchmarks/bench_engine.py               # reference size, float32 and float64, CPU
     python benchmarks/bench_engine.py --quick       # a smoke run (few steps, one repeat)
-    python benchmarks/bench_engine.py --profile     # also print the engine's torch.profiler table
+    python benchmarks/bench_engine.py --profile     # also split the engine's step into its phases
     python benchmarks/bench_engine.py --device cuda # the same on a GPU, if there is one
 
 Reference size: N = 20, T = 256, Q = 4, batch m = 1024. Configurations, each timed end to end
@@ -15,9 +15,6 @@ Reference size: N = 20, T = 256, Q = 4, batch m = 1024. Configurations, each tim
   (b) the engine, one run: ``scb_verify.training.train`` with the ``sgd`` plugin (the same update
       as (a)) and with ``pppd`` (the paper's learner), exactly as the CLI runs them.
   (c) the engine, R = 16 runs stacked in one ``train`` call.
-  (a') the baseline again with the allocator setting the engine makes for itself
-      (``keep_freed_memory``: glibc keeps freed memory instead of re-faulting it every step),
-      so that the ratios can be read with and without that part of the gain.
 
 Throughput is samples per second counted over all runs (so for (c) it is R times the per-run
 rate; equivalently the time per run is the wall time / R). Ratios: b/a, c/a and c/b — c/b is
@@ -38,7 +35,8 @@ allocator's fixed structures) and keeps what grows with the batch. On CUDA:
 
 Timing: each configuration is repeated (fresh subprocesses, configurations interleaved so slow
 phases of a shared machine hit all of them alike); the median is reported, with the range. The
-whole table is produced with 2 torch threads (the 2-core target) and with 1.
+whole table is produced with 2 threads (the 2-core target) and with 1: torch's intra-op threads
+for the baseline, torch's and the compiled kernels' threads for the engine.
 Wall-clock is what the targets are about; CPU time (all threads) is printed too, because on a
 shared machine it is less sensitive to other tenants. The load average is printed before and
 after: read the numbers with it.
@@ -47,6 +45,7 @@ after: read the numbers with it.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import statistics
@@ -57,12 +56,13 @@ import time
 REF = dict(N=20, T=256, Q=4, m=1024)
 SMALL = dict(N=5, T=40, Q=2, m=32)  # the spec's prototype size: per-step overhead dominates
 SGD_LR = 0.05  # small enough that no run diverges at the reference size
-#: OpenMP's default lets idle worker threads spin. On a machine whose cores other processes
-#: also use, a spinning thread holds a core that its partner needs to reach the barrier, and
-#: every parallel operator can stall for a scheduler quantum: on this 2-core VM under load a
-#: 2-thread engine step took 15× longer than a 1-thread one. Passive waiting (threads sleep)
-#: costs nothing measurable on an idle machine; it applies to every configuration alike.
-WAIT_POLICY = "PASSIVE"
+#: OpenMP's wait policy is left as the environment sets it (printed with the results). Unset,
+#: idle OpenMP threads spin for a while before sleeping: on a machine whose cores other
+#: processes also use, a spinning thread can hold the core its partner needs, and torch's
+#: parallel operators stall (measured: up to 15× slower 2-thread steps under load); with
+#: OMP_WAIT_POLICY=PASSIVE they sleep at once, which spares torch but makes numba's OpenMP pool
+#: wake its threads at every kernel call (measured: the 2-thread engine 30% slower). Run the
+#: benchmark on a quiet machine; the load average is printed before and after.
 
 
 # --------------------------------------------------------------------------- worker side
@@ -170,9 +170,29 @@ def run_engine(cfg, dtype, device, steps: int) -> int:
     return sum(r.samples for r in results)
 
 
+@functools.cache
+def _splitmix_words():
+    """A compiled loop that XORs n SplitMix64 words (what the sampler spends per random word)."""
+    import numba
+    import numpy as np
+
+    from scb_verify.kernels import GAMMA, _mix64
+
+    @numba.njit
+    def words(key, n):
+        acc = np.uint64(0)
+        for i in range(n):
+            acc ^= _mix64(key + np.uint64(i + 1) * GAMMA)
+        return acc
+
+    return words
+
+
 def machine(cfg, dtype, device) -> dict:
-    """What this machine does per second: uniforms from one torch generator, streaming copy
-    bandwidth, matmul flops (with the configured threads)."""
+    """What this machine does per second on one core: SplitMix64 words (the engine's random
+    numbers), uniforms from one torch generator (the baseline's), streaming copy bandwidth,
+    matmul flops (with the configured threads)."""
+    import numpy as np
     import torch
 
     def best(f, n=5):
@@ -190,7 +210,9 @@ def machine(cfg, dtype, device) -> dict:
     src = torch.ones(1 << 25, dtype=torch.float64)  # 256 MiB
     dst = torch.empty_like(src)
     bw = 2 * src.numel() * 8 / best(lambda: dst.copy_(src))
-    out = {"rand_ns": rng * 1e9, "copy_GBps": bw / 1e9}
+    words, n = _splitmix_words(), 1 << 24
+    word = best(lambda: words(np.uint64(12345), n)) / n
+    out = {"rand_ns": rng * 1e9, "word_ns": word * 1e9, "copy_GBps": bw / 1e9}
     for name in ("float32", "float64"):
         a = torch.randn(1024, 1024, dtype=getattr(torch, name))
         out[f"matmul_GFLOPs_{name}"] = 2 * 1024**3 / best(lambda a=a: a @ a) / 1e9
@@ -200,8 +222,10 @@ def machine(cfg, dtype, device) -> dict:
 def worker(cfg: dict) -> dict:
     import torch
 
-    torch.set_num_threads(cfg["threads"])
+    from scb_verify import kernels
     from scb_verify.registry import load_registry
+
+    kernels.set_threads(cfg["threads"])
 
     # Every worker, idle included, starts alike: modules and plugins loaded, the tasks built,
     # and torch's thread pool and BLAS initialized by one tiny matmul (fixed costs of any
@@ -236,9 +260,6 @@ def worker(cfg: dict) -> dict:
 def spawn(cfg: dict) -> dict:
     """Run ``cfg`` in a fresh interpreter; returns the worker's JSON answer."""
     env = {**os.environ, "OMP_NUM_THREADS": str(cfg["threads"])}
-    env.setdefault("OMP_WAIT_POLICY", WAIT_POLICY)
-    if cfg.get("malloc_tuned"):  # what scb_verify.sampler.keep_freed_memory sets, by hand
-        env.update(MALLOC_MMAP_MAX_="0", MALLOC_TRIM_THRESHOLD_=str(1 << 30))
     proc = subprocess.run(
         [sys.executable, __file__, "--worker", json.dumps(cfg)],
         capture_output=True,
@@ -268,7 +289,7 @@ def check_gradients(device: str) -> float:
         model.V.copy_(torch.randn(model.V.shape, generator=g, dtype=torch.float64, device=device))
         model.A.copy_(torch.rand(model.A.shape, generator=g, dtype=torch.float64, device=device))
         model.A /= model.A.sum(0)
-    X = one_hot_context(batch.x[0], cfg["N"], torch.float64)
+    X = one_hot_context(batch.x[0].long(), cfg["N"], torch.float64)
     loss = baseline_loss(model, X, batch.k[0], batch.o[0])
     loss.backward()
     eng = minibatch_gradients(model.V.detach()[None], model.A.detach()[None], batch)
@@ -281,25 +302,31 @@ def check_gradients(device: str) -> float:
     return err
 
 
-def lower_bound(info: dict, N: int, T: int, threads: int) -> list[str]:
-    """Work per sample, what this machine does per second, and the bounds that follow."""
-    flops = 2 * T + 6 * N * N  # h: T adds; V h, resid hᵀ, Vᵀ resid: 3 × 2N²; G_A: T adds
-    rng = (T + 3) * info["rand_ns"] * 1e-9  # seconds of one generator per sample
-    passes = 16  # ≈ passes of the engine over (m, T) arrays of 8 bytes (sampler 10, gradient 6)
+def lower_bound(info: dict, N: int, T: int, threads: int) -> tuple[list[str], float]:
+    """Work per sample, what this machine does per second, and the bounds that follow;
+    returns the lines and the random-word bound in samples/s per core."""
+    from scb_verify.kernels import words_per_sample
+
+    W = words_per_sample(T)
+    flops = 2 * T + 6 * N * N  # h: T adds; V h, r hᵀ, Vᵀ r: 3 × 2N²; G_A: T adds
+    word_bound = 1 / (W * info["word_ns"] * 1e-9)
+    token_bytes = 3 * T  # one byte per token: written by the sampler, read twice per sample
     bw = info["copy_GBps"] * 1e9
-    return [
-        f"work per sample: T + 3 = {T + 3} float64 uniforms, T + 1 = {T + 1} table lookups, "
-        f"2T + 6N² = {flops} flops; memory: T = {T} B of tokens if everything were fused, "
-        f"~{passes} × 8T = {passes * 8 * T // 1024} KiB in the engine's separate passes",
-        f"this machine ({threads} threads): torch.rand {info['rand_ns']:.2f} ns per uniform and "
-        f"generator (serial), copy {info['copy_GBps']:.1f} GB/s, matmul "
-        f"{info['matmul_GFLOPs_float32']:.0f} GFLOP/s f32 / "
-        f"{info['matmul_GFLOPs_float64']:.0f} f64",
-        f"bounds, samples/s: uniforms {1 / rng:,.0f} with one generator, {threads / rng:,.0f} "
-        f"with {threads} in parallel (R ≥ {threads}); flops "
-        f"{info['matmul_GFLOPs_float32'] * 1e9 / flops:,.0f}; the engine's memory passes "
-        f"{bw / (passes * 8 * T):,.0f}",
+    lines = [
+        f"work per sample: W = {W} SplitMix64 words (T + 1 = {T + 1} token draws, 2 per word, "
+        f"+ 1 for position and output), T + 1 guide-table lookups, 2T + 6N² = {flops} flops, "
+        f"~{token_bytes} B of token traffic (uint8: written once, read twice)",
+        f"this machine: {info['word_ns']:.2f} ns per SplitMix64 word (compiled loop, one core); "
+        f"torch.rand {info['rand_ns']:.2f} ns per float64 uniform; copy "
+        f"{info['copy_GBps']:.1f} GB/s; matmul {info['matmul_GFLOPs_float32']:.0f} GFLOP/s f32 / "
+        f"{info['matmul_GFLOPs_float64']:.0f} f64 ({threads} threads)",
+        f"bounds, samples/s: random words {word_bound:,.0f} per core, "
+        f"{threads * word_bound:,.0f} on {threads}; flops "
+        f"{info['matmul_GFLOPs_float32'] * 1e9 / flops:,.0f}; token traffic "
+        f"{bw / token_bytes:,.0f} (neither binds: the loops are bound by dependent loads and "
+        "the random words)",
     ]
+    return lines, word_bound
 
 
 def spawn_rows(rows, base: dict, repeats: int) -> list[list[dict]]:
@@ -336,9 +363,6 @@ def benchmark_rows(dtypes: list[str], R: int, small: bool, scale: float) -> list
                     cfg={**cfg, "kind": "baseline", "R": 1, "steps": steps(sa)},
                 )
             )
-            if size == "ref":  # the baseline with the engine's allocator setting, for fairness
-                rows.append({**rows[-1], "label": "a' +malloc"})
-                rows[-1]["cfg"] = {**rows[-1]["cfg"], "malloc_tuned": True}
             for algo in ("sgd", "pppd"):
                 for label, r, n in ((f"b {algo} R=1", 1, sb), (f"c {algo} R={R}", R, sc)):
                     rows.append(
@@ -383,10 +407,8 @@ def report(rows, results, tiny, idle, R: int, device: str) -> dict:
         for algo in ("sgd", "pppd"):
             b, b_cpu, b_data, b_idle = stats[(f"b {algo} R=1", size, dtype)]
             c, c_cpu, _, _ = stats[(f"c {algo} R={R}", size, dtype)]
-            tuned = stats.get(("a' +malloc", size, dtype))
-            vs_tuned = f" (b/a' {b / tuned[0]:4.1f})" if tuned else ""
             print(
-                f"  {size:5s} {dtype:8s} {algo:4s}  b/a {b / a:5.1f}{vs_tuned}  c/a {c / a:5.1f}  "
+                f"  {size:5s} {dtype:8s} {algo:4s}  b/a {b / a:5.1f}  c/a {c / a:5.1f}  "
                 f"c/b {c / b:4.2f} | CPU: b/a {a_cpu / b_cpu:5.1f}  c/b {b_cpu / c_cpu:4.2f} | "
                 f"memory: data {b_data / a_data:.3f}, over idle {b_idle / a_idle:.3f}"
             )
@@ -412,7 +434,7 @@ def main() -> int:
     import torch
 
     threads = [int(t) for t in args.threads.split(",")]
-    policy = os.environ.get("OMP_WAIT_POLICY", WAIT_POLICY)
+    policy = os.environ.get("OMP_WAIT_POLICY", "unset")
     print(
         f"torch {torch.__version__}, {os.cpu_count()} CPUs, device {args.device}, "
         f"OMP_WAIT_POLICY={policy}; load average before: {os.getloadavg()[0]:.2f}"
@@ -423,7 +445,7 @@ def main() -> int:
         for th in threads:
             cfg = {**REF, "R": 1, "algo": "pppd", "kind": "profile", "steps": 30, "warmup": 0}
             cfg.update(device=args.device, threads=th, dtype="float32")
-            print(f"profile: pppd, one run, reference size, float32, 30 steps, {th} thread(s)")
+            print(f"profile: pppd, one run, reference size, float32, 30 steps, {th} thread(s):")
             print(spawn(cfg)["table"])
     rows = benchmark_rows(
         args.dtypes.split(","), args.runs, not args.no_small, 0.2 if args.quick else 1.0
@@ -448,17 +470,16 @@ def main() -> int:
             continue
         info = spawn({**base, **REF, "kind": "machine", "R": 1, "dtype": "float64"})
         print("lower bound at the reference size:")
-        for line in lower_bound(info, REF["N"], REF["T"], th):
+        lines, per_core = lower_bound(info, REF["N"], REF["T"], th)
+        for line in lines:
             print("  " + line)
-        one = 1 / ((REF["T"] + 3) * info["rand_ns"] * 1e-9)
         for dtype in args.dtypes.split(","):
             for algo in ("sgd", "pppd"):
                 b = rates[(f"b {algo} R=1", "ref", dtype)]
                 c = rates[(f"c {algo} R={args.runs}", "ref", dtype)]
                 print(
-                    f"  {dtype} {algo}: R=1 at {b / one:.0%} of the one-generator bound; "
-                    f"R={args.runs} at {c / one:.0%} of it, {c / (th * one):.0%} of the {th}-core "
-                    "bound (the engine draws the runs' streams one after another)"
+                    f"  {dtype} {algo}: R=1 at {b / (th * per_core):.0%} and R={args.runs} at "
+                    f"{c / (th * per_core):.0%} of the {th}-core random-word bound"
                 )
     print(f"\nload average after: {os.getloadavg()[0]:.2f}")
     if args.device == "cpu":
@@ -473,13 +494,35 @@ def main() -> int:
 
 
 def profile(cfg: dict, dtype, device) -> str:
-    """torch.profiler table of the engine (``cfg``: algorithm, R, size), top operators."""
-    from torch.profiler import profile as torch_profile
+    """Where the engine's step goes (``cfg``: algorithm, R, size): seconds in the sampling
+    kernel, in the gradient kernel, and in everything else (the learner's O(NT) update,
+    metrics, Python), over ``cfg["steps"]`` steps."""
+    from scb_verify import kernels
+
+    spent = {"draw_samples": 0.0, "minibatch_gradients": 0.0}
+
+    def timed(name):
+        kernel = getattr(kernels, name)
+
+        def call(*args):
+            t0 = time.perf_counter()
+            kernel(*args)
+            spent[name] += time.perf_counter() - t0
+
+        return call
 
     run_engine(cfg, dtype, device, 3)
-    with torch_profile() as p:
-        run_engine(cfg, dtype, device, cfg["steps"])
-    return p.key_averages().table(sort_by="self_cpu_time_total", row_limit=20)
+    for name in spent:
+        setattr(kernels, name, timed(name))
+    t0 = time.perf_counter()
+    samples = run_engine(cfg, dtype, device, cfg["steps"])
+    total = time.perf_counter() - t0
+    rest = total - sum(spent.values())
+    per = 1e6 / samples
+    return "\n".join(
+        f"  {name:22s} {sec * per:6.3f} µs/sample  {sec / total:5.1%}"
+        for name, sec in (*spent.items(), ("rest of the step", rest), ("total", total))
+    )
 
 
 if __name__ == "__main__":

@@ -70,9 +70,7 @@ class PPPD(Algorithm):
     def gradients(self, state: State, batch: Batch | None):
         """(G_V, G_A, μ̂): minibatch gradients and the running token frequencies."""
         counts = state["counts"]
-        for tokens in (batch.x, batch.k.unsqueeze(-1)):
-            flat = tokens.flatten(1)
-            counts.scatter_add_(1, flat, torch.ones_like(flat, dtype=counts.dtype))
+        counts += batch.token_counts(counts.shape[-1])
         mu_hat = (counts / counts.sum(-1, keepdim=True)).to(state["V"].dtype)
         g = minibatch_gradients(state["V"], state["A"], batch)
         return g.V, g.A, mu_hat

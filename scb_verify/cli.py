@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 import sympy
 import torch
 
+from scb_verify import kernels
 from scb_verify.claim import BUDGETS
 from scb_verify.diff import compare, table_rows
 from scb_verify.falsify import BUDGET_EXAMPLES, DEFAULT_DB
@@ -112,8 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--save", type=Path, metavar="PATH", help="save the final (V, A) as .npz")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.add_argument("--threads", type=_positive_int, default=1,
-                   help="torch threads (default 1: at these sizes more threads only add "
-                        "synchronization, and spin-waiting on a busy machine)")
+                   help="threads of torch and of the compiled kernels (default 1: at small "
+                        "sizes more threads only add synchronization)")
     sub.add_parser("claims", help="list the claims with their statements and sympy bounds")
 
     c = sub.add_parser("check", help="run claims (or their negative controls) to verdicts")
@@ -178,7 +179,7 @@ def cmd_plugins(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    torch.set_num_threads(args.threads)
+    kernels.set_threads(args.threads)
     reg = load_registry(args.plugin)
     try:
         algorithm = reg.algorithm(args.algorithm)
@@ -351,7 +352,7 @@ def cmd_falsify(args: argparse.Namespace) -> int:
         print("\n".join(class_text(FALSIFIERS[c], getattr(reg.claims.get(c), "title", ""))
                         for c in ids))
         return 0
-    torch.set_num_threads(1)  # tiny instances measured one by one: intra-op threads only contend
+    kernels.set_threads(1)  # tiny instances measured one by one: intra-op threads only contend
     if args.replay is not None:
         if len(ids) != 1:
             raise UsageError("falsify: --replay measures an instance of exactly one CLAIM")

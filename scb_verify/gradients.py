@@ -3,11 +3,12 @@
     G_V = (1/m) Σ_i (V h_i − e_{o_i}) h_iᵀ,            h_i = X_i a_{k_i}
     g_k = (1/m) Σ_{i: k_i = k} X_iᵀ Vᵀ (V h_i − e_{o_i})
 
-computed with gathers and scatter-adds on index batches — no one-hot X, no autograd — in
-O(m (T + N²)) per run. Batched over R runs (leading axis). The O(mT) part is four passes over
-(m, T) arrays: copy the rows a_{k_i} of Aᵀ, scatter-add them into h, gather u_i[x_{i,t}] with
-u_i = Vᵀ(V h_i − e_{o_i}) (into the same buffer), index-add those rows into G_Aᵀ; the rest is
-O(m N²) matmuls.
+in O(m (T + N²)) per run, batched over R runs (leading axis), without one-hot X or autograd.
+On the CPU the sums run in the compiled loop :func:`scb_verify.kernels.minibatch_gradients`
+(one pass per sample, partial sums in float64); elsewhere :func:`reference_gradients` computes
+them with gathers and scatter-adds — four passes over (m, T) arrays: copy the rows a_{k_i} of
+Aᵀ, scatter-add them into h, gather u_i[x_{i,t}] with u_i = Vᵀ(V h_i − e_{o_i}), index-add
+those rows into G_Aᵀ; the rest is O(m N²) matmuls. The two agree to rounding (tests).
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from typing import NamedTuple
 
 import torch
 
+from scb_verify import kernels
 from scb_verify.models import _features
-from scb_verify.sampler import Batch, blocks
+from scb_verify.sampler import Batch
 
 
 class MinibatchGradients(NamedTuple):
@@ -30,32 +32,33 @@ class MinibatchGradients(NamedTuple):
 
 @torch.no_grad()
 def minibatch_gradients(V: torch.Tensor, A: torch.Tensor, batch: Batch) -> MinibatchGradients:
-    """Exact gradients of the mean squared loss over ``batch`` at (V, A).
-
-    The sums over samples run block by block (:func:`~scb_verify.sampler.blocks`), so the
-    O(mT) temporaries stay cache-sized."""
-    x, k, o = batch.x, batch.k, batch.o
-    R, m, T = x.shape
+    """Exact gradients of the mean squared loss over ``batch`` at (V, A), in V's dtype."""
+    if V.device.type != "cpu":
+        return reference_gradients(V, A, batch)
+    R, _, T = batch.x.shape
     N = V.shape[-1]
-    G_V = V.new_zeros(R, N, N)
-    G_At = V.new_zeros(R, N, T)  # Aᵀ-shaped: row k collects the samples with query k
-    loss = V.new_zeros(R)
+    out = MinibatchGradients(V.new_empty(R, N, N), V.new_empty(R, T, N), V.new_empty(R))
     At = A.transpose(-1, -2).contiguous()
-    for runs, rows in blocks(R, m, T, x.device):
-        sums = G_V[runs], G_At[runs], loss[runs]
-        _accumulate(V[runs], At[runs], x[runs, rows], k[runs, rows], o[runs, rows], *sums)
-    return MinibatchGradients(G_V / m, (G_At / m).transpose(-1, -2), loss / m)
+    kernels.minibatch_gradients(
+        V.contiguous().numpy(), At.numpy(), batch.x.numpy(), batch.k.numpy(), batch.o.numpy(),
+        *(g.numpy() for g in out),
+    )
+    return out
 
 
-def _accumulate(V, At, x, k, o, G_V, G_At, loss) -> None:
-    """Add the sums over the samples (x, k, o) of one block into G_V, G_Aᵀ, loss (in place)."""
+@torch.no_grad()
+def reference_gradients(V: torch.Tensor, A: torch.Tensor, batch: Batch) -> MinibatchGradients:
+    """The same gradients as tensor operations (any device): the accelerator path, and the
+    reference the compiled loop is tested against."""
+    x, k, o = batch.x.long(), batch.k, batch.o
     R, m, T = x.shape
     N = V.shape[-1]
-    h, rows, a_sel = _features(At, x, k)  # h (R, m, N)
+    h, rows, a_sel = _features(A.transpose(-1, -2).contiguous(), x, k)  # h (R, m, N)
     resid = h @ V.transpose(-1, -2)  # V h_i − e_{o_i}, after subtracting the one-hot below
     resid.scatter_add_(-1, o.unsqueeze(-1), resid.new_full((R, m, 1), -1.0))
-    loss += 0.5 * resid.square().sum((-2, -1))
-    G_V.baddbmm_(resid.transpose(-1, -2), h)
+    loss = 0.5 * resid.square().sum((-2, -1))
+    G_V = resid.transpose(-1, -2) @ h
     u = (resid @ V).view(R * m, N)  # row i is (Vᵀ resid_i)ᵀ
     w = torch.gather(u, 1, x.reshape(R * m, T), out=a_sel)  # (X_iᵀ Vᵀ resid_i)_t = u_i[x_{i,t}]
-    G_At.view(R * N, T).index_add_(0, rows, w)
+    G_At = V.new_zeros(R * N, T).index_add_(0, rows, w).view(R, N, T)
+    return MinibatchGradients(G_V / m, (G_At / m).transpose(-1, -2), loss / m)

@@ -27,6 +27,7 @@ def _features(At: torch.Tensor, x: torch.Tensor, k: torch.Tensor):
     indexing the strided columns of A."""
     R, m, T = x.shape
     N = At.shape[-2]
+    x = x.long()  # batches hold compact tokens; scatter indices are int64
     rows = (torch.arange(R, device=x.device).unsqueeze(1) * N + k).view(-1)
     a_sel = At.view(R * N, T).index_select(0, rows)
     h = torch.zeros(R * m, N, dtype=At.dtype, device=At.device)

@@ -19,8 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import torch
-
+from scb_verify import kernels
 from scb_verify.claim import Budget, Claim, ClaimContext, ClaimOutcome, Job
 from scb_verify.hookspecs import hookimpl
 from scb_verify.learner import RunResult
@@ -60,16 +59,16 @@ class SerialExecutor(cf.Executor):
 
 
 def _worker_init(threads: int) -> None:
-    torch.set_num_threads(threads)
+    kernels.set_threads(threads)
 
 
 def local_executor(jobs: int) -> cf.Executor:
     """A process pool of ``jobs`` workers (spawned, so torch state is never forked); each
-    worker gets ⌊cores / jobs⌋ torch threads. ``jobs = 1`` runs in this process, with one torch
-    thread (the claims' tensors are small: measured 10× faster than two threads on a busy
-    2-core machine)."""
+    worker gets ⌊cores / jobs⌋ threads (torch's and the compiled kernels'). ``jobs = 1`` runs in
+    this process, with one thread (the claims' tensors are small: measured 10× faster than two
+    threads on a busy 2-core machine)."""
     if jobs <= 1:
-        torch.set_num_threads(1)  # tiny tensors: a second thread only adds synchronization
+        kernels.set_threads(1)  # tiny tensors: a second thread only adds synchronization
         return SerialExecutor()
     threads = max(1, (os.cpu_count() or 1) // jobs)
     return cf.ProcessPoolExecutor(

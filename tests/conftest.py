@@ -2,7 +2,7 @@
 
 Hypothesis runs derandomized (a fixed seed per test), without deadline and with few examples,
 so the suite is deterministic and fast; ``HYPOTHESIS_PROFILE=thorough`` draws many more.
-Torch runs on one thread: every tensor here is tiny, and intra-op threads only contend.
+Torch and the compiled kernels run on one thread: every tensor here is tiny.
 
 Statistical assertions use :func:`assert_within`: a Monte-Carlo quantity must lie within
 z standard errors of its exact value, with z set by a Bonferroni correction so that the whole
@@ -22,6 +22,7 @@ import pytest
 import torch
 from hypothesis import HealthCheck, settings
 
+from scb_verify import kernels
 from scb_verify.registry import PLUGINS_ENV, load_registry
 from scb_verify.sampler import Batch, Sampler
 from scb_verify.task import SCBTask
@@ -35,7 +36,7 @@ settings.register_profile(
 )
 settings.register_profile("thorough", settings.get_profile("fast"), max_examples=300)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fast"))
-torch.set_num_threads(1)
+kernels.set_threads(1)
 
 #: Family-wise probability that one statistical assertion fails although the code is right.
 ALPHA = 1e-6

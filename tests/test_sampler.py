@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from scb_verify import strategies as scb
-from scb_verify.sampler import Sampler
+from scb_verify.sampler import Batch, Sampler, token_dtype
 from scb_verify.task import SCBTask, bigram_task, make_task
 
 SMALL = dict(N=st.integers(2, 3), T=st.integers(1, 4), concentration=st.floats(1.0, 10.0))
@@ -129,12 +129,21 @@ def test_a_run_does_not_depend_on_what_it_is_stacked_with(sizes, data):
 
 
 @given(scb.tasks(**SMALL), st.integers(1, 3), st.integers(1, 20))
-def test_batches_are_int64_index_arrays_of_the_right_shape(task, R, m):
+def test_batches_are_compact_index_arrays_with_their_token_histogram(task, R, m):
     batch = sample_batches(task, R, m)
     assert batch.x.shape == (R, m, task.T) and batch.k.shape == batch.o.shape == (R, m)
     assert batch.size == m
+    assert batch.x.dtype == token_dtype(task.N) == torch.uint8
+    assert batch.k.dtype == batch.o.dtype == torch.int64
     for t in (batch.x, batch.k, batch.o):
-        assert t.dtype == torch.int64 and int(t.min()) >= 0 and int(t.max()) < task.N
+        assert int(t.min()) >= 0 and int(t.max()) < task.N
+    recount = Batch(batch.x, batch.k, batch.o).token_counts(task.N)  # from the tokens
+    assert torch.equal(batch.counts, recount) and int(recount.sum()) == R * m * (task.T + 1)
+
+
+def test_token_dtype_holds_every_state():
+    assert token_dtype(256) == torch.uint8 and token_dtype(257) == torch.int16
+    assert token_dtype(1 << 15) == torch.int16 and token_dtype((1 << 15) + 1) == torch.int32
 
 
 def test_mismatched_arguments_are_errors():
