@@ -69,8 +69,8 @@ class Bigram(Claim):
             "N": 5,
             "T": 16,
             "batch": 128,
-            "samples": [8192, 32768, 131072, 524288],
-            "seeds": 16,
+            "samples": [8192, 32768, 131072, 524288, 2097152],
+            "seeds": 24,
             "epsilon": 0.1,
         },
         "full": {

@@ -13,7 +13,7 @@ the slope in 1/ε at the largest T is positive and finite (local exponent c > 0)
 control: uninformative tasks (P = μ1ᵀ: the attention gets no signal) with phase 2 started from
 uniform attention — no batch reaches the accuracy, so the claim must come out violated. (Phase 2
 from uniform attention on the real tasks, i.e. stage 1 counted, grows with T at slope ≈ 0.4 at
-ci, above the log-growth limit but not by enough to be decisive with 16 seeds.)
+ci, above the log-growth limit but not by enough to be decisive with the 16 seeds ci had then.)
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ class StageTwo(Claim):
             "T": [32, 64, 128, 256, 512],
             "N": 5,
             "Q": 2,
-            "seeds": 16,
+            "seeds": 64,
             "weights": "uniform",
             "rho1": 0.6,
             "eps": [0.1, 0.05, 0.025],
@@ -80,7 +80,7 @@ class StageTwo(Claim):
             "T": [32, 64, 128, 256, 512, 1024],
             "N": 5,
             "Q": 2,
-            "seeds": 24,
+            "seeds": 64,
             "weights": "uniform",
             "rho1": 0.6,
             "eps": [0.1, 0.05, 0.025],

@@ -73,7 +73,7 @@ class VersusSGD(Claim):
             "Q": 2,
             "batch": 32,
             "samples": 49152,
-            "seeds": 8,
+            "seeds": 16,
             "lr": [0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0],
         },
         "full": {

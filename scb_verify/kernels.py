@@ -171,8 +171,18 @@ def minibatch_gradients(V, At, x, k, o, G_V, G_A, loss):
 
 
 def set_threads(n: int) -> None:
-    """Use n threads in the compiled kernels and in torch (at most numba's pool size)."""
+    """Use n threads in torch and in the compiled kernels called from this thread."""
     import torch
 
     torch.set_num_threads(n)
+    set_kernel_threads(n)
+
+
+def set_kernel_threads(n: int) -> None:
+    """Threads of the compiled kernels called from this thread (at most numba's pool size)."""
     numba.set_num_threads(max(1, min(n, numba.config.NUMBA_NUM_THREADS)))
+
+
+def kernel_threads() -> int:
+    """Threads of the compiled kernels called from this thread."""
+    return numba.get_num_threads()

@@ -15,6 +15,7 @@ on the CPU; a batch is a few bytes per token, cheap to move to an accelerator).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +41,12 @@ class Batch:
     def size(self) -> int:
         """Samples per run (m)."""
         return self.k.shape[-1]
+
+    def rows(self, idx: torch.Tensor) -> Batch:
+        """The batch of the runs ``idx`` only."""
+        idx = idx.to(self.k.device)
+        counts = None if self.counts is None else self.counts[idx]
+        return Batch(self.x[idx], self.k[idx], self.o[idx], counts=counts)
 
     def token_counts(self, N: int) -> torch.Tensor:
         """(R, N) int64: how often each token occurs among the contexts and queries."""
@@ -139,3 +146,57 @@ class Sampler:
         if self.device.type != "cpu":
             x, k, o, counts = (t.to(self.device) for t in (x, k, o, counts))
         return Batch(x=x, k=k, o=o, counts=counts)
+
+
+class BatchStream:
+    """The batches of a training loop: ``steps`` draws of m samples from ``sampler``.
+
+    With ``ahead`` the next batch is drawn on a helper thread while the caller works on the
+    current one (the compiled sampler releases the GIL), so a loop keeps two cores busy; the
+    caller's kernels get one thread fewer meanwhile. Either way the batches are the same: each
+    run's data depend on its stream alone. Use as a context manager (it stops the helper)."""
+
+    def __init__(self, sampler: Sampler, m: int, steps: int, *, ahead: bool):
+        self._sampler, self._m, self._left = sampler, m, steps
+        self._pool = (
+            ThreadPoolExecutor(1, initializer=kernels.set_kernel_threads, initargs=(1,))
+            if ahead
+            else None
+        )
+        self._next: Future | None = None
+        self._threads = kernels.kernel_threads()
+
+    def __enter__(self) -> BatchStream:
+        if self._pool is not None:
+            kernels.set_kernel_threads(max(1, self._threads - 1))
+            self._next = self._draw()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            kernels.set_kernel_threads(self._threads)
+
+    def _draw(self) -> Future | None:
+        if self._left == 0:
+            return None
+        self._left -= 1
+        return self._pool.submit(self._sampler.sample, self._m)
+
+    def next(self) -> Batch:
+        """The next batch."""
+        if self._pool is None:
+            self._left -= 1
+            return self._sampler.sample(self._m)
+        batch = self._next.result()
+        self._next = self._draw()
+        return batch
+
+    def select(self, keep: torch.Tensor) -> None:
+        """Keep only the runs where ``keep`` (R,) is true (the batch in flight included)."""
+        idx = torch.nonzero(keep).flatten()
+        pending = None if self._next is None else self._next.result().rows(idx)
+        self._sampler.select(keep)
+        if pending is not None:
+            self._next = Future()
+            self._next.set_result(pending)

@@ -1,7 +1,7 @@
 """The training loop shared by every algorithm: R runs stacked, one fresh batch per step.
 
     for t in 1..steps:
-        batch = sampler.sample(m)              # fresh samples, per-run seeds
+        batch = stream.next()                  # fresh samples, per-run seeds
         algorithm.step(state, batch, t)        # the plugin's update
         V, A = algorithm.linear_view(state)
         metrics → trajectory (log-spaced), milestones, divergence
@@ -13,16 +13,18 @@ trajectory (SCB_SPEC §4, §5).
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
 
+from scb_verify import kernels
 from scb_verify.learner import Algorithm, Params, RunResult, RunSpec, initial_params
 from scb_verify.metrics import all_metrics, correlation, dist_A, dist_V, support_recovery
 from scb_verify.population import Population
-from scb_verify.sampler import Sampler
+from scb_verify.sampler import BatchStream, Sampler
 
 #: progress(samples_done_per_run, samples_total_per_run) is called after every step.
 Progress = Callable[[int, int], None]
@@ -100,8 +102,16 @@ def _train_stack(
     V = torch.as_tensor(np.stack([p.V for p in inits]), dtype=dtype, device=device)
     A = torch.as_tensor(np.stack([p.A for p in inits]), dtype=dtype, device=device)
     state = algorithm.init_state(V, A, spec0, settings, pop)
-    sampler = (
-        Sampler(tasks, [s.seed for s in specs], device=device) if algorithm.uses_samples else None
+    # With a second thread, the next batch is drawn while the current step runs.
+    stream = (
+        BatchStream(
+            Sampler(tasks, [s.seed for s in specs], device=device),
+            m,
+            steps,
+            ahead=kernels.kernel_threads() > 1 and steps > 1,
+        )
+        if algorithm.uses_samples
+        else None
     )
     record_at = set(record_steps(steps, spec0.record_points).tolist())
     milestones = spec0.milestones
@@ -133,56 +143,57 @@ def _train_stack(
             )
 
     watched = sorted({ms.metric for ms in milestones})
-    for t in range(steps + 1):
-        if t > 0:
-            batch = sampler.sample(m) if sampler is not None else None
-            algorithm.step(state, batch, t, settings)
-            del batch  # before the next one is drawn: one batch alive at a time
-        with torch.no_grad():
-            V, A = algorithm.linear_view(state)
-            finite = torch.isfinite(V).flatten(1).all(1) & torch.isfinite(A).flatten(1).all(1)
-            finite_np = finite.cpu().numpy()
-            watch = metric_subset(pop, V, A, watched)  # milestones are checked at every step
-        all_hit = np.ones(len(alive), dtype=bool)
-        for ms in milestones:
-            reached = ms.reached(watch[ms.metric]).cpu().numpy()
-            for row, r in enumerate(alive):
-                if reached[row] and hit[r][ms.name] is None:
-                    hit[r][ms.name] = t * m
-            all_hit &= np.array([hit[r][ms.name] is not None for r in alive])
-        diverged = [row for row in range(len(alive)) if not finite_np[row]]
-        stopped = []
-        if spec0.stop_at_milestones and milestones:
-            stopped = [row for row in range(len(alive)) if all_hit[row] and finite_np[row]]
-        if t in record_at or diverged or stopped or t == steps:
-            # Every metric, only where it is recorded or where a run ends.
+    with stream or contextlib.nullcontext():
+        for t in range(steps + 1):
+            if t > 0:
+                batch = stream.next() if stream is not None else None
+                algorithm.step(state, batch, t, settings)
+                del batch  # before the next one is drawn: one batch alive at a time
             with torch.no_grad():
-                metrics_np = {k: v.cpu().numpy() for k, v in all_metrics(pop, V, A).items()}
-            # Log-spaced points, plus the step where a run stops at its milestones.
-            for row in range(len(alive)) if t in record_at else stopped:
-                rec = traj[alive[row]]
-                rec.setdefault("step", []).append(t)
-                rec.setdefault("samples", []).append(t * m)
-                for k, v in metrics_np.items():
-                    rec.setdefault(k, []).append(float(v[row]))
-            finish(diverged, t, "diverged", metrics_np, V, A, early=True)
-            finish(stopped, t, "completed", metrics_np, V, A, early=t < steps)
-            done_rows = diverged + stopped
-            if t == steps:
-                rest = [row for row in range(len(alive)) if row not in done_rows]
-                finish(rest, t, "completed", metrics_np, V, A, early=False)
-                break
-            if done_rows:
-                keep = torch.ones(len(alive), dtype=torch.bool)
-                keep[done_rows] = False
-                if not keep.any():
+                V, A = algorithm.linear_view(state)
+                finite = torch.isfinite(V).flatten(1).all(1) & torch.isfinite(A).flatten(1).all(1)
+                finite_np = finite.cpu().numpy()
+                watch = metric_subset(pop, V, A, watched)  # milestones are checked at every step
+            all_hit = np.ones(len(alive), dtype=bool)
+            for ms in milestones:
+                reached = ms.reached(watch[ms.metric]).cpu().numpy()
+                for row, r in enumerate(alive):
+                    if reached[row] and hit[r][ms.name] is None:
+                        hit[r][ms.name] = t * m
+                all_hit &= np.array([hit[r][ms.name] is not None for r in alive])
+            diverged = [row for row in range(len(alive)) if not finite_np[row]]
+            stopped = []
+            if spec0.stop_at_milestones and milestones:
+                stopped = [row for row in range(len(alive)) if all_hit[row] and finite_np[row]]
+            if t in record_at or diverged or stopped or t == steps:
+                # Every metric, only where it is recorded or where a run ends.
+                with torch.no_grad():
+                    metrics_np = {k: v.cpu().numpy() for k, v in all_metrics(pop, V, A).items()}
+                # Log-spaced points, plus the step where a run stops at its milestones.
+                for row in range(len(alive)) if t in record_at else stopped:
+                    rec = traj[alive[row]]
+                    rec.setdefault("step", []).append(t)
+                    rec.setdefault("samples", []).append(t * m)
+                    for k, v in metrics_np.items():
+                        rec.setdefault(k, []).append(float(v[row]))
+                finish(diverged, t, "diverged", metrics_np, V, A, early=True)
+                finish(stopped, t, "completed", metrics_np, V, A, early=t < steps)
+                done_rows = diverged + stopped
+                if t == steps:
+                    rest = [row for row in range(len(alive)) if row not in done_rows]
+                    finish(rest, t, "completed", metrics_np, V, A, early=False)
                     break
-                alive = [r for row, r in enumerate(alive) if keep[row]]
-                idx = torch.nonzero(keep).flatten().to(device)
-                state = {k: v[idx] for k, v in state.items()}
-                pop = Population.of([tasks[r] for r in alive], dtype=dtype, device=device)
-                if sampler is not None:
-                    sampler.select(keep)
-        if progress is not None:
-            progress(t * m, steps * m)
+                if done_rows:
+                    keep = torch.ones(len(alive), dtype=torch.bool)
+                    keep[done_rows] = False
+                    if not keep.any():
+                        break
+                    alive = [r for row, r in enumerate(alive) if keep[row]]
+                    idx = torch.nonzero(keep).flatten().to(device)
+                    state = {k: v[idx] for k, v in state.items()}
+                    pop = Population.of([tasks[r] for r in alive], dtype=dtype, device=device)
+                    if stream is not None:
+                        stream.select(keep)
+            if progress is not None:
+                progress(t * m, steps * m)
     return results  # type: ignore[return-value]

@@ -10,6 +10,7 @@ from conftest import BUILTIN_ALGORITHMS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from scb_verify import kernels
 from scb_verify import strategies as scb
 from scb_verify.learner import Milestone, Params, RunSpec, SettingsError
 from scb_verify.metrics import HIGHER_IS_BETTER
@@ -101,6 +102,29 @@ def test_runs_leaving_the_stack_do_not_disturb_the_others(registry):
     assert len({r.steps for r in results}) > 1  # they stopped at different steps
     for res, s in zip(results, specs, strict=True):
         assert_same_result(res, train(pop, [s])[0], rtol=1e-10)
+
+
+def test_drawing_ahead_on_a_second_thread_changes_no_result(registry):
+    """With two threads the next batch is drawn while a step runs; runs that leave the stack
+    (divergence, milestones) take their batch in flight with them."""
+    sgd = registry.algorithm("sgd")
+    blowup = Params(np.full((3, 3), 1e3), np.full((4, 3), 0.25))
+    ms = (Milestone("correlation", 0.99),)
+    specs = [
+        spec(STACKABLE[0], seed=1, milestones=ms, stop_at_milestones=True),
+        spec(STACKABLE[1], seed=2, init=blowup),
+        spec(seed=3),
+    ]
+    serial = train(sgd, specs)
+    kernels.set_threads(2)
+    try:
+        ahead = train(sgd, specs)
+    finally:
+        kernels.set_threads(1)
+    assert serial[1].status == "diverged"
+    for a, b in zip(serial, ahead, strict=True):
+        assert_same_result(a, b)
+        np.testing.assert_equal(a.trajectory, b.trajectory)  # NaN equals NaN here
 
 
 def test_a_non_finite_iterate_ends_the_run_as_diverged(registry):
