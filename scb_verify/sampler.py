@@ -153,8 +153,9 @@ class BatchStream:
 
     With ``ahead`` the next batch is drawn on a helper thread while the caller works on the
     current one (the compiled sampler releases the GIL), so a loop keeps two cores busy; the
-    caller's kernels get one thread fewer meanwhile. Either way the batches are the same: each
-    run's data depend on its stream alone. Use as a context manager (it stops the helper)."""
+    caller's kernels and torch get one thread fewer meanwhile. Either way the batches are the
+    same: each run's data depend on its stream alone. Use as a context manager (it stops the
+    helper and gives the caller's threads back)."""
 
     def __init__(self, sampler: Sampler, m: int, steps: int, *, ahead: bool):
         self._sampler, self._m, self._left = sampler, m, steps
@@ -164,18 +165,20 @@ class BatchStream:
             else None
         )
         self._next: Future | None = None
-        self._threads = kernels.kernel_threads()
+        self._threads = (kernels.kernel_threads(), torch.get_num_threads())
 
     def __enter__(self) -> BatchStream:
         if self._pool is not None:
-            kernels.set_kernel_threads(max(1, self._threads - 1))
+            kernels.set_kernel_threads(max(1, self._threads[0] - 1))
+            torch.set_num_threads(max(1, self._threads[1] - 1))
             self._next = self._draw()
         return self
 
     def __exit__(self, *exc) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
-            kernels.set_kernel_threads(self._threads)
+            kernels.set_kernel_threads(self._threads[0])
+            torch.set_num_threads(self._threads[1])
 
     def _draw(self) -> Future | None:
         if self._left == 0:
