@@ -443,9 +443,9 @@ def main() -> int:
     print(f"gradient check (float64, engine vs autograd on one batch): relative error {err:.1e}")
     if args.profile:  # in a worker, so that it runs with the same settings as the timings
         for th in threads:
-            cfg = {**REF, "R": 1, "algo": "pppd", "kind": "profile", "steps": 30, "warmup": 0}
+            cfg = {**REF, "R": 1, "algo": "pppd", "kind": "profile", "steps": 100, "warmup": 0}
             cfg.update(device=args.device, threads=th, dtype="float32")
-            print(f"profile: pppd, one run, reference size, float32, 30 steps, {th} thread(s):")
+            print(f"profile: pppd, one run, reference size, float32, 100 steps, {th} thread(s):")
             print(spawn(cfg)["table"])
     rows = benchmark_rows(
         args.dtypes.split(","), args.runs, not args.no_small, 0.2 if args.quick else 1.0
@@ -495,8 +495,9 @@ def main() -> int:
 
 def profile(cfg: dict, dtype, device) -> str:
     """Where the engine's step goes (``cfg``: algorithm, R, size): seconds in the sampling
-    kernel, in the gradient kernel, and in everything else (the learner's O(NT) update,
-    metrics, Python), over ``cfg["steps"]`` steps."""
+    kernel, in the gradient kernel, and in everything else (the learner's O(NT) update, the
+    metrics at the recorded steps, Python, the run's setup), over ``cfg["steps"]`` steps. With
+    two threads the sampling kernel runs on the helper thread, overlapping the rest."""
     from scb_verify import kernels
 
     spent = {"draw_samples": 0.0, "minibatch_gradients": 0.0}
