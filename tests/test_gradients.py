@@ -105,3 +105,15 @@ def test_stream_keys_are_splitmix64():
 def test_chunks_split_a_run_in_at_most_four_parts_of_256_or_more(m):
     c = kernels.chunks(m)
     assert 1 <= c <= 4 and (c == 1 or m // c >= 256)
+
+
+def test_vocabularies_beyond_256_tokens_use_int16_batches():
+    task = make_task(300, 3, 2, seed=0)
+    batch = Sampler([task], [0]).sample(64)
+    assert batch.x.dtype == torch.int16 and int(batch.x.max()) < 300
+    V = torch.randn(1, 300, 300, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    A = torch.full((1, 3, 300), 1 / 3, dtype=torch.float64)
+    for got, want in zip(
+        minibatch_gradients(V, A, batch), reference_gradients(V, A, batch), strict=True
+    ):
+        assert_close(got, want, 1e-12)
