@@ -32,7 +32,7 @@ from scb_verify.checks import ordering_check
 from scb_verify.claim import Claim, ClaimContext, ClaimOutcome, Job
 from scb_verify.claimkit import final_value, median_curves
 from scb_verify.hookspecs import hookimpl
-from scb_verify.learner import RunResult, RunSpec
+from scb_verify.learner import RunResult, runs_per_seed
 from scb_verify.task import make_task
 
 d_V, d_A, eta, D_method = sympy.symbols("dist_V dist_A eta D_method", positive=True)
@@ -94,16 +94,12 @@ class VersusSGD(Claim):
         tasks = [make_task(grid["N"], grid["T"], grid["Q"], seed=s) for s in seeds]
 
         def job(algorithm: str, run_settings: dict, label: str) -> Job:
-            specs = tuple(
-                RunSpec(
-                    task=task,
-                    seed=s,
-                    batch=grid["batch"],
-                    samples=grid["samples"],
-                    settings=run_settings,
-                    record_points=RECORD_POINTS,
-                )
-                for s, task in zip(seeds, tasks, strict=True)
+            specs = runs_per_seed(
+                zip(seeds, tasks, strict=True),
+                batch=grid["batch"],
+                samples=grid["samples"],
+                settings=run_settings,
+                record_points=RECORD_POINTS,
             )
             return Job(algorithm, specs, label=label)
 

@@ -32,7 +32,7 @@ from scb_verify.checks import threshold_check
 from scb_verify.claim import Claim, ClaimContext, ClaimOutcome, Job
 from scb_verify.claimkit import median_curves
 from scb_verify.hookspecs import hookimpl
-from scb_verify.learner import Params, RunResult, RunSpec
+from scb_verify.learner import Params, RunResult, runs_per_seed
 from scb_verify.metrics import correlation
 from scb_verify.population import Population
 from scb_verify.task import SCBTask, make_task, related_task
@@ -80,20 +80,13 @@ class SoftmaxTransformer(Claim):
         )
 
         def job(algorithm: str, settings: dict, on: list[SCBTask]) -> Job:
-            return Job(
-                algorithm,
-                tuple(
-                    RunSpec(
-                        task=t,
-                        seed=s,
-                        batch=grid["batch"],
-                        samples=grid["samples"],
-                        settings=settings,
-                    )
-                    for s, t in zip(seeds, on, strict=True)
-                ),
-                label=algorithm,
+            specs = runs_per_seed(
+                zip(seeds, on, strict=True),
+                batch=grid["batch"],
+                samples=grid["samples"],
+                settings=settings,
             )
+            return Job(algorithm, specs, label=algorithm)
 
         ours, linear = yield [
             job(ctx.learner, dict(ctx.settings), trained_on),

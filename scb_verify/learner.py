@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -141,6 +141,12 @@ class RunSpec:
             self.milestones,
             self.stop_at_milestones,
         )
+
+
+def runs_per_seed(tasks: Iterable[tuple[int, SCBTask]], **shared: Any) -> tuple[RunSpec, ...]:
+    """One :class:`RunSpec` per ``(seed, task)`` pair — the seed is the run's sampling seed —
+    with the other fields (``batch``, ``samples``, ``settings``, …) in ``shared``."""
+    return tuple(RunSpec(task=task, seed=seed, **shared) for seed, task in tasks)
 
 
 def initial_params(spec: RunSpec) -> Params:

@@ -47,7 +47,7 @@ from scb_verify.claims import c6_concentration as c6
 from scb_verify.falsify.engine import Evaluation, Falsifier, bound_function
 from scb_verify.falsify.engine import clopper_pearson as cp_interval
 from scb_verify.gradients import minibatch_gradients
-from scb_verify.learner import Milestone, Params, RunSpec
+from scb_verify.learner import Milestone, Params, runs_per_seed
 from scb_verify.population import Population
 from scb_verify.precondition import apply_inverse_curvature, attention_scale
 from scb_verify.runner import execute_job
@@ -252,17 +252,13 @@ def _c2_distances(instance: dict) -> list[float]:
     """Final ‖V − P‖_F of pppd (C2's settings and batch) on the bigram instance, one run per
     data seed (as many as C2 has seeds)."""
     task = bigram_task(**instance["task"])
-    specs = [
-        RunSpec(
-            task=task,
-            seed=seed,
-            batch=_C2_GRID["batch"],
-            samples=instance["samples"],
-            settings=_C2_SETTINGS,
-            record_points=2,
-        )
-        for seed in _data_seeds(instance, _C2_GRID["seeds"])
-    ]
+    specs = runs_per_seed(
+        ((seed, task) for seed in _data_seeds(instance, _C2_GRID["seeds"])),
+        batch=_C2_GRID["batch"],
+        samples=instance["samples"],
+        settings=_C2_SETTINGS,
+        record_points=2,
+    )
     return [final_value(r, "dist_V") for r in execute_job(Job(c2.Bigram.learner, tuple(specs)))]
 
 
