@@ -29,6 +29,8 @@ enter the gradient — so the deviation does not fall with m: the m-slopes are �
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import sympy
 import torch
@@ -40,7 +42,7 @@ from scb_verify.hookspecs import hookimpl
 from scb_verify.population import Population
 from scb_verify.precondition import apply_inverse_curvature, attention_scale
 from scb_verify.sampler import Batch, Sampler
-from scb_verify.task import make_task
+from scb_verify.task import SCBTask, make_task
 
 m, T = sympy.symbols("m T", positive=True, integer=True)
 C, delta = sympy.symbols("C delta", positive=True)
@@ -144,25 +146,41 @@ class Concentration(Claim):
 def _deviations(
     n_tokens: int, t: int, q: int, size: int, seeds: int, stream: int, control: bool
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per-seed ‖D_V‖_F and ‖D_A‖_F at V = P, A = 1/T on the instance, each from one batch of
-    ``size`` samples; seed s draws data seed stream·1000003 + s (a stream per grid point)."""
-    dev_v, dev_a = [], []
-    chunk = max(1, CHUNK_ELEMENTS // (size * (t + 3)))
-    for start in range(0, seeds, chunk):
-        chosen = range(start, min(seeds, start + chunk))
-        tasks = [make_task(n_tokens, t, q, seed=INSTANCE)] * len(chosen)
-        pop = Population.of(tasks)
-        V, A = pop.P, torch.full_like(pop.Qstar, 1.0 / t)
-        batch = Sampler(tasks, [stream * 1_000_003 + s for s in chosen]).sample(size)
-        if control:
-            batch = Batch(*(a[:, :CONTROL_SAMPLES] for a in (batch.x, batch.k, batch.o)))
+    """Per-seed ‖D_V‖_F and ‖D_A‖_F on the instance, seed s drawing data seed
+    stream·1000003 + s (a stream per grid point); the control uses CONTROL_SAMPLES per batch."""
+    norms = deviation_norms(
+        make_task(n_tokens, t, q, seed=INSTANCE),
+        size,
+        [stream * 1_000_003 + s for s in range(seeds)],
+        use=CONTROL_SAMPLES if control else None,
+    )
+    return norms[:, 0], norms[:, 1]
+
+
+def deviation_norms(
+    task: SCBTask, size: int, seeds: Sequence[int], *, use: int | None = None
+) -> np.ndarray:
+    """(len(seeds), 2): ‖D_V‖_F and ‖D_A‖_F, where D is the preconditioned deviation of the
+    minibatch gradient from the population one at V = P, a_k = 1/T (pppd's preconditioners),
+    from one batch of ``size`` samples per data seed; with ``use``, only the first ``use``
+    samples of each batch enter the gradient (the control's non-averaging estimator)."""
+    out = []
+    chunk = max(1, CHUNK_ELEMENTS // (size * (task.T + 3)))
+    for start in range(0, len(seeds), chunk):
+        chosen = list(seeds[start : start + chunk])
+        stacked = [task] * len(chosen)
+        pop = Population.of(stacked)
+        V, A = pop.P, torch.full_like(pop.Qstar, 1.0 / task.T)
+        batch = Sampler(stacked, chosen).sample(size)
+        if use is not None:
+            batch = Batch(*(a[:, :use] for a in (batch.x, batch.k, batch.o)))
         g = minibatch_gradients(V, A, batch)
         d_v = apply_inverse_curvature(g.V - pop.grad_V(V, A), pop.mu, A)
         # The floor of pppd's attention preconditioner guards V ≈ 0; at V = P it is inactive.
         d_a = (g.A - pop.grad_A(V, A)) / attention_scale(V, pop.mu, 0.0).unsqueeze(-2)
-        dev_v.append(torch.linalg.matrix_norm(d_v).numpy())
-        dev_a.append(torch.linalg.matrix_norm(d_a).numpy())
-    return np.concatenate(dev_v), np.concatenate(dev_a)
+        norms = [torch.linalg.matrix_norm(d_v), torch.linalg.matrix_norm(d_a)]
+        out.append(torch.stack(norms, -1).numpy())
+    return np.concatenate(out)
 
 
 @hookimpl

@@ -46,12 +46,9 @@ from scb_verify.claims import c5_transfer as c5
 from scb_verify.claims import c6_concentration as c6
 from scb_verify.falsify.engine import Evaluation, Falsifier, bound_function
 from scb_verify.falsify.engine import clopper_pearson as cp_interval
-from scb_verify.gradients import minibatch_gradients
 from scb_verify.learner import Milestone, Params, runs_per_seed
 from scb_verify.population import Population
-from scb_verify.precondition import apply_inverse_curvature, attention_scale
 from scb_verify.runner import execute_job
-from scb_verify.sampler import Sampler
 from scb_verify.strategies import (
     linear_params,
     sparse_attention,
@@ -456,24 +453,9 @@ _C6_CALIBRATION = [{"T": _C6_GRID["T"], "m": size} for size in _C6_GRID["m"]] + 
 
 
 def _c6_norms(task: SCBTask, size: int, replicates: int, seed: int) -> np.ndarray:
-    """(replicates, 2): ‖D_V‖_F and ‖D_A‖_F of the preconditioned minibatch gradient of
-    ``size`` samples at V = P, a_k = 1/T (C6's point and preconditioners), replicate r on data
+    """(replicates, 2): C6's deviation norms (:func:`c6.deviation_norms`), replicate r on data
     seed ``seed·replicates + r``."""
-    out = []
-    chunk = max(1, c6.CHUNK_ELEMENTS // (size * (task.T + 3)))
-    for start in range(0, replicates, chunk):
-        chosen = range(start, min(replicates, start + chunk))
-        stacked = [task] * len(chosen)
-        pop = Population.of(stacked)
-        V, A = pop.P, torch.full_like(pop.Qstar, 1.0 / task.T)
-        batch = Sampler(stacked, [seed * replicates + r for r in chosen]).sample(size)
-        g = minibatch_gradients(V, A, batch)
-        d_v = apply_inverse_curvature(g.V - pop.grad_V(V, A), pop.mu, A)
-        d_a = (g.A - pop.grad_A(V, A)) / attention_scale(V, pop.mu, 0.0).unsqueeze(-2)
-        out.append(
-            torch.stack([torch.linalg.matrix_norm(d_v), torch.linalg.matrix_norm(d_a)], -1).numpy()
-        )
-    return np.concatenate(out)
+    return c6.deviation_norms(task, size, [seed * replicates + r for r in range(replicates)])
 
 
 @functools.cache
