@@ -22,12 +22,12 @@ from scb_verify import kernels
 from scb_verify.claim import BUDGETS
 from scb_verify.diff import compare, table_rows
 from scb_verify.falsify import BUDGET_EXAMPLES, DEFAULT_DB
-from scb_verify.learner import Milestone, Params, RunSpec, SettingsError
+from scb_verify.learner import Milestone, Params, RunSpec, SettingsError, SpecError
 from scb_verify.progress import progress_bar
 from scb_verify.provenance import provenance, write_json_atomic
 from scb_verify.registry import PluginError, load_registry
-from scb_verify.report import write_report
-from scb_verify.results import load_results
+from scb_verify.report import ReportError, write_report
+from scb_verify.results import ResultsError, load_results
 from scb_verify.runner import results_document, run_claims
 from scb_verify.task import TaskError, make_task
 from scb_verify.training import train
@@ -444,7 +444,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)
-    except (UsageError, TaskError, SettingsError, PluginError, ValueError, OSError) as e:
+    except (
+        UsageError,
+        TaskError,
+        SettingsError,
+        SpecError,
+        PluginError,
+        ResultsError,
+        ReportError,
+        OSError,
+    ) as e:  # bad input: one line, exit 2 (anything else is a bug and keeps its traceback)
         print(f"scb-verify: error: {e}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

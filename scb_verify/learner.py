@@ -35,6 +35,10 @@ class SettingsError(ValueError):
     """Unknown or invalid algorithm settings."""
 
 
+class SpecError(ValueError):
+    """An invalid run: a :class:`RunSpec` field, a :class:`Milestone`, a parameters file."""
+
+
 @dataclass(frozen=True)
 class Params:
     """Linear-transformer parameters of one run: V (N×N) and A (T×N), as numpy arrays."""
@@ -50,7 +54,7 @@ class Params:
 
     @classmethod
     def load(cls, path: str | Path) -> Params:
-        """Read parameters written by :meth:`save`; raises ValueError on a malformed file."""
+        """Read parameters written by :meth:`save`; raises SpecError on a malformed file."""
         try:
             f = np.load(path, allow_pickle=False)
             if not isinstance(f, np.lib.npyio.NpzFile):
@@ -58,9 +62,9 @@ class Params:
             with f:
                 V, A = np.array(f["V"], dtype=np.float64), np.array(f["A"], dtype=np.float64)
         except (OSError, KeyError, ValueError, zipfile.BadZipFile) as e:
-            raise ValueError(f"cannot read parameters from {path}: {e}") from e
+            raise SpecError(f"cannot read parameters from {path}: {e}") from e
         if V.ndim != 2 or V.shape[0] != V.shape[1] or A.ndim != 2 or A.shape[1] != V.shape[0]:
-            raise ValueError(f"{path}: expected V (N×N) and A (T×N), got {V.shape} and {A.shape}")
+            raise SpecError(f"{path}: expected V (N×N) and A (T×N), got {V.shape} and {A.shape}")
         return cls(V, A)
 
 
@@ -73,7 +77,7 @@ class Milestone:
 
     def __post_init__(self):
         if self.metric not in HIGHER_IS_BETTER:
-            raise ValueError(
+            raise SpecError(
                 f"unknown milestone metric {self.metric!r}; allowed: {sorted(HIGHER_IS_BETTER)}"
             )
 
@@ -110,16 +114,16 @@ class RunSpec:
 
     def __post_init__(self):
         if self.batch < 1:
-            raise ValueError(f"batch must be a positive integer, got {self.batch}")
+            raise SpecError(f"batch must be a positive integer, got {self.batch}")
         if self.samples < self.batch:
-            raise ValueError(f"samples ({self.samples}) must be at least one batch ({self.batch})")
+            raise SpecError(f"samples ({self.samples}) must be at least one batch ({self.batch})")
         if isinstance(self.init, str) and self.init not in ("uniform", "random"):
-            raise ValueError(f"init must be 'uniform', 'random' or Params, got {self.init!r}")
+            raise SpecError(f"init must be 'uniform', 'random' or Params, got {self.init!r}")
         if isinstance(self.init, Params) and (
             self.init.V.shape != (self.task.N, self.task.N)
             or self.init.A.shape != (self.task.T, self.task.N)
         ):
-            raise ValueError(
+            raise SpecError(
                 f"init parameters have V {self.init.V.shape}, A {self.init.A.shape}; the task "
                 f"needs V ({self.task.N}, {self.task.N}) and A ({self.task.T}, {self.task.N})"
             )
@@ -279,7 +283,9 @@ __all__ = [
     "RunResult",
     "RunSpec",
     "SettingsError",
+    "SpecError",
     "State",
     "check_positive",
     "initial_params",
+    "runs_per_seed",
 ]
