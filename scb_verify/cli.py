@@ -93,7 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument(
         "--samples", type=_positive_int, default=200_000, help="sample budget (default 200000)"
     )
-    t.add_argument("--seed", type=int, default=0, help="seeds the task and the run (default 0)")
+    t.add_argument("--seed", type=int, default=0, help="seeds the task (default 0)")
+    t.add_argument("--data-seed", type=int, metavar="SEED",
+                   help="seeds the run's samples and its random init (default: --seed)")
     t.add_argument(
         "--init",
         default="uniform",
@@ -202,7 +204,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     algorithm.resolve_settings(settings)
     spec = RunSpec(
         task=task,
-        seed=args.seed,
+        seed=args.seed if args.data_seed is None else args.data_seed,
         batch=args.batch,
         samples=args.samples,
         init=init,

@@ -42,6 +42,17 @@ def test_train_writes_a_json_record(cli, tmp_path, registry):
     assert row.split()[:3] == ["pppd", "completed", "160"]
 
 
+def test_data_seed_varies_the_samples_on_the_same_task(cli, tmp_path):
+    docs = []
+    for i, extra in enumerate(([], ["--data-seed", 7], ["--data-seed", 8])):
+        path = tmp_path / f"run{i}.json"
+        assert cli("train", *TINY, "--seed", 7, "--samples", 160, *extra, "--json", path)[0] == 0
+        docs.append(json.loads(path.read_text()))
+    assert docs[0]["task"] == docs[1]["task"] == docs[2]["task"]
+    assert docs[0]["seed"] == docs[1]["seed"] == 7 and docs[2]["seed"] == 8
+    assert docs[0]["final"] == docs[1]["final"] != docs[2]["final"]
+
+
 def test_save_then_init_finetunes_from_the_saved_model(cli, tmp_path):
     model, pre, fine = tmp_path / "model.npz", tmp_path / "pre.json", tmp_path / "fine.json"
     assert cli("train", *TINY, "--samples", 320, "--save", model, "--json", pre)[0] == 0
