@@ -69,15 +69,19 @@ def _count_le(c, u):
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def draw_samples(keys, first, guide, shift, token_cdf, pos, pos_cdf, next_cdf, x, k, o, counts):
+def draw_samples(
+    keys, first, guide, guide_cdf, shift, token_cdf, pos, pos_cdf, next_cdf, x, k, o, counts
+):
     """Fill x (R, m, T), k (R, m), o (R, m) with m SCB samples per run, and add each run's
     token histogram (context and query) into counts (R, N).
 
     Run r draws its samples ``first[r]``, ``first[r] + 1``, … of stream ``keys[r]``. Tokens:
-    inverse CDF ``token_cdf[r]`` (N + 1 entries, padded with 2^32) started at the guide table
-    ``guide[r, u >> shift]`` (the count of entries ≤ the cell's left end: one comparison per
-    token on average). Position s ~ q_k: ``pos[r, k, j]`` with j from ``pos_cdf[r, k]``; output
-    o ~ P[:, x_s] from ``next_cdf[r, x_s]``."""
+    the inverse CDF ``token_cdf[r]`` through a guide table over the cells u >> shift: in a cell
+    with at most one CDF entry, ``guide[r, cell]`` counts the entries below the cell and
+    ``guide_cdf[r, cell]`` is the next one, so the token is one comparison away (no branch);
+    a cell with more entries is marked by ``guide = −(count + 1)`` and searched from there.
+    Position s ~ q_k: ``pos[r, k, j]`` with j from ``pos_cdf[r, k]``; output o ~ P[:, x_s]
+    from ``next_cdf[r, x_s]``."""
     R, m, T = x.shape
     N = counts.shape[1]
     W = (T + 2) // 2 + 1
@@ -85,7 +89,7 @@ def draw_samples(keys, first, guide, shift, token_cdf, pos, pos_cdf, next_cdf, x
     part = np.zeros((R * nch, N), dtype=np.int64)
     for job in prange(R * nch):
         r, c = job // nch, job % nch
-        key, cdf, table, hist = keys[r], token_cdf[r], guide[r], part[job]
+        key, cdf, table, above, hist = keys[r], token_cdf[r], guide[r], guide_cdf[r], part[job]
         lo_i, hi_i = (m * c) // nch, (m * (c + 1)) // nch
         for i in range(lo_i, hi_i):
             base = (np.uint64(first[r]) + np.uint64(i)) * np.uint64(W)
@@ -97,9 +101,14 @@ def draw_samples(keys, first, guide, shift, token_cdf, pos, pos_cdf, next_cdf, x
                     if j > T:
                         break
                     u = np.int64((z >> np.uint64(32 * half)) & np.uint64(0xFFFFFFFF))
-                    tok = table[u >> shift]
-                    while cdf[tok] <= u:
-                        tok += 1
+                    cell = u >> shift
+                    tok = table[cell]
+                    if tok >= 0:
+                        tok += u >= above[cell]
+                    else:
+                        tok = -tok - 1
+                        while cdf[tok] <= u:
+                            tok += 1
                     hist[tok] += 1
                     if j < T:
                         x[r, i, j] = tok

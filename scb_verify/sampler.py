@@ -73,16 +73,21 @@ def _integer_cdf(w: np.ndarray) -> np.ndarray:
     return c
 
 
-def _guide_table(cdf: np.ndarray) -> tuple[np.ndarray, int]:
-    """For R integer CDFs over n outcomes: the table of #{j : c_j ≤ left end of the cell} over
-    K = 2^b equal cells of [0, 2^32) (K the smallest power of two ≥ 8n, at least 256, at most
-    2^16), and the shift 32 − b that maps a draw to its cell."""
+def _guide_table(cdf: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """Guide tables for R integer CDFs over n outcomes (Chen & Asau 1974): [0, 2^32) cut into
+    K = 2^b equal cells (K the smallest power of two ≥ 8n, at least 256, at most 2^16).
+    Returns (count, next, shift): ``count[r, c]`` = #{j : c_j ≤ left end of cell c}, or
+    −(that + 1) where the cell holds more than one CDF entry (the sampler then searches);
+    ``next[r, c]`` the first entry above the left end; shift = 32 − b maps a draw to its cell."""
     n = cdf.shape[-1]
     b = min(16, max(8, (8 * n - 1).bit_length()))
     shift = 32 - b
     left = np.arange(1 << b, dtype=np.int64) << shift
-    table = np.stack([np.searchsorted(row, left, side="right") for row in cdf])
-    return table.astype(np.int64), shift
+    count = np.stack([np.searchsorted(row, left, side="right") for row in cdf])
+    inside = np.stack([np.searchsorted(row, left + (1 << shift) - 1, side="right") for row in cdf])
+    following = np.take_along_axis(cdf, count, axis=1)  # count ≤ n − 1: the last entry is 2^32
+    count = np.where(inside - count > 1, -count - 1, count)
+    return count.astype(np.int64), following.astype(np.int64), shift
 
 
 class Sampler:
@@ -111,7 +116,7 @@ class Sampler:
                 pos[r, k, s.size :] = s[-1]
                 pos_cdf[r, k, : s.size] = _integer_cdf(t.Qstar[s, k])
         token_cdf = _integer_cdf(np.stack([t.mu for t in tasks]))
-        self._guide, self._shift = _guide_table(token_cdf)
+        self._guide, self._guide_cdf, self._shift = _guide_table(token_cdf)
         self._token_cdf = token_cdf
         self._pos, self._pos_cdf = pos, pos_cdf
         # Row j of _next_cdf is the CDF of column j of P (the law of the token after j).
@@ -127,7 +132,8 @@ class Sampler:
     def select(self, keep: torch.Tensor) -> None:
         """Keep only the runs where the boolean mask ``keep`` (R,) is true."""
         idx = np.flatnonzero(keep.cpu().numpy())
-        for name in ("_guide", "_token_cdf", "_pos", "_pos_cdf", "_next_cdf", "_keys", "_drawn"):
+        names = ("_guide", "_guide_cdf", "_token_cdf", "_pos", "_pos_cdf", "_next_cdf")
+        for name in (*names, "_keys", "_drawn"):
             setattr(self, name, getattr(self, name)[idx])
 
     def sample(self, m: int) -> Batch:
@@ -138,7 +144,7 @@ class Sampler:
         o = torch.empty((R, m), dtype=torch.int64)
         counts = torch.zeros((R, self.N), dtype=torch.int64)
         kernels.draw_samples(
-            self._keys, self._drawn, self._guide, self._shift, self._token_cdf,
+            self._keys, self._drawn, self._guide, self._guide_cdf, self._shift, self._token_cdf,
             self._pos, self._pos_cdf, self._next_cdf,
             x.numpy(), k.numpy(), o.numpy(), counts.numpy(),
         )  # fmt: skip

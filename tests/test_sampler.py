@@ -11,6 +11,7 @@ from conftest import assert_within, sample_batches
 from hypothesis import given
 from hypothesis import strategies as st
 
+from scb_verify import kernels
 from scb_verify import strategies as scb
 from scb_verify.sampler import Batch, Sampler, token_dtype
 from scb_verify.task import SCBTask, bigram_task, make_task
@@ -152,3 +153,34 @@ def test_mismatched_arguments_are_errors():
         Sampler([task], [0, 1])
     with pytest.raises(ValueError, match="must share N and T"):
         Sampler([task, make_task(3, 5, 2)], [0, 1])
+
+
+def reference_tokens(key: int, first: int, m: int, T: int, cdf: np.ndarray) -> np.ndarray:
+    """The T + 1 tokens of samples first … first + m − 1, straight from the definition: token j
+    of sample n is the half j mod 2 of SplitMix64 word n·W + ⌊j/2⌋ of the stream, mapped by
+    searchsorted on the integer CDF."""
+    W = kernels.words_per_sample(T)
+    n = np.arange(first, first + m, dtype=np.uint64)[:, None]
+    j = np.arange(T + 1, dtype=np.uint64)[None, :]
+    with np.errstate(over="ignore"):
+        state = np.uint64(key) + (n * np.uint64(W) + j // np.uint64(2) + 1) * kernels.GAMMA
+    with np.errstate(over="ignore"):  # SplitMix64 multiplies mod 2^64
+        words = np.vectorize(kernels._mix64.py_func, otypes=[np.uint64])(state)
+    u = (words >> (np.uint64(32) * (j % np.uint64(2)))) & np.uint64(0xFFFFFFFF)
+    return np.searchsorted(cdf, u.astype(np.int64), side="right")
+
+
+@pytest.mark.parametrize("tiny", [0.0, 5e-4])
+def test_tokens_follow_the_integer_inverse_cdf_of_the_stream(tiny):
+    """Bit-exact against a plain reimplementation, with μ regular and with five probabilities of
+    5e-4, whose CDF entries crowd into one guide cell (the searched cells)."""
+    N = 6
+    mu = np.full(N, 1.0 / N) if tiny == 0 else np.array([1 - 5 * tiny] + [tiny] * 5)
+    task = SCBTask.from_arrays(np.tile(mu[:, None], (1, N)), np.full((3, N), 1 / 3))
+    sampler = Sampler([task], [42])
+    assert (sampler._guide < 0).any() == (tiny > 0)
+    for first, m in ((0, 50), (50, 7)):
+        batch = sampler.sample(m)
+        tokens = np.concatenate([batch.x[0].numpy(), batch.k[0].numpy()[:, None]], axis=1)
+        want = reference_tokens(kernels.stream_key(42), first, m, 3, sampler._token_cdf[0])
+        np.testing.assert_array_equal(tokens, want)
