@@ -323,8 +323,8 @@ def lower_bound(info: dict, N: int, T: int, threads: int) -> tuple[list[str], fl
         f"bounds, samples/s: random words {word_bound:,.0f} per core, "
         f"{threads * word_bound:,.0f} on {threads}; flops "
         f"{info['matmul_GFLOPs_float32'] * 1e9 / flops:,.0f}; token traffic "
-        f"{bw / token_bytes:,.0f} (neither binds: the loops are bound by dependent loads and "
-        "the random words)",
+        f"{bw / token_bytes:,.0f} (none binds: the loops are bound by chains of dependent "
+        "loads and stores)",
     ]
     return lines, word_bound
 
