@@ -94,8 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--samples", type=_positive_int, default=200_000, help="sample budget (default 200000)"
     )
     t.add_argument("--seed", type=int, default=0, help="seeds the task (default 0)")
-    t.add_argument("--data-seed", type=int, metavar="SEED",
-                   help="seeds the run's samples and its random init (default: --seed)")
+    t.add_argument(
+        "--data-seed",
+        type=int,
+        metavar="SEED",
+        help="seeds the run's samples and its random init (default: --seed)",
+    )
     t.add_argument(
         "--init",
         default="uniform",
@@ -114,56 +118,101 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--json", type=Path, metavar="PATH", help="write the result as JSON")
     t.add_argument("--save", type=Path, metavar="PATH", help="save the final (V, A) as .npz")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
-    t.add_argument("--threads", type=_positive_int, default=1,
-                   help="threads of torch and of the compiled kernels (default 1: at small "
-                        "sizes more threads only add synchronization)")
+    t.add_argument(
+        "--threads",
+        type=_positive_int,
+        default=1,
+        help="threads of torch and of the compiled kernels (default 1: at small "
+        "sizes more threads only add synchronization)",
+    )
     sub.add_parser("claims", help="list the claims with their statements and sympy bounds")
 
     c = sub.add_parser("check", help="run claims (or their negative controls) to verdicts")
     c.add_argument("claims", nargs="*", metavar="CLAIM", help="claim ids (default: all)")
     c.add_argument("--budget", default="smoke", choices=list(BUDGETS))
-    c.add_argument("--jobs", type=_positive_int, default=os.cpu_count() or 1,
-                   help="parallel workers (default: the number of cores)")
+    c.add_argument(
+        "--jobs",
+        type=_positive_int,
+        default=os.cpu_count() or 1,
+        help="parallel workers (default: the number of cores)",
+    )
     c.add_argument("--executor", default="local", help="registered executor (default: local)")
-    c.add_argument("--algorithm", metavar="NAME",
-                   help="substitute this learner in every claim that trains")
-    c.add_argument("--controls", action="store_true",
-                   help="run the negative controls instead; each must come out violated")
+    c.add_argument(
+        "--algorithm", metavar="NAME", help="substitute this learner in every claim that trains"
+    )
+    c.add_argument(
+        "--controls",
+        action="store_true",
+        help="run the negative controls instead; each must come out violated",
+    )
     c.add_argument("--strict", action="store_true", help="also fail (exit 1) on inconclusive")
-    c.add_argument("--timeout", type=float, default=3600.0,
-                   help="wall-clock seconds per claim (default 3600)")
+    c.add_argument(
+        "--timeout", type=float, default=3600.0, help="wall-clock seconds per claim (default 3600)"
+    )
     c.add_argument("--json", type=Path, metavar="PATH", help="write the results file")
     c.add_argument("--quiet", action="store_true", help="no progress bar")
 
     r = sub.add_parser("report", help="write a Markdown report with figures from a results file")
     r.add_argument("results", type=Path, metavar="RESULTS.json", help="from check --json")
-    r.add_argument("--out", type=Path, required=True, metavar="DIR",
-                   help="folder for report.md and figures/ (created)")
+    r.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="folder for report.md and figures/ (created)",
+    )
 
     d = sub.add_parser("diff", help="compare two results files; exit 1 on a regression")
     d.add_argument("old", type=Path, metavar="OLD.json")
     d.add_argument("new", type=Path, metavar="NEW.json")
 
-    f = sub.add_parser("falsify", help="search each claim's instance class for a counterexample "
-                                       "to its bound (hypothesis, shrunk to a minimal one)")
-    f.add_argument("claims", nargs="*", metavar="CLAIM",
-                   help="claim ids (with --list: default all)")
+    f = sub.add_parser(
+        "falsify",
+        help="search each claim's instance class for a counterexample "
+        "to its bound (hypothesis, shrunk to a minimal one)",
+    )
+    f.add_argument(
+        "claims", nargs="*", metavar="CLAIM", help="claim ids (with --list: default all)"
+    )
     f.add_argument("--list", action="store_true", help="print each claim's instance class")
-    f.add_argument("--budget", default="smoke", choices=list(BUDGETS),
-                   help="examples per claim: " + ", ".join(
-                       f"{b} {k}" for b, k in BUDGET_EXAMPLES.items()))
-    f.add_argument("--examples", type=_positive_int, metavar="K",
-                   help="examples per claim (overrides --budget)")
-    f.add_argument("--seed", type=int, default=0,
-                   help="seeds hypothesis's generation: same seed, same search (default 0)")
-    f.add_argument("--db", type=Path, default=DEFAULT_DB, metavar="PATH",
-                   help=f"counterexample database, replayed first (default {DEFAULT_DB})")
-    f.add_argument("--control", action="store_true",
-                   help="search against the deliberately false bound: must find a counterexample")
+    f.add_argument(
+        "--budget",
+        default="smoke",
+        choices=list(BUDGETS),
+        help="examples per claim: " + ", ".join(f"{b} {k}" for b, k in BUDGET_EXAMPLES.items()),
+    )
+    f.add_argument(
+        "--examples",
+        type=_positive_int,
+        metavar="K",
+        help="examples per claim (overrides --budget)",
+    )
+    f.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seeds hypothesis's generation: same seed, same search (default 0)",
+    )
+    f.add_argument(
+        "--db",
+        type=Path,
+        default=DEFAULT_DB,
+        metavar="PATH",
+        help=f"counterexample database, replayed first (default {DEFAULT_DB})",
+    )
+    f.add_argument(
+        "--control",
+        action="store_true",
+        help="search against the deliberately false bound: must find a counterexample",
+    )
     f.add_argument("--replay", metavar="JSON", help="measure this one instance of one CLAIM")
     f.add_argument("--json", type=Path, metavar="PATH", help="write a results file")
-    f.add_argument("--merge", type=Path, metavar="RESULTS",
-                   help="add the falsification checks to this results file of `check`")
+    f.add_argument(
+        "--merge",
+        type=Path,
+        metavar="RESULTS",
+        help="add the falsification checks to this results file of `check`",
+    )
     return parser
 
 
@@ -171,10 +220,16 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     reg = load_registry(args.plugin)
     rows = [("kind", "name", "source", "summary")]
     for (hook, name), source in sorted(reg.sources.items()):
-        obj = {"register_algorithms": reg.algorithms, "register_claims": reg.claims,
-               "register_executors": reg.executors}[hook][name]
-        kind = {"register_algorithms": "algorithm", "register_claims": "claim",
-                "register_executors": "executor"}[hook]
+        obj = {
+            "register_algorithms": reg.algorithms,
+            "register_claims": reg.claims,
+            "register_executors": reg.executors,
+        }[hook][name]
+        kind = {
+            "register_algorithms": "algorithm",
+            "register_claims": "claim",
+            "register_executors": "executor",
+        }[hook]
         rows.append((kind, name, source, getattr(obj, "summary", getattr(obj, "title", ""))))
     print(format_table(rows))
     return 0
@@ -291,8 +346,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     if factory is None:
         raise UsageError(f"unknown executor {args.executor!r}; available: {sorted(factories)}")
     t0 = time.perf_counter()
-    with progress_bar(len(claims), f"claims ({args.budget})", quiet=args.quiet,
-                      unit="claim") as bar:
+    with progress_bar(
+        len(claims), f"claims ({args.budget})", quiet=args.quiet, unit="claim"
+    ) as bar:
         finished = []
 
         def on_done(report):
@@ -300,16 +356,30 @@ def cmd_check(args: argparse.Namespace) -> int:
             bar(len(finished), len(claims))
 
         with factory.create(args.jobs) as executor:
-            reports = run_claims(claims, budget=args.budget, executor=executor,
-                                 learner=args.algorithm, control=args.controls,
-                                 timeout=args.timeout, plugins=args.plugin, on_done=on_done)
+            reports = run_claims(
+                claims,
+                budget=args.budget,
+                executor=executor,
+                learner=args.algorithm,
+                control=args.controls,
+                timeout=args.timeout,
+                plugins=args.plugin,
+                on_done=on_done,
+            )
     wall = time.perf_counter() - t0
     print(verdict_table(reports, control=args.controls))
     print(f"\n{len(reports)} claim run(s) in {wall:.1f} s at budget {args.budget!r}")
     if args.json:
-        write_json_atomic(args.json, results_document(
-            reports, budget=args.budget, learner=args.algorithm, control=args.controls,
-            wall_time=wall))
+        write_json_atomic(
+            args.json,
+            results_document(
+                reports,
+                budget=args.budget,
+                learner=args.algorithm,
+                control=args.controls,
+                wall_time=wall,
+            ),
+        )
     return exit_code(reports, control=args.controls, strict=args.strict)
 
 
@@ -329,8 +399,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     if changes:
         print(format_table(table_rows(changes)))
     regressions = sum(c.regression for c in changes)
-    print(f"\n{len(changes)} change(s), {regressions} regression(s)" if changes else
-          "no change")
+    print(f"\n{len(changes)} change(s), {regressions} regression(s)" if changes else "no change")
     return 1 if regressions else 0
 
 
@@ -344,15 +413,19 @@ def cmd_falsify(args: argparse.Namespace) -> int:
     reg = load_registry(args.plugin)
     ids = args.claims or (sorted(FALSIFIERS, key=_claim_order) if args.list else [])
     if not ids:
-        raise UsageError("falsify: name a CLAIM or use --list; falsifiable: "
-                         + ", ".join(FALSIFIERS))
+        raise UsageError(
+            "falsify: name a CLAIM or use --list; falsifiable: " + ", ".join(FALSIFIERS)
+        )
     for claim_id in ids:
         if claim_id not in FALSIFIERS:
             why = "has no falsifier" if claim_id in reg.claims else "is not a claim"
             raise UsageError(f"falsify: {claim_id!r} {why}; falsifiable: {', '.join(FALSIFIERS)}")
     if args.list:
-        print("\n".join(class_text(FALSIFIERS[c], getattr(reg.claims.get(c), "title", ""))
-                        for c in ids))
+        print(
+            "\n".join(
+                class_text(FALSIFIERS[c], getattr(reg.claims.get(c), "title", "")) for c in ids
+            )
+        )
         return 0
     kernels.set_threads(1)  # tiny instances measured one by one: intra-op threads only contend
     if args.replay is not None:
@@ -367,8 +440,9 @@ def cmd_falsify(args: argparse.Namespace) -> int:
         try:
             trial = measure(FALSIFIERS[ids[0]], instance, args.control)
         except (KeyError, TypeError) as e:
-            raise UsageError(f"falsify: --replay is not an instance of {ids[0]}: "
-                             f"{type(e).__name__}: {e}") from None
+            raise UsageError(
+                f"falsify: --replay is not an instance of {ids[0]}: {type(e).__name__}: {e}"
+            ) from None
         print(f"{ids[0]}: {'COUNTEREXAMPLE' if trial.fails else 'holds'}: {trial.text}")
         return 1 if trial.fails else 0
     if args.merge:
@@ -377,15 +451,24 @@ def cmd_falsify(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     reports = []
     for claim_id in ids:
-        result = search(FALSIFIERS[claim_id], examples=examples, seed=args.seed,
-                        database=args.db, control=args.control)
+        result = search(
+            FALSIFIERS[claim_id],
+            examples=examples,
+            seed=args.seed,
+            database=args.db,
+            control=args.control,
+        )
         print(result_text(result))
         reports.append(claim_report(result, reg.claims.get(claim_id)))
     wall = time.perf_counter() - t0
     print(f"\n{verdict_table(reports, control=args.control)}")
     if args.json:
-        write_json_atomic(args.json, results_document(
-            reports, budget=args.budget, learner=None, control=args.control, wall_time=wall))
+        write_json_atomic(
+            args.json,
+            results_document(
+                reports, budget=args.budget, learner=None, control=args.control, wall_time=wall
+            ),
+        )
     if args.merge:
         merge(args.merge, reports)
     return exit_code(reports, control=args.control, strict=False)
@@ -416,8 +499,18 @@ def verdict_table(reports, *, control: bool) -> str:
             (r.error or "").strip().splitlines()[-1:][0] if r.error else ""
         ]
         for i, summary in enumerate(summaries):
-            lead = (r.id, r.learner or "-", status, str(r.runs), f"{r.samples:.3g}",
-                    f"{r.wall_time:.1f}") if i == 0 else ("",) * 6
+            lead = (
+                (
+                    r.id,
+                    r.learner or "-",
+                    status,
+                    str(r.runs),
+                    f"{r.samples:.3g}",
+                    f"{r.wall_time:.1f}",
+                )
+                if i == 0
+                else ("",) * 6
+            )
             rows.append((*lead, summary))
     return format_table(rows)
 
@@ -427,9 +520,15 @@ def _claim_order(claim_id: str) -> tuple:
     return (int(digits) if digits else 10**9, claim_id)
 
 
-COMMANDS = {"plugins": cmd_plugins, "train": cmd_train, "claims": cmd_claims,
-            "check": cmd_check, "report": cmd_report, "diff": cmd_diff,
-            "falsify": cmd_falsify}
+COMMANDS = {
+    "plugins": cmd_plugins,
+    "train": cmd_train,
+    "claims": cmd_claims,
+    "check": cmd_check,
+    "report": cmd_report,
+    "diff": cmd_diff,
+    "falsify": cmd_falsify,
+}
 
 
 def format_table(rows: Sequence[Sequence[Any]]) -> str:

@@ -40,7 +40,11 @@ def minibatch_gradients(V: torch.Tensor, A: torch.Tensor, batch: Batch) -> Minib
     out = MinibatchGradients(V.new_empty(R, N, N), V.new_empty(R, T, N), V.new_empty(R))
     At = A.transpose(-1, -2).contiguous()
     kernels.minibatch_gradients(
-        V.contiguous().numpy(), At.numpy(), batch.x.numpy(), batch.k.numpy(), batch.o.numpy(),
+        V.contiguous().numpy(),
+        At.numpy(),
+        batch.x.numpy(),
+        batch.k.numpy(),
+        batch.o.numpy(),
         *(g.numpy() for g in out),
     )
     return out

@@ -6,8 +6,8 @@ sample's tokens stay in the L1 cache between their uses instead of streaming thr
 tensor operations (what ``scb_verify.gradients.reference_gradients`` does, and what runs on an
 accelerator).
 
-Random numbers: SplitMix64 (Steele, Lea & Flood 2014; it passes BigCrush), whose i-th output is
-``mix64(key + i·γ)`` — a function of (key, i) alone. Sample n of a run reads the words
+Random numbers: SplitMix64 (Steele, Lea & Flood 2014; it passes BigCrush), whose word i ≥ 0 is
+``mix64(key + (i + 1)·γ)`` — a function of (key, i) alone. Sample n of a run reads the words
 n·W … n·W + W − 1 of its stream (W = :func:`words_per_sample`), so the data do not depend on how
 samples are split into chunks, on the number of threads, or on which runs share a batch.
 
@@ -43,7 +43,8 @@ def stream_key(seed: int) -> int:
     return int(_mix64(np.uint64((int(seed) + int(GAMMA)) % (1 << 64))))
 
 
-def words_per_sample(T: int) -> int:
+@njit(inline="always")
+def words_per_sample(T):
     """Words a sample consumes: ⌈(T + 1)/2⌉ for the T + 1 tokens (two 32-bit draws a word),
     one for the position and the output."""
     return (T + 2) // 2 + 1
@@ -84,7 +85,7 @@ def draw_samples(
     from ``next_cdf[r, x_s]``."""
     R, m, T = x.shape
     N = counts.shape[1]
-    W = (T + 2) // 2 + 1
+    W = words_per_sample(T)
     nch = chunks(m)
     part = np.zeros((R * nch, N), dtype=np.int64)
     for job in prange(R * nch):

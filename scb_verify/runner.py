@@ -126,11 +126,21 @@ class _ClaimRun:
         self.claim, self.ctx, self.deadline = claim, ctx, deadline
         self.t0 = time.perf_counter()
         self.report = ClaimReport(
-            id=claim.id, control=ctx.control, learner=ctx.learner, status=Status.ERROR,
+            id=claim.id,
+            control=ctx.control,
+            learner=ctx.learner,
+            status=Status.ERROR,
             description=claim.describe(),
-            config_hash=config_hash({"claim": claim.id, "budget": ctx.budget,
-                                     "learner": ctx.learner, "settings": dict(ctx.settings),
-                                     "control": ctx.control, "grid": claim.grid(ctx.budget)}),
+            config_hash=config_hash(
+                {
+                    "claim": claim.id,
+                    "budget": ctx.budget,
+                    "learner": ctx.learner,
+                    "settings": dict(ctx.settings),
+                    "control": ctx.control,
+                    "grid": claim.grid(ctx.budget),
+                }
+            ),
         )
         self.gen = claim.measure(ctx)
         self.pending: dict[cf.Future, int] = {}
@@ -200,15 +210,25 @@ def run_claims(
         if learner is not None and claim.learner is None:
             continue
         name = learner or claim.learner
-        ctx = ClaimContext(budget=budget, learner=name,
-                           settings=claim.settings_for(name) if name else {},
-                           control=control, substituted=learner is not None)
+        ctx = ClaimContext(
+            budget=budget,
+            learner=name,
+            settings=claim.settings_for(name) if name else {},
+            control=control,
+            substituted=learner is not None,
+        )
         try:
             run = _ClaimRun(claim, ctx, time.monotonic() + timeout)
         except Exception:
             run = None
-            rep = ClaimReport(id=claim.id, control=control, learner=name, status=Status.ERROR,
-                              description={"id": claim.id}, error=traceback.format_exc())
+            rep = ClaimReport(
+                id=claim.id,
+                control=control,
+                learner=name,
+                status=Status.ERROR,
+                description={"id": claim.id},
+                error=traceback.format_exc(),
+            )
             runs.append(_Finished(rep))
             continue
         runs.append(run)
@@ -220,8 +240,9 @@ def run_claims(
         if not pending:
             break
         deadline = min(r.deadline for r in runs if not r.done)
-        done, _ = cf.wait(pending, timeout=max(0.0, deadline - time.monotonic()),
-                          return_when=cf.FIRST_COMPLETED)
+        done, _ = cf.wait(
+            pending, timeout=max(0.0, deadline - time.monotonic()), return_when=cf.FIRST_COMPLETED
+        )
         for f in done:
             run = pending[f]
             if run.done:
@@ -265,7 +286,11 @@ def _submit(run: _ClaimRun, send, executor: cf.Executor, plugins: tuple[str, ...
 
 
 def results_document(
-    reports: Sequence[ClaimReport], *, budget: str, learner: str | None, control: bool,
+    reports: Sequence[ClaimReport],
+    *,
+    budget: str,
+    learner: str | None,
+    control: bool,
     wall_time: float,
 ) -> dict[str, Any]:
     """The versioned results file (``schema``/``schema_version`` first)."""
