@@ -180,6 +180,19 @@ def minibatch_gradients(V, At, x, k, o, G_V, G_A, loss):
         loss[r] = part_loss[r * nch] / m
 
 
+@njit(parallel=True, cache=True)
+def _start_pool(out):
+    for i in prange(out.shape[0]):
+        out[i] = i
+
+
+def concurrent_calls_safe() -> bool:
+    """Whether the kernels may run on two threads at once: numba's OpenMP and TBB thread pools
+    allow it; its fallback (workqueue) aborts the process instead. Starts the pool to find out."""
+    _start_pool(np.empty(1))
+    return numba.threading_layer() in ("omp", "tbb")
+
+
 def set_threads(n: int) -> None:
     """Use n threads in torch and in the compiled kernels called from this thread."""
     import torch

@@ -159,7 +159,9 @@ class BatchStream:
 
     With ``ahead`` the next batch is drawn on a helper thread while the caller works on the
     current one (the compiled sampler releases the GIL), so a loop keeps two cores busy; the
-    caller's kernels and torch get one thread fewer meanwhile. Either way the batches are the
+    caller's kernels and torch get one thread fewer meanwhile. Only where numba's thread pool
+    allows concurrent calls (:func:`~scb_verify.kernels.concurrent_calls_safe`); elsewhere the
+    batches are drawn in turn. Either way the batches are the
     same: each run's data depend on its stream alone. Use as a context manager (it stops the
     helper and gives the caller's threads back)."""
 
@@ -167,7 +169,7 @@ class BatchStream:
         self._sampler, self._m, self._left = sampler, m, steps
         self._pool = (
             ThreadPoolExecutor(1, initializer=kernels.set_kernel_threads, initargs=(1,))
-            if ahead
+            if ahead and kernels.concurrent_calls_safe()
             else None
         )
         self._next: Future | None = None

@@ -3,6 +3,9 @@ stack-invariant results; divergence and milestones; the learners learn where the
 
 import json
 import math
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -14,6 +17,7 @@ from scb_verify import kernels
 from scb_verify import strategies as scb
 from scb_verify.learner import Milestone, Params, RunSpec, SettingsError
 from scb_verify.metrics import HIGHER_IS_BETTER
+from scb_verify.registry import load_registry
 from scb_verify.task import bigram_task, make_task
 from scb_verify.training import record_steps, train
 
@@ -125,6 +129,28 @@ def test_drawing_ahead_on_a_second_thread_changes_no_result(registry):
     for a, b in zip(serial, ahead, strict=True):
         assert_same_result(a, b)
         np.testing.assert_equal(a.trajectory, b.trajectory)  # NaN equals NaN here
+
+
+@pytest.mark.slow
+def test_a_thread_pool_that_forbids_concurrent_calls_draws_in_turn():
+    """numba's workqueue pool aborts the process when two threads call kernels at once; with
+    it, two threads must fall back to drawing batches in turn (same result)."""
+    script = (
+        "from scb_verify import kernels; from scb_verify.registry import load_registry\n"
+        "from scb_verify.learner import RunSpec; from scb_verify.task import make_task\n"
+        "from scb_verify.training import train\n"
+        "kernels.set_threads(2); assert not kernels.concurrent_calls_safe()\n"
+        "spec = RunSpec(make_task(5, 64, 2), seed=0, batch=512, samples=20480)\n"
+        "print(train(load_registry().algorithm('pppd'), [spec])[0].final['correlation'])\n"
+    )
+    env = {**os.environ, "NUMBA_THREADING_LAYER": "workqueue"}
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=False
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    spec = RunSpec(make_task(5, 64, 2), seed=0, batch=512, samples=20480)
+    serial = train(load_registry().algorithm("pppd"), [spec])[0]
+    assert float(proc.stdout.split()[-1]) == serial.final["correlation"]
 
 
 def test_a_non_finite_iterate_ends_the_run_as_diverged(registry):
