@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+import torch
 from numba import njit, prange
 
 #: SplitMix64's increment, ⌊2^64/φ⌋.
@@ -195,8 +196,6 @@ def concurrent_calls_safe() -> bool:
 
 def set_threads(n: int) -> None:
     """Use n threads in torch and in the compiled kernels called from this thread."""
-    import torch
-
     torch.set_num_threads(n)
     set_kernel_threads(n)
 

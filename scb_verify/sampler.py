@@ -157,23 +157,24 @@ class Sampler:
 class BatchStream:
     """The batches of a training loop: ``steps`` draws of m samples from ``sampler``.
 
-    With ``ahead`` the next batch is drawn on a helper thread while the caller works on the
-    current one (the compiled sampler releases the GIL), so a loop keeps two cores busy; the
-    caller's kernels and torch get one thread fewer meanwhile. Only where numba's thread pool
-    allows concurrent calls (:func:`~scb_verify.kernels.concurrent_calls_safe`); elsewhere the
-    batches are drawn in turn. Either way the batches are the
-    same: each run's data depend on its stream alone. Use as a context manager (it stops the
-    helper and gives the caller's threads back)."""
+    When the caller runs the kernels on two or more threads (:func:`kernels.set_threads`), the
+    next batch is drawn on a helper thread while the caller works on the current one (the
+    compiled sampler releases the GIL), and the caller's kernels and torch get one thread fewer
+    meanwhile — only where numba's thread pool allows concurrent calls
+    (:func:`~scb_verify.kernels.concurrent_calls_safe`); otherwise batches are drawn in turn.
+    Either way the batches are the same: each run's data depend on its stream alone. Use as a
+    context manager (it stops the helper and gives the caller's threads back)."""
 
-    def __init__(self, sampler: Sampler, m: int, steps: int, *, ahead: bool):
+    def __init__(self, sampler: Sampler, m: int, steps: int):
         self._sampler, self._m, self._left = sampler, m, steps
+        self._threads = (kernels.kernel_threads(), torch.get_num_threads())
+        ahead = self._threads[0] > 1 and steps > 1 and kernels.concurrent_calls_safe()
         self._pool = (
             ThreadPoolExecutor(1, initializer=kernels.set_kernel_threads, initargs=(1,))
-            if ahead and kernels.concurrent_calls_safe()
+            if ahead
             else None
         )
         self._next: Future | None = None
-        self._threads = (kernels.kernel_threads(), torch.get_num_threads())
 
     def __enter__(self) -> BatchStream:
         if self._pool is not None:

@@ -20,7 +20,6 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 
-from scb_verify import kernels
 from scb_verify.learner import Algorithm, Params, RunResult, RunSpec, initial_params
 from scb_verify.metrics import all_metrics, correlation, dist_A, dist_V, support_recovery
 from scb_verify.population import Population
@@ -104,12 +103,7 @@ def _train_stack(
     state = algorithm.init_state(V, A, spec0, settings, pop)
     # With a second thread, the next batch is drawn while the current step runs.
     stream = (
-        BatchStream(
-            Sampler(tasks, [s.seed for s in specs], device=device),
-            m,
-            steps,
-            ahead=kernels.kernel_threads() > 1 and steps > 1,
-        )
+        BatchStream(Sampler(tasks, [s.seed for s in specs], device=device), m, steps)
         if algorithm.uses_samples
         else None
     )
