@@ -1,4 +1,4 @@
-"""C1 realizability: (P, Q*) is a minimizer of the population loss (SCB_SPEC §2, §3, §6).
+"""C1 realizability: (P, Q*) is a minimizer of the population loss (docs/reference.md §2, §3, §6).
 
 At the ground truth the exact gradients vanish, the loss equals ½σ² (excess risk 0), and no
 feasible direction (V, A) ↦ (P + δU, Q* + δW) with 1ᵀw_k = 0 lowers the loss. Checked with the

@@ -1,4 +1,4 @@
-"""C2 bigram: with q_k = e_T the learner recovers the bigram P (S1; SCB_SPEC §1, §4, §6).
+"""C2 bigram: with q_k = e_T the learner recovers the bigram P (S1; docs/reference.md §1, §4, §6).
 
 The classical bigram is the SCB instance whose attention is the last position for every token
 (:func:`~scb_verify.task.bigram_task`). From uniform initialization (V = 0, a_k = 1/T) the learner
@@ -17,7 +17,8 @@ Checks:
   error is 1) is at most ε, stated per budget in the grid (10% at ci).
 
 The learner runs at its own default settings. Recovery *as samples grow* needs a step that
-decays (η_t → 0): a constant step stalls at a noise floor (SCB_SPEC §5.1), which the rate check
+decays (η_t → 0): a constant step stalls at a noise floor (docs/reference.md §5.1), which the rate
+check
 is there to catch; pppd's defaults decay. Negative control: the ``null`` learner, which never
 moves: dist_V = ‖P‖_F at every budget, slope 0 — violated.
 """

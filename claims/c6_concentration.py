@@ -1,7 +1,7 @@
 """C6 concentration: preconditioned minibatch gradients concentrate like m^(−1/2) (S5; §3, §5.1).
 
 At a fixed point (V, A) the minibatch gradients G_V, G_A of m fresh samples are unbiased for the
-population gradients ∂L/∂V, ∂L/∂A of SCB_SPEC §3. pppd preconditions them,
+population gradients ∂L/∂V, ∂L/∂A of docs/reference.md §3. pppd preconditions them,
 
     D_V = (G_V − ∂L/∂V) H(A)⁻¹,        d_k = (g_k − ∂L/∂a_k) / (μ_k ‖V‖²_Σ),
 

@@ -5,7 +5,8 @@ to the ground truth while unregularized SGD does not — too noisy at a large le
 slower at a small one. Here: the same instances, seeds and data streams (seed s: instance s, data
 stream s, so runs are paired), the same batch and sample budget, uniform initialization; the
 method under test (pppd with its default settings, or the ``--algorithm`` substitute) against
-the SGD baseline of SCB_SPEC §5.2 at every learning rate of a log-spaced grid, each reported.
+the SGD baseline of docs/reference.md §5.2 at every learning rate of a log-spaced grid, each
+reported.
 
 Distance to the ground truth: the Frobenius distance of the parameters,
 D = ‖(V, A) − (P, Q*)‖_F = √(dist_V² + dist_A²), at the end of the budget. A run that diverged

@@ -3,7 +3,8 @@
 The softmax one-layer transformer a_k = softmax(W[:, k]), prediction V X a_k, trained with Adam
 on the MSE (the ``softmax`` learner at its defaults), from uniform attention (W = 0) and V = 0,
 on the same instances, data streams, batch and sample budget as the linear model trained by
-``pppd`` at its defaults. Everything is evaluated exactly against the instance (SCB_SPEC §3, §4)
+``pppd`` at its defaults. Everything is evaluated exactly against the instance (docs/reference.md
+§3, §4)
 from the final parameters. Three checks on the per-seed values, each a bootstrap-CI threshold
 check with its threshold fixed here, before any measurement:
 

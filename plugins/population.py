@@ -1,4 +1,4 @@
-"""``population``: the pppd updates with exact population gradients (SCB_SPEC §5.4).
+"""``population``: the pppd updates with exact population gradients (docs/reference.md §5.4).
 
 The infinite-sample reference trajectory: same preconditioning, prox and schedules as ``pppd``,
 but G_V, G_A are the closed forms of §3 and μ̂ = μ. It reads the ground truth by definition and

@@ -1,4 +1,5 @@
-"""``pppd``: preconditioned projected proximal descent, the paper's learner (SCB_SPEC §5.1).
+"""``pppd``: preconditioned projected proximal descent, the paper's learner (docs/reference.md
+§5.1).
 
 Per step, from a fresh batch of m samples and the token frequencies μ̂ of all samples seen:
 

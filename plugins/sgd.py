@@ -1,4 +1,4 @@
-"""``sgd``: plain minibatch SGD baseline (SCB_SPEC §5.2).
+"""``sgd``: plain minibatch SGD baseline (docs/reference.md §5.2).
 
 Same (V, A) parametrization, initialization and constraint 1ᵀa_k = 1 (kept by a mean shift after
 each step); no preconditioning, no ℓ1:

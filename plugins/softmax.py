@@ -1,4 +1,4 @@
-"""``softmax``: the softmax one-layer transformer (SCB_SPEC §5.3).
+"""``softmax``: the softmax one-layer transformer (docs/reference.md §5.3).
 
 a_k = softmax(W[:, k]) over positions, prediction V X a_k, trained by autograd on the MSE or the
 cross-entropy of the logits V X a_k, with Adam (bias-corrected) or SGD. W starts at log A of the

@@ -6,7 +6,8 @@ Public API (see README.md)::
     from scb_verify import make_task, SCBTask, Population, Sampler, RunSpec, train, load_registry
 
     task = make_task(N=5, T=64, Q=2, seed=0)
-    pop = Population.of(task)                       # exact loss and gradients (SCB_SPEC §3)
+    pop = Population.of(task)                       # exact loss and gradients (docs/reference.md
+    §3)
     result = train(load_registry().algorithm("pppd"), [RunSpec(task, seed=0)])[0]
 """
 

@@ -2,7 +2,8 @@
 
 Sample complexity depends on the batch size: too small a batch and the iterate drowns in noise
 (the correlation collapses or stalls), too large and samples are wasted. The rule used by the
-stage and transfer claims (SCB_SPEC §6): every instance (seed) of a grid cell tries batch sizes
+stage and transfer claims (docs/reference.md §6): every instance (seed) of a grid cell tries batch
+sizes
 on a fixed geometric grid in increasing order; it is *resolved* at the first batch with which it
 reaches the milestone within ``cap`` steps, and its measurement is the samples consumed when the
 milestone was first reached in that run (at least one batch: milestones are checked after every

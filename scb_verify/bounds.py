@@ -1,4 +1,4 @@
-"""The paper's sample-complexity bounds as sympy expressions (SCB_SPEC §0 S3/S4, §6, §7).
+"""The paper's sample-complexity bounds as sympy expressions (docs/reference.md §0 S3/S4, §6, §7).
 
 Exponents and constants are symbols — the paper's values are not known here — so a claim checks
 the *shape* of a bound through its local exponent ∂log f/∂log x (:func:`checks.local_exponent`),

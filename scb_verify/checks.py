@@ -1,4 +1,4 @@
-"""The check library: how measurements reach a verdict (SCB_SPEC §7).
+"""The check library: how measurements reach a verdict (docs/reference.md §7).
 
 Every check is deterministic given its `seed` (numpy `default_rng(seed)`), returns a
 `CheckResult` whose evidence is plain JSON, and raises `ValueError` for malformed input. A check
@@ -132,7 +132,7 @@ def local_exponent(
     expr: sympy.Expr, var: sympy.Symbol, at: Mapping[sympy.Symbol, float] | None = None
 ) -> sympy.Expr | float:
     """Local exponent ∂ log f / ∂ log x = x·f'(x)/f(x) of `expr` in `var`, simplified
-    (SCB_SPEC §7). For f = x^a·log(x)^b it is a + b/log x. With `at`, every free symbol is
+    (docs/reference.md §7). For f = x^a·log(x)^b it is a + b/log x. With `at`, every free symbol is
     substituted and a float is returned (ValueError if a symbol is left or the value is not a
     finite real number)."""
     if not isinstance(var, sympy.Symbol):
@@ -211,7 +211,7 @@ def scaling_check(
     seed: int = 0,
     statistic: Literal["median", "mean"] = "median",
 ) -> CheckResult:
-    """Scaling check (SCB_SPEC §7): is the log–log slope of y in x inside `predicted`?
+    """Scaling check (docs/reference.md §7): is the log–log slope of y in x inside `predicted`?
 
     y has shape (len(x), n_seeds); non-finite entries (NaN: failed or unreached run) are
     dropped, finite ones must be > 0. Per grid point s_i = statistic over seeds; slope = OLS
@@ -295,7 +295,8 @@ def bound_check(
     labels: Sequence[str] | None = None,
     expr: sympy.Expr | None = None,
 ) -> CheckResult:
-    """Bound check (SCB_SPEC §7): measured ≤ C·f, C calibrated on some points, tested on the rest.
+    """Bound check (docs/reference.md §7): measured ≤ C·f, C calibrated on some points, tested on
+    the rest.
 
     measured has shape (n_points, n_seeds) (non-finite entries = missing runs, dropped);
     bound_values[i] = f at point i (finite, > 0); calibrate[i] marks calibration points (at
@@ -454,7 +455,7 @@ def ordering_check(
     seed: int = 0,
     labels: tuple[str, str] = ("A", "B"),
 ) -> CheckResult:
-    """Ordering check (SCB_SPEC §7): is A (`better`) better than B (`worse`) across seeds?
+    """Ordering check (docs/reference.md §7): is A (`better`) better than B (`worse`) across seeds?
 
     One-sided permutation test of the difference of means t (positive = A better). Unpaired:
     relabellings of the pooled sample; paired (equal lengths, pair i = seed i): sign flips of

@@ -1,6 +1,7 @@
 """The claim plugin contract: one theorem of the paper as an executable, checkable statement.
 
-A claim (SCB_SPEC §6) names the paper statement it encodes, its sympy symbols and bounds, the
+A claim (docs/reference.md §6) names the paper statement it encodes, its sympy symbols and bounds,
+the
 learner it trains by registered name, a parameter grid per budget and its negative control.
 Its :meth:`Claim.measure` is a *generator*: it yields lists of :class:`Job` (training work,
 executed by the runner on any ``concurrent.futures`` executor), receives their results, may
@@ -12,7 +13,7 @@ yield again (adaptive designs, e.g. the smallest batch that succeeds), and final
         return ClaimOutcome(checks=[threshold_check(...)], measurements={...})
 
 With ``ctx.control`` true the same generator runs the claim's negative control: a configuration
-where the check must come out *violated* (SCB_SPEC §7).
+where the check must come out *violated* (docs/reference.md §7).
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ class Claim:
     :meth:`measure`; :meth:`settings_for` may tune a learner's settings.
 
     - ``id``: short unique id (``"C3"``); ``title``: one line; ``paper``: the statement of
-      SCB_SPEC §0 it encodes (``"S3"``) and ``statement``: its text as checked here.
+      docs/reference.md §0 it encodes (``"S3"``) and ``statement``: its text as checked here.
     - ``symbols``: the sympy symbols of the bounds; ``bounds``: name → sympy expression.
     - ``learner``: default learner under test by registered name, or None if the claim trains
       nothing (it is then skipped under ``--algorithm``).

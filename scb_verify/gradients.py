@@ -1,4 +1,5 @@
-"""Closed-form minibatch gradients of the per-sample loss ℓ = ½‖e_o − V X a_k‖² (SCB_SPEC §5.1).
+"""Closed-form minibatch gradients of the per-sample loss ℓ = ½‖e_o − V X a_k‖² (docs/reference.md
+§5.1).
 
     G_V = (1/m) Σ_i (V h_i − e_{o_i}) h_iᵀ,            h_i = X_i a_{k_i}
     g_k = (1/m) Σ_{i: k_i = k} X_iᵀ Vᵀ (V h_i − e_{o_i})

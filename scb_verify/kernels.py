@@ -1,7 +1,7 @@
 """The CPU hot loops, compiled with numba: drawing samples and accumulating minibatch gradients.
 
 Both loops touch every one of a sample's T context tokens, so they carry almost all of a
-training step's work (SCB_SPEC §1, §5.1). Written as plain loops over samples and fused, a
+training step's work (docs/reference.md §1, §5.1). Written as plain loops over samples and fused, a
 sample's tokens stay in the L1 cache between their uses instead of streaming through a dozen
 tensor operations (what ``scb_verify.gradients.reference_gradients`` does, and what runs on an
 accelerator).
@@ -128,7 +128,7 @@ def draw_samples(
 
 @njit(parallel=True, cache=True, nogil=True)
 def minibatch_gradients(V, At, x, k, o, G_V, G_A, loss):
-    """Mean gradients over the samples (x, k, o) of every run r (SCB_SPEC §5.1):
+    """Mean gradients over the samples (x, k, o) of every run r (docs/reference.md §5.1):
 
         h_i = X_i a_{k_i},  r_i = V h_i − e_{o_i},  ℓ_i = ½‖r_i‖²,
         G_V = (1/m) Σ_i r_i h_iᵀ,   G_A[t, k] = (1/m) Σ_{i: k_i = k} (Vᵀ r_i)[x_{i,t}]

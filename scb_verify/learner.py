@@ -2,7 +2,7 @@
 
 A run is described by a :class:`RunSpec` (task, seed, batch size, sample budget, initialization,
 settings, milestones) and produces a :class:`RunResult` (status, samples consumed, final metrics,
-a trajectory of the SCB_SPEC §4 metrics at log-spaced sample counts, the final parameters).
+a trajectory of the docs/reference.md §4 metrics at log-spaced sample counts, the final parameters).
 
 An algorithm is an :class:`Algorithm` subclass: it turns parameters into a *state* (a dict of
 tensors, each with the run axis R first), updates the state from one fresh batch per step, and
@@ -154,7 +154,7 @@ def runs_per_seed(tasks: Iterable[tuple[int, SCBTask]], **shared: Any) -> tuple[
 
 
 def initial_params(spec: RunSpec) -> Params:
-    """The starting (V, A) of a run (SCB_SPEC §5: uniform, random, or given)."""
+    """The starting (V, A) of a run (docs/reference.md §5: uniform, random, or given)."""
     N, T = spec.task.N, spec.task.T
     if isinstance(spec.init, Params):
         return spec.init
@@ -195,7 +195,7 @@ class RunResult:
 
 
 class Algorithm:
-    """Base class of algorithm plugins (SCB_SPEC §5). Subclasses set ``name``, ``summary``,
+    """Base class of algorithm plugins (docs/reference.md §5). Subclasses set ``name``, ``summary``,
     ``defaults`` (every setting with its default value) and implement :meth:`init_state`,
     :meth:`step` and, if the state is not (V, A), :meth:`linear_view`.
 

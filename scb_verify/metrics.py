@@ -1,4 +1,4 @@
-"""Distances to the ground truth and the other metrics of SCB_SPEC §4.
+"""Distances to the ground truth and the other metrics of docs/reference.md §4.
 
 Every function takes the ground truth as a :class:`~scb_verify.population.Population` and
 broadcasts over leading batch dims of V (…, N, N) and A (…, T, N). Metrics read the ground truth;
@@ -66,7 +66,8 @@ def all_metrics(pop: Population, V: torch.Tensor, A: torch.Tensor) -> dict[str, 
 
 
 def task_correlation(a: SCBTask, b: SCBTask) -> float:
-    """ρ(Q*, Q′) = Σ_k μ_k ⟨q_k, q′_k⟩ / (‖q_k‖‖q′_k‖), μ of the first task (SCB_SPEC §5.5)."""
+    """ρ(Q*, Q′) = Σ_k μ_k ⟨q_k, q′_k⟩ / (‖q_k‖‖q′_k‖), μ of the first task (docs/reference.md
+    §5.5)."""
     if a.Qstar.shape != b.Qstar.shape:
         raise ValueError(f"tasks differ in shape: {a.Qstar.shape} vs {b.Qstar.shape}")
     num = (a.Qstar * b.Qstar).sum(0)

@@ -1,4 +1,4 @@
-"""The one-layer transformers of SCB_SPEC §2, batched over R independent runs.
+"""The one-layer transformers of docs/reference.md §2, batched over R independent runs.
 
 Linear: f(X, k; V, A) = V X a_k with a_k = A[:, k]. Softmax: a_k = softmax(W[:, k]).
 X is never formed: with context tokens x (…, T), the attention feature h = X a_k is a

@@ -1,4 +1,4 @@
-"""Exact population loss and gradients of the linear transformer (SCB_SPEC §3).
+"""Exact population loss and gradients of the linear transformer (docs/reference.md §3).
 
 With Σ = diag(μ) − μμᵀ, ⟨U, W⟩_Σ = tr(U Σ Wᵀ), s_k = 1ᵀa_k, r_k = 1ᵀq_k:
 

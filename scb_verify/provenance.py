@@ -1,4 +1,5 @@
-"""Reproducibility records (SCB_SPEC §7): versions, commit, config hashes, atomic JSON writes."""
+"""Reproducibility records (docs/reference.md §7): versions, commit, config hashes, atomic JSON
+writes."""
 
 from __future__ import annotations
 

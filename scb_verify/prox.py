@@ -1,4 +1,4 @@
-"""The proximal step with projection of SCB_SPEC §5.1, exact and vectorized.
+"""The proximal step with projection of docs/reference.md §5.1, exact and vectorized.
 
 Affine variant:   a = argmin_a ½‖a − z‖² + τ‖a‖₁  s.t. 1ᵀa = 1   ⇒  a = soft(z − ν, τ)
 Simplex variant:  a = argmin_a ½‖a − z‖² + τ‖a‖₁  s.t. a ≥ 0, 1ᵀa = 1

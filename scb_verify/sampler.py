@@ -1,4 +1,4 @@
-"""Seeded sampling of SCB data as compact index arrays (SCB_SPEC §1).
+"""Seeded sampling of SCB data as compact index arrays (docs/reference.md §1).
 
 One sample: context tokens x_1..x_T and the query token k = x_{T+1}, all i.i.d. ~ μ; a position
 s ~ q_k; the output o ~ P[:, x_s]. Samples are integer index tensors — never dense one-hot —

@@ -1,4 +1,4 @@
-"""Sparse Contextual Bigram (SCB) instances (SCB_SPEC §1).
+"""Sparse Contextual Bigram (SCB) instances (docs/reference.md §1).
 
 An instance is a column-stochastic transition matrix ``P`` (N×N; column j is the law of the next
 token after token j) and a sparse position-attention matrix ``Q*`` (T×N; column k is a
@@ -27,7 +27,7 @@ ATOL = 1e-9
 
 
 class TaskError(ValueError):
-    """An SCB instance that breaks the definitions of SCB_SPEC §1."""
+    """An SCB instance that breaks the definitions of docs/reference.md §1."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -137,7 +137,7 @@ def make_task(
     weights: SupportWeights = "dirichlet",
     window: int | None = None,
 ) -> SCBTask:
-    """Draw an SCB instance from a seed (SCB_SPEC §1).
+    """Draw an SCB instance from a seed (docs/reference.md §1).
 
     - ``concentration``: Dirichlet concentration α of each column of P (small → sharp,
       informative transitions; large → columns near μ, a weak signal).
@@ -193,7 +193,7 @@ def bigram_task(N: int, T: int, seed: int = 0, *, concentration: float = 0.5) ->
 
 
 def related_task(task: SCBTask, *, keep: int, seed: int = 0, perturb_P: float = 0.0) -> SCBTask:
-    """A downstream task correlated with ``task`` (SCB_SPEC §5.5).
+    """A downstream task correlated with ``task`` (docs/reference.md §5.5).
 
     For every token, ``keep`` of the support positions of q_k stay (with their weights) and the
     others move to fresh random positions; the column is renormalized. ``keep = Q`` returns the
@@ -340,7 +340,7 @@ def uninformative_task(task: SCBTask) -> SCBTask:
     """The same attention Q* with P replaced by μ1ᵀ: the next token ignores the context.
 
     Then PΣ = μ(1ᵀΣ) = 0, so ⟨V, P⟩_Σ = 0 and the attention receives no signal at all
-    (SCB_SPEC §3): a task on which no learner can find Q*, used by negative controls.
+    (docs/reference.md §3): a task on which no learner can find Q*, used by negative controls.
     """
     P = np.outer(task.mu, np.ones(task.N))
     meta = {**task.meta, "uninformative": True}

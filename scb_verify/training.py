@@ -8,7 +8,7 @@
 
 Runs that diverge (NaN/inf) or reach all their milestones (with ``stop_at_milestones``) are
 finished and dropped from the stack; the others go on. Data flow: task → sampler → learner →
-trajectory (SCB_SPEC §4, §5).
+trajectory (docs/reference.md §4, §5).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A check's verdict: its status, a one-line summary and JSON evidence (SCB_SPEC §7)."""
+"""A check's verdict: its status, a one-line summary and JSON evidence (docs/reference.md §7)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import numpy as np
 
 
 class Status(enum.StrEnum):
-    """The four verdicts of SCB_SPEC §7 (a str: `Status.HOLDS == "holds"`)."""
+    """The four verdicts of docs/reference.md §7 (a str: `Status.HOLDS == "holds"`)."""
 
     HOLDS = "holds"
     VIOLATED = "violated"
@@ -53,7 +53,7 @@ def _jsonable(value: Any, path: str) -> Any:
 
 @dataclass(frozen=True)
 class CheckResult:
-    """Outcome of one check (SCB_SPEC §7).
+    """Outcome of one check (docs/reference.md §7).
 
     `evidence` is normalized on construction to strict JSON (numpy types converted; NaN and
     ±inf stored as None), so `to_dict()` always survives `json.dumps(..., allow_nan=False)`.

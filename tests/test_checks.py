@@ -1,4 +1,5 @@
-"""Tests of the verdict type and the check library (SCB_SPEC §7) on data with a known truth.
+"""Tests of the verdict type and the check library (docs/reference.md §7) on data with a known
+truth.
 
 Every tolerance and every "this must hold" is derived in a comment from the noise level and
 the sample size; where a verdict is only probable, the probability is stated.

@@ -1,4 +1,4 @@
-"""The engine's minibatch gradients (SCB_SPEC §5.1): the compiled CPU loop, the tensor
+"""The engine's minibatch gradients (docs/reference.md §5.1): the compiled CPU loop, the tensor
 reference and autograd on the textbook model agree on the same batch; the sampler's streams are
 counter-based, so neither chunking, thread count nor the split of draws into calls changes them.
 """

@@ -1,4 +1,5 @@
-"""The exact population loss, gradients and metrics (SCB_SPEC §3–§4) against Monte Carlo, exact
+"""The exact population loss, gradients and metrics (docs/reference.md §3–§4) against Monte Carlo,
+exact
 enumeration and finite differences."""
 
 import itertools

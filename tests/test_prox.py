@@ -1,4 +1,4 @@
-"""The constrained ℓ1 prox (SCB_SPEC §5.1) meets its optimality conditions and matches
+"""The constrained ℓ1 prox (docs/reference.md §5.1) meets its optimality conditions and matches
 independent reference solutions (bisection, sort-based simplex projection).
 
 Tolerances: the prox is exact up to rounding of O(T) sums of entries of size ≤ 5, i.e.

@@ -1,4 +1,4 @@
-"""The sampler draws SCB data with the law of SCB_SPEC §1, reproducibly and per run.
+"""The sampler draws SCB data with the law of docs/reference.md §1, reproducibly and per run.
 
 Frequency tests compare counts with their exact expectations: a count of n Bernoulli(p) events
 has sd √(n p (1 − p)); see conftest.assert_within for the z threshold.

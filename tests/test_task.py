@@ -1,4 +1,5 @@
-"""SCB instances (SCB_SPEC §1): generated tasks meet the definitions, and every input that breaks
+"""SCB instances (docs/reference.md §1): generated tasks meet the definitions, and every input that
+breaks
 them is rejected with a TaskError naming the problem."""
 
 import json

@@ -1,4 +1,4 @@
-"""The training loop and the built-in learners (SCB_SPEC §4–§5): well-formed, reproducible,
+"""The training loop and the built-in learners (docs/reference.md §4–§5): well-formed, reproducible,
 stack-invariant results; divergence and milestones; the learners learn where they must."""
 
 import json

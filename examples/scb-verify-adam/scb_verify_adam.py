@@ -1,6 +1,6 @@
 """``adam``: Adam on the MSE in the (V, A) parametrization — an example scb-verify plugin.
 
-The same objective, initialization and constraint as the ``sgd`` baseline (SCB_SPEC §5.2):
+The same objective, initialization and constraint as the ``sgd`` baseline (docs/reference.md §5.2):
 closed-form minibatch gradients of ℓ = ½‖e_o − V X a_k‖², no preconditioning, no ℓ1. The
 update is Adam's (bias-corrected moments, per coordinate), after which every column of A is
 shifted back onto 1ᵀa_k = 1 (Adam's per-coordinate scaling would otherwise move the sums).

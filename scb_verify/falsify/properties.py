@@ -1,4 +1,5 @@
-"""Each claim's "for all" statement as a property over its instance class (SCB_SPEC §6, §7).
+"""Each claim's "for all" statement as a property over its instance class (docs/reference.md §6,
+§7).
 
 An instance is a JSON dict; its ``task`` is the keyword arguments of the task generator (or, for
 C1, explicit arrays), ``seed`` (stochastic claims) seeds the data. Bounds are the claims' own
