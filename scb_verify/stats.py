@@ -1,4 +1,4 @@
-"""The estimators behind every verdict: intervals and tests on ``scipy.stats`` (docs/reference.md §7).
+"""The estimators behind every verdict: intervals and tests on scipy.stats (docs/reference.md §7).
 
 One function per method; each works along the last axis of its arrays, so a check calls it on
 one sample and the coverage tests (``tests/test_stats.py``) call it on thousands of simulated
@@ -71,9 +71,7 @@ def _t_half_width(sd_of_estimate: np.ndarray, df: np.ndarray, level: float) -> n
     return np.where(sd_of_estimate > 0, q * sd_of_estimate, 0.0)
 
 
-def mean_interval(
-    values: np.ndarray, level: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def mean_interval(values: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(mean, low, high) of the Student t interval x̄ ± t_{n−1}·s/√n along the last axis
     (n ≥ 2 values; s with ddof 1). A sample without spread gives [x̄, x̄]."""
     v = np.asarray(values, dtype=float)
@@ -146,7 +144,9 @@ def independent_slope_from_samples(
     means = np.array([s.mean() for s in log_samples])
     variances = np.array([(s - s[0]).var(ddof=1) for s in log_samples])
     counts = np.array([s.size for s in log_samples])
-    return tuple(float(v) for v in independent_slope_interval(log_x, means, variances, counts, level))
+    return tuple(
+        float(v) for v in independent_slope_interval(log_x, means, variances, counts, level)
+    )
 
 
 def censoring_bias(

@@ -17,9 +17,6 @@ import math
 
 import numpy as np
 import pytest
-from scipy import stats as scipy_stats
-
-from scb_verify import stats
 from scb_verify.claims.c1_realizability import Realizability
 from scb_verify.claims.c2_bigram import Bigram
 from scb_verify.claims.c3_stage1 import StageOne
@@ -28,6 +25,9 @@ from scb_verify.claims.c5_transfer import Transfer
 from scb_verify.claims.c6_concentration import Concentration
 from scb_verify.claims.c7_vs_sgd import VersusSGD
 from scb_verify.claims.c8_softmax import SoftmaxTransformer
+from scipy import stats as scipy_stats
+
+from scb_verify import stats
 
 REPETITIONS = 2000
 LEVEL = 0.95
