@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import shlex
 import time
 import traceback
@@ -347,37 +346,3 @@ def bound_function(
         raise ValueError(f"bound {expr} leaves symbols without a value: {sorted(map(str, left))}")
     fn = sympy.lambdify(tuple(args), reduced, modules="math")
     return lambda *values: float(fn(*values))
-
-
-def _binomial_cdf(k: int, n: int, p: float) -> float:
-    """P(X ≤ k) for X ~ Binomial(n, p), summed in log space."""
-    if k < 0:
-        return 0.0
-    if k >= n or p <= 0.0:
-        return 1.0
-    if p >= 1.0:
-        return 0.0
-    j = np.arange(1, k + 1)
-    log_choose = np.concatenate([[0.0], np.cumsum(np.log(n - j + 1) - np.log(j))])
-    log_pmf = log_choose + np.arange(k + 1) * math.log(p) + (n - np.arange(k + 1)) * math.log1p(-p)
-    return float(min(1.0, np.exp(log_pmf).sum()))
-
-
-def clopper_pearson(k: int, n: int, level: float) -> tuple[float, float]:
-    """Exact (Clopper–Pearson) interval for a binomial proportion, k successes of n:
-    lower = p with P(X ≥ k | p) = α/2, upper = p with P(X ≤ k | p) = α/2, α = 1 − level
-    (0 and 1 at the edges); solved by bisection on the binomial CDF."""
-    if not (0 <= k <= n and n >= 1 and 0.0 < level < 1.0):
-        raise ValueError(f"need 0 <= k <= n, n >= 1, level in (0, 1); got {k}, {n}, {level}")
-    tail = (1.0 - level) / 2.0
-
-    def solve(f: Callable[[float], float]) -> float:
-        lo, hi = 0.0, 1.0  # f increasing in p, root in [lo, hi]
-        for _ in range(100):
-            mid = 0.5 * (lo + hi)
-            lo, hi = (mid, hi) if f(mid) < 0 else (lo, mid)
-        return 0.5 * (lo + hi)
-
-    lower = 0.0 if k == 0 else solve(lambda p: (1.0 - _binomial_cdf(k - 1, n, p)) - tail)
-    upper = 1.0 if k == n else solve(lambda p: tail - _binomial_cdf(k, n, p))
-    return lower, upper

@@ -46,10 +46,10 @@ from scb_verify.claims import c4_stage2 as c4
 from scb_verify.claims import c5_transfer as c5
 from scb_verify.claims import c6_concentration as c6
 from scb_verify.falsify.engine import Evaluation, Falsifier, bound_function
-from scb_verify.falsify.engine import clopper_pearson as cp_interval
 from scb_verify.learner import Milestone, Params, runs_per_seed
 from scb_verify.population import Population
 from scb_verify.runner import execute_job
+from scb_verify.stats import binomial_interval
 from scb_verify.strategies import (
     linear_params,
     sparse_attention,
@@ -491,7 +491,7 @@ def _c6_evaluate(instance: dict, control: bool) -> Evaluation:
             "of": _C6_REPLICATES,
             "limit": limit[j],
             "C": constants[j],
-            "ci": cp_interval(k, _C6_REPLICATES, C6_LEVEL),
+            "ci": binomial_interval(k, _C6_REPLICATES, C6_LEVEL),
             "quantile": float(np.quantile(norms[:, j], 1 - delta)),
         }
     worst = max(parts, key=lambda p: parts[p]["ci"][0])
