@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 import sympy
 import torch
 
-from scb_verify import kernels
+from scb_verify import kernels, reference
 from scb_verify.claim import BUDGETS
 from scb_verify.diff import compare, table_rows
 from scb_verify.falsify import BUDGET_EXAMPLES, DEFAULT_DB
@@ -125,7 +125,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="threads of torch and of the compiled kernels (default 1: at small "
         "sizes more threads only add synchronization)",
     )
-    sub.add_parser("claims", help="list the claims with their statements and sympy bounds")
+    cl = sub.add_parser("claims", help="list the claims with their statements and sympy bounds")
+    cl.add_argument(
+        "--explain",
+        metavar="CLAIM",
+        help="one claim in full: its statement, bounds and section of docs/reference.md",
+    )
 
     c = sub.add_parser("check", help="run claims (or their negative controls) to verdicts")
     c.add_argument("claims", nargs="*", metavar="CLAIM", help="claim ids (default: all)")
@@ -319,16 +324,31 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_claims(args: argparse.Namespace) -> int:
     reg = load_registry(args.plugin)
+    if args.explain is not None:
+        try:
+            claim = reg.claim(args.explain)
+        except KeyError as e:
+            raise UsageError(e.args[0]) from None
+        _print_claim(claim, reg.sources[("register_claims", claim.id)])
+        found = reference.claim_section(claim.id)
+        if found is None:
+            print(f"\n{reference.SOURCE} has no section for {claim.id} (a plugin's own claim)")
+        else:
+            print(f"\nfrom {reference.SOURCE}:\n\n{found.text}", end="")
+        return 0
     for claim_id in sorted(reg.claims, key=_claim_order):
-        claim = reg.claims[claim_id]
-        print(f"{claim.id}  {claim.title}  [paper {claim.paper}; learner {claim.learner}]")
-        print(f"    {claim.statement}")
-        for name, expr in claim.bounds.items():
-            pretty = sympy.pretty(expr, use_unicode=True).splitlines()
-            print(f"    {name}: " + ("\n" + " " * (6 + len(name))).join(pretty))
-        print(f"    negative control: {claim.control}")
-        print(f"    source: {reg.sources[('register_claims', claim_id)]}")
+        _print_claim(reg.claims[claim_id], reg.sources[("register_claims", claim_id)])
     return 0
+
+
+def _print_claim(claim, source: str) -> None:
+    print(f"{claim.id}  {claim.title}  [paper {claim.paper}; learner {claim.learner}]")
+    print(f"    {claim.statement}")
+    for name, expr in claim.bounds.items():
+        pretty = sympy.pretty(expr, use_unicode=True).splitlines()
+        print(f"    {name}: " + ("\n" + " " * (6 + len(name))).join(pretty))
+    print(f"    negative control: {claim.control}")
+    print(f"    source: {source}")
 
 
 def cmd_check(args: argparse.Namespace) -> int:

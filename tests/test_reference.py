@@ -1,0 +1,109 @@
+"""The project's reference (docs/reference.md): the package ships the same text, every
+``reference.md §N`` citation in the repository names an existing section, and
+``scb-verify claims --explain`` shows each built-in claim with its section."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from scb_verify import reference
+from scb_verify.cli import main
+from scb_verify.registry import load_registry
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS_COPY = ROOT / reference.SOURCE
+PACKAGE_COPY = ROOT / "scb_verify" / "reference.md"
+SKIP_DIRS = {".git", ".venv", "build", "dist", "__pycache__", ".hypothesis", "results"}
+SUFFIXES = {".py", ".md", ".toml", ".txt", ".cfg", ".ini", ".yml", ".yaml"}
+
+#: What may follow "reference.md" in a citation: section numbers, statement ids (S3/S4),
+#: separators, and the line breaks and comment markers of wrapped docstrings and comments.
+_CITED = re.compile(r"reference\.md([\s#§\d.,;/S–-]*)")
+_NUMBER = re.compile(r"§(\d+(?:\.\d+)*)")
+
+
+def citations(text: str) -> list[str]:
+    """The section numbers cited right after each ``reference.md`` in ``text``."""
+    return [n for tail in _CITED.findall(text) for n in _NUMBER.findall(tail)]
+
+
+def repository_files():
+    for path in sorted(ROOT.rglob("*")):
+        rel = path.relative_to(ROOT)
+        if any(part in SKIP_DIRS or part.endswith(".egg-info") for part in rel.parts):
+            continue
+        if path.is_file() and path.suffix in SUFFIXES and path != PACKAGE_COPY:
+            yield rel, path.read_text(encoding="utf-8", errors="replace")
+
+
+def test_the_package_copy_is_docs_reference_md():
+    assert PACKAGE_COPY.read_text(encoding="utf-8") == DOCS_COPY.read_text(encoding="utf-8"), (
+        "scb_verify/reference.md differs from docs/reference.md (the file to edit): "
+        "cp docs/reference.md scb_verify/reference.md"
+    )
+    assert reference.text() == DOCS_COPY.read_text(encoding="utf-8")
+
+
+def test_the_citation_parser_reads_wrapped_and_listed_citations():
+    text = (
+        '"""C8 (docs/reference.md\n§3, §4)\n'
+        "# see docs/reference.md §0 S3/S4, §6,\n#   §7.1). And docs/reference.md §3–§4.\n"
+        "docs/reference.md (data model §1) names no section; docs/reference.md §5.5."
+    )
+    assert citations(text) == ["3", "4", "0", "6", "7.1", "3", "4", "5.5"]
+
+
+def test_every_citation_in_the_repository_names_an_existing_section():
+    cited = {}
+    for rel, text in repository_files():
+        for number in citations(text):
+            cited.setdefault(number, []).append(str(rel))
+    assert cited, "no docs/reference.md citation found: the scan is broken"
+    missing = {f"§{n}": files for n, files in cited.items() if n not in reference.sections()}
+    assert not missing, f"citations of sections docs/reference.md does not have: {missing}"
+
+
+def test_cross_references_inside_the_reference_resolve():
+    refs = set(_NUMBER.findall(reference.text()))
+    assert refs
+    assert refs <= set(reference.sections()), refs - set(reference.sections())
+
+
+def test_the_reference_keeps_the_numbering_of_sections_0_to_7():
+    sections = reference.sections()
+    assert [n for n in sections if "." not in n] == [str(i) for i in range(8)]
+    for sub in ("5.1", "5.2", "5.3", "5.4", "5.5"):
+        assert sub in sections
+
+
+def test_a_section_runs_to_the_next_heading_of_its_level():
+    five = reference.section("§5").text
+    one = reference.section("5.1").text
+    assert one in five and "### §5.2" in five
+    assert one.startswith("### §5.1 ") and "§5.2 SGD" not in one
+    assert "#### §5.1.5" in one
+    with pytest.raises(KeyError, match="no section §9"):
+        reference.section("9")
+
+
+@pytest.mark.parametrize("claim_id", sorted(load_registry().claims))
+def test_explain_shows_statement_bounds_and_section(claim_id, capsys):
+    claim = load_registry().claim(claim_id)
+    assert main(["claims", "--explain", claim_id]) == 0
+    out = capsys.readouterr().out
+    section = reference.claim_section(claim_id)
+    assert section is not None, f"docs/reference.md has no §6 subsection titled {claim_id}"
+    assert section.text in out
+    assert claim.statement in out
+    for name in claim.bounds:
+        assert f"{name}:" in out
+    assert f"negative control: {claim.control}" in out
+
+
+def test_explain_of_an_unknown_claim_is_one_line_and_exit_2(capsys):
+    assert main(["claims", "--explain", "C99"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and "unknown claim 'C99'" in lines[0] and "C1" in lines[0]
