@@ -330,6 +330,8 @@ def cmd_claims(args: argparse.Namespace) -> int:
         except KeyError as e:
             raise UsageError(e.args[0]) from None
         _print_claim(claim, reg.sources[("register_claims", claim.id)])
+        for budget, grid in claim.grids.items():
+            print(f"    grid {budget}: {json.dumps(dict(grid), default=str)}")
         found = reference.claim_section(claim.id)
         if found is None:
             print(f"\n{reference.SOURCE} has no section for {claim.id} (a plugin's own claim)")

@@ -88,7 +88,7 @@ def test_a_section_runs_to_the_next_heading_of_its_level():
 
 
 @pytest.mark.parametrize("claim_id", sorted(load_registry().claims))
-def test_explain_shows_statement_bounds_and_section(claim_id, capsys):
+def test_explain_shows_statement_bounds_grids_and_section(claim_id, capsys):
     claim = load_registry().claim(claim_id)
     assert main(["claims", "--explain", claim_id]) == 0
     out = capsys.readouterr().out
@@ -99,6 +99,8 @@ def test_explain_shows_statement_bounds_and_section(claim_id, capsys):
     for name in claim.bounds:
         assert f"{name}:" in out
     assert f"negative control: {claim.control}" in out
+    for budget in claim.grids:
+        assert f"grid {budget}: " in out
 
 
 def test_explain_of_an_unknown_claim_is_one_line_and_exit_2(capsys):
