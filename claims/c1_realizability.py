@@ -76,9 +76,9 @@ class Realizability(Claim):
                 descent.append(_best_descent(pop, V, A, grid["directions"], seed))
                 cases.append({"N": n, "T": t, "Q": q, "seed": seed})
         checks = [
-            threshold_check(grad, TOLERANCE, direction="<=").labelled("‖∇L‖ at truth"),
-            threshold_check(excess, TOLERANCE, direction="<=").labelled("|excess risk|"),
-            threshold_check(descent, TOLERANCE, direction="<=").labelled("best descent"),
+            threshold_check(grad, TOLERANCE, direction="<=", label="‖∇L‖ at truth"),
+            threshold_check(excess, TOLERANCE, direction="<=", label="|excess risk|"),
+            threshold_check(descent, TOLERANCE, direction="<=", label="best descent"),
         ]
         return ClaimOutcome(
             checks=checks,

@@ -113,13 +113,17 @@ class Bigram(Claim):
         p_norm = np.array([np.linalg.norm(task.P) for task in tasks])
         relative = dist / p_norm
         hi = local_exponent(DIST_V, n, at={gamma: GAMMA_MIN})
-        rate = scaling_check(budgets, dist, (-math.inf, hi), expr=DIST_V)
-        accuracy = threshold_check(relative[-1], grid["epsilon"], direction="<=")
+        rate = scaling_check(
+            budgets, dist, (-math.inf, hi), expr=DIST_V, label="rate of ‖V − P‖_F in n", axis="n"
+        )
+        accuracy = threshold_check(
+            relative[-1],
+            grid["epsilon"],
+            direction="<=",
+            label=f"‖V − P‖/‖P‖ at n = {int(budgets[-1])}",
+        )
         return ClaimOutcome(
-            checks=[
-                rate.labelled("rate of ‖V − P‖_F in n"),
-                accuracy.labelled(f"‖V − P‖/‖P‖ at n = {int(budgets[-1])}"),
-            ],
+            checks=[rate, accuracy],
             measurements={
                 "learner": learner,
                 "settings": dict(settings),

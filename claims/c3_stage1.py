@@ -103,7 +103,7 @@ class StageOne(Claim):
         predicted = (0.0, math.inf)
         checks = [
             censoring_check(outcomes, f"ρ ≥ {g['rho1']}"),
-            scaling_over_cells(outcomes, predicted, expr=STAGE1),
+            scaling_over_cells(outcomes, predicted, expr=STAGE1, axis="T"),
         ]
         done = sorted(t for t, o in outcomes.items() if not o.censored)
         medians = [float(np.median(outcomes[t].samples)) for t in done]
@@ -142,7 +142,7 @@ def _power_beats_exponential(x: list[int], y: list[float]) -> CheckResult:
         f"power-law fit RSS {p:.3g} vs exponential {e:.3g} (log scale): "
         f"{cmp['better']} fits better: {status.value}"
     )
-    return CheckResult("model_comparison", status, summary, cmp)
+    return CheckResult("model_comparison", status, summary, cmp, quantity="better-fitting model")
 
 
 @hookimpl

@@ -146,13 +146,15 @@ class StageTwo(Claim):
         band = log_growth_range(STAGE2, min(g["T"]))
         for e in eps_grid:
             per_t = {t: o for (t, ee), o in phase2.items() if ee == e}
-            checks.append(scaling_over_cells(per_t, band, expr=STAGE2).labelled(f"ε={e:g} vs T"))
+            checks.append(
+                scaling_over_cells(per_t, band, expr=STAGE2, label=f"ε={e:g} vs T", axis="T")
+            )
         t_big = max((t for (t, _), o in phase2.items() if not o.censored), default=None)
         if t_big is not None and len(eps_grid) >= 3:
             per_eps = {1 / e: phase2[t_big, e] for e in eps_grid}
             checks.append(
-                scaling_over_cells(per_eps, (0.0, math.inf), expr=STAGE2).labelled(
-                    f"1/ε at T={t_big}"
+                scaling_over_cells(
+                    per_eps, (0.0, math.inf), expr=STAGE2, label=f"1/ε at T={t_big}", axis="1/ε"
                 )
             )
         return ClaimOutcome(

@@ -38,7 +38,7 @@ from scb_verify.hookspecs import hookimpl
 from scb_verify.learner import Milestone, Params
 from scb_verify.metrics import task_correlation
 from scb_verify.task import make_task, related_task, uninformative_task
-from scb_verify.verdict import CheckResult, Status
+from scb_verify.verdict import CheckResult, Range, Status
 
 FINETUNE, SCRATCH = STAGE2, STAGE1
 RATIO = sympy.simplify(SCRATCH / FINETUNE)
@@ -136,9 +136,13 @@ class Transfer(Claim):
         checks = [
             censoring_check(outcomes, f"ρ ≥ {1 - g['eps']:g}"),
             scaling_over_cells(
-                finetune, log_growth_range(FINETUNE, min(g["T"])), expr=FINETUNE
-            ).labelled("finetune vs T"),
-            _ratio_check(scratch, finetune).labelled("scratch/finetune vs T"),
+                finetune,
+                log_growth_range(FINETUNE, min(g["T"])),
+                expr=FINETUNE,
+                label="finetune vs T",
+                axis="T",
+            ),
+            _ratio_check(scratch, finetune, label="scratch/finetune vs T"),
         ]
         return ClaimOutcome(
             checks=checks,
@@ -173,7 +177,7 @@ def _pretrained(task) -> Params:
     return Params(task.P.copy(), task.Qstar.copy())
 
 
-def _ratio_check(scratch, finetune) -> CheckResult:
+def _ratio_check(scratch, finetune, *, label: str) -> CheckResult:
     """Slope in T of the per-seed ratio scratch/finetune, predicted > 0 (∂log/∂log T of the
     ratio bound is κ₁ − 1/ln T, positive once T is past e^{1/κ₁})."""
     ts = sorted(t for t in scratch if not (scratch[t].censored or finetune[t].censored))
@@ -183,9 +187,12 @@ def _ratio_check(scratch, finetune) -> CheckResult:
             Status.INCONCLUSIVE,
             f"only {len(ts)} uncensored grid point(s): inconclusive",
             {"T": ts},
+            label=label,
+            axis="T",
+            predicted=Range(0.0),
         )
     ratio = np.array([np.array(scratch[t].samples) / np.array(finetune[t].samples) for t in ts])
-    return scaling_check(ts, ratio, (0.0, math.inf), expr=RATIO)
+    return scaling_check(ts, ratio, (0.0, math.inf), expr=RATIO, label=label, axis="T")
 
 
 @hookimpl

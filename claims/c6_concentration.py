@@ -119,8 +119,15 @@ class Concentration(Claim):
             centre = local_exponent(DEVIATION, symbol, at={})
             for j, part in enumerate(("V", "A")):
                 y = np.array([row[j] for row in rows])
-                check = scaling_check(xs, y, (centre - WIDTH, centre + WIDTH), expr=DEVIATION)
-                checks.append(check.labelled(f"‖D_{part}‖ in {axis}"))
+                check = scaling_check(
+                    xs,
+                    y,
+                    (centre - WIDTH, centre + WIDTH),
+                    expr=DEVIATION,
+                    label=f"‖D_{part}‖ in {axis}",
+                    axis=axis,
+                )
+                checks.append(check)
                 slopes[f"{part}_in_{axis}"] = {
                     "slope": check.evidence.get("slope"),
                     "ci": check.evidence.get("ci"),

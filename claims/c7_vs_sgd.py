@@ -120,8 +120,9 @@ class VersusSGD(Claim):
                 alpha=ALPHA,
                 paired=True,
                 labels=(method, "sgd"),
+                label=f"log D vs sgd lr={lr:g}",
             )
-            checks.append(check.labelled(f"log D vs sgd lr={lr:g}"))
+            checks.append(check)
             per_lr.append(
                 {
                     "lr": lr,

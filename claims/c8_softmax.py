@@ -97,14 +97,14 @@ class SoftmaxTransformer(Claim):
         lin = _evaluate(linear, tasks)
         loss_gap = np.abs(soft["excess_risk"] - lin["excess_risk"]) / soft["initial_risk"]
         checks = [
-            threshold_check(soft["correlation"], float(RHO_MIN), direction=">=").labelled(
-                "ρ(attention)"
+            threshold_check(
+                soft["correlation"], float(RHO_MIN), direction=">=", label="ρ(attention)"
             ),
-            threshold_check(soft["relative_dist_V"], float(V_ERR_MAX), direction="<=").labelled(
-                "‖V − P‖/‖P‖"
+            threshold_check(
+                soft["relative_dist_V"], float(V_ERR_MAX), direction="<=", label="‖V − P‖/‖P‖"
             ),
-            threshold_check(loss_gap, float(GAP_MAX), direction="<=").labelled(
-                f"|R − R_{REFERENCE}|/R₀"
+            threshold_check(
+                loss_gap, float(GAP_MAX), direction="<=", label=f"|R − R_{REFERENCE}|/R₀"
             ),
         ]
         first = tasks[0]

@@ -29,7 +29,7 @@ from scb_verify.checks import scaling_check
 from scb_verify.claim import Job
 from scb_verify.learner import Init, Milestone, RunResult, RunSpec
 from scb_verify.task import SCBTask
-from scb_verify.verdict import CheckResult, Status
+from scb_verify.verdict import CheckResult, Range, Status
 
 #: Batch sizes tried, in order (geometric, factor 2).
 BATCH_GRID: tuple[int, ...] = tuple(2**k for k in range(5, 15))  # 32 … 16384
@@ -155,10 +155,13 @@ def _with_milestones(spec: RunSpec, milestones: Sequence[Milestone]) -> RunSpec:
     return replace(spec, milestones=tuple(milestones), stop_at_milestones=True)
 
 
-def censoring_check(outcomes: Mapping[Hashable, CellOutcome], what: str) -> CheckResult:
+def censoring_check(
+    outcomes: Mapping[Hashable, CellOutcome], what: str, *, label: str = ""
+) -> CheckResult:
     """Did every cell reach its milestone at some batch on the grid? holds: all did;
     violated: none did (the learner never got there within any budget tried);
-    inconclusive: some cells are censored (beyond the budget at this scale)."""
+    inconclusive: some cells are censored (beyond the budget at this scale). Predicted: 0
+    censored cells."""
     censored = [str(k) for k, o in outcomes.items() if o.censored]
     missing = {str(k): sum(b is None for b in o.batches) for k, o in outcomes.items()}
     evidence = {
@@ -175,7 +178,9 @@ def censoring_check(outcomes: Mapping[Hashable, CellOutcome], what: str) -> Chec
         status, text = Status.VIOLATED, f"{what} never reached, at any batch tried"
     else:
         status, text = Status.INCONCLUSIVE, f"{what} not reached in cells {censored}"
-    return CheckResult("reach", status, f"{text}: {status.value}", evidence)
+    return CheckResult(
+        "reach", status, f"{text}: {status.value}", evidence, label=label, predicted=Range(0, 0)
+    )
 
 
 def scaling_over_cells(
@@ -184,6 +189,8 @@ def scaling_over_cells(
     *,
     expr=None,
     seed: int = 0,
+    label: str = "",
+    axis: str | None = None,
 ) -> CheckResult:
     """:func:`~scb_verify.checks.scaling_check` of the per-seed samples against the cell value,
     on the uncensored cells (inconclusive when fewer than 3 remain)."""
@@ -194,9 +201,12 @@ def scaling_over_cells(
             Status.INCONCLUSIVE,
             f"only {len(keep)} uncensored grid point(s); a slope needs 3: inconclusive",
             {"uncensored": keep, "predicted": list(predicted)},
+            label=label,
+            axis=axis,
+            predicted=Range(*predicted),
         )
     width = max(len(outcomes[k].samples) for k in keep)
     y = np.full((len(keep), width), np.nan)  # cells may have different seed counts
     for i, k in enumerate(keep):
         y[i, : len(outcomes[k].samples)] = outcomes[k].samples
-    return scaling_check(keep, y, predicted, expr=expr, seed=seed)
+    return scaling_check(keep, y, predicted, expr=expr, seed=seed, label=label, axis=axis)

@@ -18,7 +18,7 @@ from typing import Any, Literal
 import numpy as np
 import sympy
 
-from scb_verify.verdict import CheckResult, Status
+from scb_verify.verdict import CheckResult, Range, Status
 
 ArrayLike = Sequence[float] | np.ndarray
 
@@ -210,6 +210,8 @@ def scaling_check(
     n_boot: int = 2000,
     seed: int = 0,
     statistic: Literal["median", "mean"] = "median",
+    label: str = "",
+    axis: str | None = None,
 ) -> CheckResult:
     """Scaling check (docs/reference.md §7): is the log–log slope of y in x inside `predicted`?
 
@@ -218,7 +220,9 @@ def scaling_check(
     slope of log s_i on log x_i. CI: percentile bootstrap at `level`, resampling seeds
     independently within each grid point. With [lo, hi] = predicted (closed; ±inf for one
     side): holds if CI ⊂ [lo, hi]; violated if CI ∩ [lo, hi] = ∅; inconclusive if it
-    straddles a boundary, or if some grid point has fewer than 2 finite values.
+    straddles a boundary, or if some grid point has fewer than 2 finite values. `label` names
+    the check within its claim, `axis` the swept variable x; the result's `predicted` is the
+    closed :class:`~scb_verify.verdict.Range` [lo, hi].
     """
     xs, ys = _as_array("x", x, 1), _as_array("y", y, 2)
     if xs.size < 3:
@@ -239,6 +243,7 @@ def scaling_check(
     if statistic not in _STATISTICS:
         raise ValueError(f"statistic must be one of {sorted(_STATISTICS)}, got {statistic!r}")
     stat = _STATISTICS[statistic]
+    fields = {"label": label, "axis": axis, "predicted": Range(low, high)}
 
     samples = [row[np.isfinite(row)] for row in ys]
     n_finite = [s.size for s in samples]
@@ -262,7 +267,9 @@ def scaling_check(
             "a bootstrap needs at least 2"
         )
         evidence["reason"] = reason
-        return CheckResult("scaling", Status.INCONCLUSIVE, f"{reason}: inconclusive", evidence)
+        return CheckResult(
+            "scaling", Status.INCONCLUSIVE, f"{reason}: inconclusive", evidence, **fields
+        )
 
     rng = np.random.default_rng(seed)
     point_stat = np.array([stat(s) for s in samples])
@@ -281,7 +288,7 @@ def scaling_check(
         f"seeds{note}) vs predicted {_fmt_range(low, high)}: {status.value}"
     )
     evidence.update({"stat": point_stat, "slope": slope, "intercept": intercept, "ci": ci})
-    return CheckResult("scaling", status, summary, evidence)
+    return CheckResult("scaling", status, summary, evidence, **fields)
 
 
 def bound_check(
@@ -294,6 +301,7 @@ def bound_check(
     seed: int = 0,
     labels: Sequence[str] | None = None,
     expr: sympy.Expr | None = None,
+    label: str = "",
 ) -> CheckResult:
     """Bound check (docs/reference.md §7): measured ≤ C·f, C calibrated on some points, tested on
     the rest.
@@ -305,7 +313,8 @@ def bound_check(
     upper confidence end, so the calibration noise is paid for once, here. A held-out point j
     is violated if l_j > C·f_j (significantly above the bound), holds if m_j ≤ C·f_j, else
     inconclusive. Overall: violated if any held-out point is, holds if all hold, else
-    inconclusive (also when some point has fewer than 2 finite values).
+    inconclusive (also when some point has fewer than 2 finite values). `labels` name the
+    points, `label` the check within its claim; `predicted` is median/(C·f) ≤ 1.
 
     Comparing u_j (rather than m_j) with C·f_j would pay the noise twice: for measured ∝ f,
     u_j / f_j and the calibration u_i / f_i are exchangeable, so a tight, true bound would hold
@@ -332,6 +341,7 @@ def bound_check(
     if len(names) != n_points:
         raise ValueError(f"labels must have length n_points = {n_points}, got {len(names)}")
 
+    fields = {"label": label, "predicted": Range(hi=1.0)}
     samples = [row[np.isfinite(row)] for row in ms]
     evidence: dict[str, Any] = {
         "labels": names,
@@ -352,7 +362,9 @@ def bound_check(
             "a bootstrap needs at least 2"
         )
         evidence["reason"] = reason
-        return CheckResult("bound", Status.INCONCLUSIVE, f"{reason}: inconclusive", evidence)
+        return CheckResult(
+            "bound", Status.INCONCLUSIVE, f"{reason}: inconclusive", evidence, **fields
+        )
 
     rng = np.random.default_rng(seed)
     medians = np.array([np.median(s) for s in samples])
@@ -395,7 +407,7 @@ def bound_check(
         f"{_fmt(worst['ratio_ci'][1])}] ({level:.0%} CI) at {worst['label']}: {status.value}"
     )
     evidence.update({"C": constant, "points": points})
-    return CheckResult("bound", status, summary, evidence)
+    return CheckResult("bound", status, summary, evidence, **fields)
 
 
 def _permutation_stats(
@@ -454,6 +466,7 @@ def ordering_check(
     n_perm: int = 20000,
     seed: int = 0,
     labels: tuple[str, str] = ("A", "B"),
+    label: str = "",
 ) -> CheckResult:
     """Ordering check (docs/reference.md §7): is A (`better`) better than B (`worse`) across seeds?
 
@@ -465,6 +478,7 @@ def ordering_check(
     (B better) has p < alpha; otherwise inconclusive. `min_achievable_p` (1 / #relabellings,
     or 1 / (n_perm + 1)) is reported: when it is ≥ alpha, no verdict but inconclusive is
     possible with these sample sizes. alpha must lie in (0, 0.5] so both tests cannot pass.
+    `labels` name A and B, `label` the check within its claim; `predicted` is t > 0 (open).
     """
     a, b = _as_array("better", better, 1), _as_array("worse", worse, 1)
     _require_finite("better", a)
@@ -526,7 +540,9 @@ def ordering_check(
         "min_achievable_p": min_p,
         "seed": seed,
     }
-    return CheckResult("ordering", status, summary, evidence)
+    return CheckResult(
+        "ordering", status, summary, evidence, label=label, predicted=Range(0.0, lo_closed=False)
+    )
 
 
 def threshold_check(
@@ -537,13 +553,15 @@ def threshold_check(
     level: float = 0.95,
     seed: int = 0,
     n_boot: int = 2000,
+    label: str = "",
 ) -> CheckResult:
     """Threshold check: is the mean of `values` (one per seed) `direction` `threshold`?
 
     Verdict from the percentile bootstrap CI [l, u] of the mean at `level`. For ">=": holds if
     l ≥ threshold, violated if u < threshold; for "<=": holds if u ≤ threshold, violated if
     l > threshold; inconclusive otherwise. The CLT interval mean ± z·s/√n (s with ddof 1,
-    z the normal quantile) is recorded alongside. Needs ≥ 2 finite values.
+    z the normal quantile) is recorded alongside. Needs ≥ 2 finite values. `label` names the
+    check within its claim; `predicted` is the closed side of `threshold` that holds.
     """
     vs = _as_array("values", values, 1)
     _require_finite("values", vs)
@@ -578,4 +596,4 @@ def threshold_check(
         "n_boot": n_boot,
         "seed": seed,
     }
-    return CheckResult("threshold", status, summary, evidence)
+    return CheckResult("threshold", status, summary, evidence, label=label, predicted=Range(*good))

@@ -20,15 +20,15 @@ from __future__ import annotations
 
 from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 import sympy
 
 from scb_verify.learner import RunResult, RunSpec
+from scb_verify.schema import BUDGETS, Budget
 from scb_verify.verdict import CheckResult
 
-Budget = Literal["smoke", "ci", "full"]
-BUDGETS: tuple[Budget, ...] = ("smoke", "ci", "full")
+__all__ = ["BUDGETS", "Budget", "Claim", "ClaimContext", "ClaimOutcome", "Job", "Measurement"]
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from scb_verify.learner import RunResult
-from scb_verify.metrics import HIGHER_IS_BETTER
+from scb_verify.runs import HIGHER_IS_BETTER
 
 
 def median_curves(results: Sequence[RunResult], metrics: Sequence[str]) -> dict[str, list]:

@@ -27,8 +27,9 @@ from scb_verify.progress import progress_bar
 from scb_verify.provenance import provenance, write_json_atomic
 from scb_verify.registry import PluginError, load_registry
 from scb_verify.report import ReportError, write_report
-from scb_verify.results import ResultsError, load_results
-from scb_verify.runner import results_document, run_claims
+from scb_verify.results import headline
+from scb_verify.runner import run_claims
+from scb_verify.schema import ResultsError, load_results, results_document
 from scb_verify.task import TaskError, make_task
 from scb_verify.training import train
 from scb_verify.verdict import Status
@@ -517,7 +518,7 @@ def verdict_table(reports, *, control: bool) -> str:
         status = r.status.value
         if control:
             status += " (ok)" if r.status is Status.VIOLATED else " (CHECK CANNOT FAIL?)"
-        summaries = [c["summary"] for c in r.checks] or [
+        summaries = [headline(c) for c in r.checks] or [
             (r.error or "").strip().splitlines()[-1:][0] if r.error else ""
         ]
         for i, summary in enumerate(summaries):

@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from scb_verify.metrics import HIGHER_IS_BETTER
+from scb_verify.runs import HIGHER_IS_BETTER
 from scb_verify.sampler import Batch
 from scb_verify.task import SCBTask
 

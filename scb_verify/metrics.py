@@ -13,15 +13,6 @@ import torch
 from scb_verify.population import Population
 from scb_verify.task import SCBTask
 
-#: Metric name → True when larger is better (used by milestones and reports).
-HIGHER_IS_BETTER = {
-    "correlation": True,
-    "support_recovery": True,
-    "dist_V": False,
-    "dist_A": False,
-    "excess_risk": False,
-}
-
 
 def dist_V(pop: Population, V: torch.Tensor) -> torch.Tensor:
     """‖V − P‖_F."""

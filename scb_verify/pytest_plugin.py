@@ -31,14 +31,15 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from scb_verify.results import brief, headline
+from scb_verify.schema import BUDGETS
+
 if TYPE_CHECKING:
     import concurrent.futures as cf
 
     from scb_verify.claim import Claim
     from scb_verify.runner import ClaimReport
 
-#: scb_verify.claim.BUDGETS, not imported from there: that module imports torch.
-BUDGETS = ("smoke", "ci", "full")
 #: Options that only make sense with --scb-claims.
 DEPENDENT_OPTIONS = ("scb_controls", "scb_algorithm", "scb_jobs", "scb_plugin", "scb_strict",
                      "scb_json")  # fmt: skip
@@ -165,7 +166,7 @@ class ClaimSession:
         if not path or not self.reports:
             return
         from scb_verify.provenance import write_json_atomic
-        from scb_verify.runner import results_document
+        from scb_verify.schema import results_document
 
         write_json_atomic(
             path,
@@ -242,7 +243,7 @@ class ClaimItem(pytest.Item):
             pytest.skip(
                 f"{report.id} inconclusive: "
                 + "; ".join(
-                    c["summary"] for c in report.checks if c["status"] == Status.INCONCLUSIVE.value
+                    headline(c) for c in report.checks if c["status"] == Status.INCONCLUSIVE.value
                 )
             )
         raise ClaimFailed(describe_failure(report, wanted.value))
@@ -264,8 +265,6 @@ class ClaimItem(pytest.Item):
 def describe_failure(report: ClaimReport, wanted: str) -> str:
     """The failure text: verdict against the wanted one, run facts, then each check's verdict,
     summary and key evidence (or the traceback of an error)."""
-    from scb_verify.results import brief
-
     kind = "negative control" if report.control else "claim"
     lines = [
         f"{kind} {report.id} is {report.status.value}, expected {wanted} (learner "
@@ -277,7 +276,8 @@ def describe_failure(report: ClaimReport, wanted: str) -> str:
     if report.error:
         lines += ["", report.error.rstrip()]
     for check in report.checks:
-        lines.append(f"  [{check['status']}] {check['kind']}: {check['summary']}")
+        head = f"[{check['status']}] {check['label']} ({check['kind']})"
+        lines.append(f"  {head}: {check['summary']}")
         lines += [
             f"      {key}: {brief(value, width=6, limit=160)}"
             for key, value in check["evidence"].items()

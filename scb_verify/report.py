@@ -33,15 +33,16 @@ from typing import Any
 
 import numpy as np
 
-from scb_verify.metrics import HIGHER_IS_BETTER
 from scb_verify.results import (
     ScalingFit,
     brief,
     claim_key,
     expected_status,
-    load_results,
+    headline,
     scaling_fits,
 )
+from scb_verify.runs import HIGHER_IS_BETTER
+from scb_verify.schema import load_results
 
 #: Axis names of the §4 metrics.
 METRIC_NAMES = {
@@ -176,10 +177,10 @@ def _claim_section(
     if d.get("control"):
         lines.append(f"**Negative control.** {d['control']}")
     if report["checks"]:
-        rows = ["| # | kind | verdict | summary |", "|---|---|---|---|"]
+        rows = ["| check | kind | verdict | summary |", "|---|---|---|---|"]
         rows += [
-            f"| {i} | {c['kind']} | {c['status']} | {_cell(c['summary'])} |"
-            for i, c in enumerate(report["checks"], 1)
+            f"| {_cell(c['label'])} | {c['kind']} | {c['status']} | {_cell(c['summary'])} |"
+            for c in report["checks"]
         ]
         lines.append("**Checks.**\n\n" + "\n".join(rows))
     if report.get("measurements"):
@@ -242,11 +243,11 @@ def _claim_plots(report: dict[str, Any], budget: str, figure_cls) -> tuple[list[
             plots += plotter(figure_cls, report, budget, key, value)
         except (KeyError, TypeError, ValueError, IndexError) as e:
             notes.append(f"artifact `{key}` is malformed ({type(e).__name__}: {e}): figure skipped")
-    for fit in scaling_fits(report):
+    for fit in scaling_fits(report).values():
         try:
             plots.append(_scaling_plot(figure_cls, report, budget, fit))
         except (KeyError, TypeError, ValueError, IndexError) as e:
-            notes.append(f"scaling check {fit.name!r} is malformed ({e}): figure skipped")
+            notes.append(f"scaling check {fit.label!r} is malformed ({e}): figure skipped")
     if report["status"] == "error" and not plots:
         notes.append("no figures: the claim errored")
     return plots, notes
@@ -640,12 +641,11 @@ def _scaling_plot(figure_cls, report: dict[str, Any], budget: str, fit: ScalingF
     ax.grid(True, which="both", alpha=0.25)
     ax.legend(fontsize="small", loc="best")
     status = fit.check["status"]
-    name = fit.label or f"slope in {x_name}"
     ax.set_title(
-        f"{claim_key(report)} — {name}: {status}\n{_math_title(bound_name, ev)}",
+        f"{claim_key(report)} — {fit.label}: {status}\n{_math_title(bound_name, ev)}",
         color=STATUS_COLOURS.get(status, "black"),
     )
-    return Plot(f"scaling-{fit.index + 1}", f"scaling check: {fit.check['summary']}", fig)
+    return Plot(_slug(fit.label), f"scaling check {headline(fit.check)}", fig)
 
 
 def _floats_2d(rows: list[list]) -> np.ndarray:
@@ -685,16 +685,11 @@ def _math_title(name: str | None, ev: dict[str, Any]) -> str:
     return prefix + str(ev.get("expr", "?"))
 
 
-_X_IN_LABEL = (re.compile(r"\b(?:in|vs) (\S+)$"), re.compile(r"^(\S+) at "))
-
-
 def _x_name(report: dict[str, Any], budget: str, fit: ScalingFit, x: np.ndarray) -> str:
-    """The swept variable: from the check's label ("… in m", "… vs T", "1/ε at …"), else the
-    grid parameter whose values contain the x values."""
-    for pattern in _X_IN_LABEL:
-        match = pattern.search(fit.label)
-        if match:
-            return match.group(1)
+    """The swept variable: the check's ``axis``, else (a version-1 file) the grid parameter
+    whose values contain the x values."""
+    if fit.axis:
+        return fit.axis
     for key, values in _grid(report, budget).items():
         if (
             isinstance(values, list)

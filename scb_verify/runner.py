@@ -5,7 +5,7 @@ Every :class:`~scb_verify.claim.Job` is a unit of work submitted to a
 distributed engine can slot in (through the ``register_executors`` hook) without touching claims.
 Claims run concurrently; each has a deadline. A claim whose plugin code raises, or whose job
 raises, gets an ``error`` verdict with the traceback; the other claims go on and keep their
-results. Results are written atomically as JSON (schema below, versioned).
+results. The results file is :mod:`scb_verify.schema`'s.
 """
 
 from __future__ import annotations
@@ -23,11 +23,9 @@ from scb_verify import kernels
 from scb_verify.claim import Budget, Claim, ClaimContext, ClaimOutcome, Job
 from scb_verify.hookspecs import hookimpl
 from scb_verify.learner import RunResult
-from scb_verify.provenance import config_hash, provenance
+from scb_verify.provenance import config_hash
+from scb_verify.schema import label_checks
 from scb_verify.verdict import Status, combine
-
-SCHEMA = "scb-verify/results"
-SCHEMA_VERSION = 1
 
 _REGISTRY_CACHE: dict[tuple[str, ...], Any] = {}
 
@@ -169,7 +167,7 @@ class _ClaimRun:
         if not isinstance(outcome, ClaimOutcome):
             raise TypeError(f"{self.claim.id}: measure() must return a ClaimOutcome")
         rep = self.report
-        rep.checks = [c.to_dict() for c in outcome.checks]
+        rep.checks = label_checks([c.to_dict() for c in outcome.checks])
         rep.status = combine(outcome.checks)
         rep.measurements, rep.artifacts = outcome.measurements, outcome.artifacts
         self.close()
@@ -283,25 +281,3 @@ def _submit(run: _ClaimRun, send, executor: cf.Executor, plugins: tuple[str, ...
     run.results = [None] * len(jobs)
     for i, job in enumerate(jobs):
         run.pending[executor.submit(execute_job, job, plugins)] = i
-
-
-def results_document(
-    reports: Sequence[ClaimReport],
-    *,
-    budget: str,
-    learner: str | None,
-    control: bool,
-    wall_time: float,
-) -> dict[str, Any]:
-    """The versioned results file (``schema``/``schema_version`` first)."""
-    return {
-        "schema": SCHEMA,
-        "schema_version": SCHEMA_VERSION,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        **provenance(),
-        "budget": budget,
-        "algorithm": learner,
-        "controls": control,
-        "wall_time": wall_time,
-        "claims": [r.to_dict() for r in reports],
-    }

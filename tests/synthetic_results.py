@@ -12,7 +12,8 @@ import sympy
 
 from scb_verify.checks import scaling_check, threshold_check
 from scb_verify.provenance import write_json_atomic
-from scb_verify.runner import ClaimReport, results_document
+from scb_verify.runner import ClaimReport
+from scb_verify.schema import results_document
 from scb_verify.verdict import CheckResult, Status, combine
 
 T = sympy.Symbol("T", positive=True)

@@ -89,7 +89,11 @@ def test_check_result_normalizes_evidence_to_strict_json():
     )
     assert result.status is Status.HOLDS
     assert result.to_dict() == {
+        "label": "",
         "kind": "k",
+        "quantity": "",
+        "axis": None,
+        "predicted": None,
         "status": "holds",
         "summary": "s",
         "evidence": {
@@ -98,6 +102,7 @@ def test_check_result_normalizes_evidence_to_strict_json():
             "c": [None, None, 2.0],
             "d": {"e": True, "f": "violated"},
         },
+        "nonfinite": {"/evidence/c/0": "nan", "/evidence/c/1": "inf"},
     }
     assert_strict_json(result)
     with pytest.raises(dataclasses.FrozenInstanceError):
@@ -105,7 +110,7 @@ def test_check_result_normalizes_evidence_to_strict_json():
 
 
 def test_check_result_rejects_what_json_cannot_hold():
-    with pytest.raises(TypeError, match=r"evidence\['x'\] has type object"):
+    with pytest.raises(TypeError, match="evidence/x has type object"):
         CheckResult("k", Status.HOLDS, "", {"x": object()})
     with pytest.raises(TypeError, match="JSON keys must be str"):
         CheckResult("k", Status.HOLDS, "", {"x": {1: 2}})

@@ -8,7 +8,7 @@ import pytest
 from synthetic_results import claim, failing, passing, scaling, write
 
 from scb_verify.diff import compare
-from scb_verify.results import load_results
+from scb_verify.schema import load_results
 
 
 def test_identical_files_exit_0(cli, tmp_path):

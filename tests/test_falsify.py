@@ -11,7 +11,8 @@ import pytest
 
 from scb_verify.falsify.engine import search
 from scb_verify.falsify.properties import FALSIFIERS
-from scb_verify.runner import ClaimReport, results_document
+from scb_verify.runner import ClaimReport
+from scb_verify.schema import results_document
 from scb_verify.verdict import CheckResult, Status
 
 

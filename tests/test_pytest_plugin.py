@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from scb_verify.results import load_results
+from scb_verify.schema import load_results
 
 pytest_plugins = ["pytester"]
 
@@ -120,10 +120,10 @@ def test_verdicts_map_to_outcomes_with_evidence(pytester, fake):
     result.stdout.fnmatch_lines(
         [
             "*claim X1 is violated, expected holds (learner -, 0 runs*",
-            "*[[]violated[]] threshold: fake summary: violated",
+            "*[[]violated[]] threshold #1 (threshold): fake summary: violated",
             "*measured: 42.5",
             "*RuntimeError: boom in measure*",
-            "SKIPPED*X2 inconclusive: fake summary: inconclusive*",
+            "SKIPPED*X2 inconclusive: threshold #1: fake summary: inconclusive*",
         ]
     )
     assert "seed: 7" not in result.stdout.str()  # bookkeeping left out

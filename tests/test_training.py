@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from scb_verify import kernels
 from scb_verify import strategies as scb
 from scb_verify.learner import Milestone, Params, RunSpec, SettingsError
-from scb_verify.metrics import HIGHER_IS_BETTER
 from scb_verify.registry import load_registry
+from scb_verify.runs import HIGHER_IS_BETTER
 from scb_verify.task import bigram_task, make_task
 from scb_verify.training import record_steps, train
 

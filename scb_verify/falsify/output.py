@@ -1,4 +1,4 @@
-"""Falsification results in the results file of ``scb-verify check`` (runner.results_document).
+"""Falsification results in the results file of ``scb-verify check`` (:mod:`scb_verify.schema`).
 
 Each search becomes one claim entry whose single check has kind ``falsification``; merged into
 an existing results file, that check joins the claim's other checks (replacing an earlier
@@ -15,9 +15,9 @@ from pathlib import Path
 from scb_verify.claim import Claim
 from scb_verify.falsify.engine import Falsifier, SearchResult
 from scb_verify.provenance import config_hash, write_json_atomic
-from scb_verify.results import load_results
 from scb_verify.runner import ClaimReport
-from scb_verify.verdict import CheckResult, Status, combine
+from scb_verify.schema import claim_entry, label_checks, load_results
+from scb_verify.verdict import Status, combine, combine_statuses
 
 
 def claim_report(result: SearchResult, claim: Claim | None) -> ClaimReport:
@@ -30,7 +30,7 @@ def claim_report(result: SearchResult, claim: Claim | None) -> ClaimReport:
         learner=claim.learner if claim else None,
         status=combine([check]),
         description=claim.describe() if claim else {"id": falsifier.claim},
-        checks=[check.to_dict()],
+        checks=label_checks([check.to_dict()]),
         seeds=[result.seed],
         wall_time=result.wall_time,
         config_hash=config_hash(
@@ -48,20 +48,20 @@ def claim_report(result: SearchResult, claim: Claim | None) -> ClaimReport:
 def merge(path: str | Path, reports: Sequence[ClaimReport]) -> None:
     """Add each report's falsification check to the entries of ``path`` with the same claim
     id and control flag (appending the report where there is none), recompute their statuses,
-    and rewrite the file atomically. :class:`~scb_verify.results.ResultsError` if ``path`` is
-    not a results file."""
+    and rewrite the file atomically (in the current schema version).
+    :class:`~scb_verify.schema.ResultsError` if ``path`` is not a results file."""
     doc = load_results(path)
     for report in reports:
         entries = [
             e for e in doc["claims"] if e["id"] == report.id and e["control"] == report.control
         ]
         if not entries:
-            doc["claims"].append(report.to_dict())
+            doc["claims"].append(claim_entry(report.to_dict()))
         for entry in entries:
             entry["checks"] = [c for c in entry["checks"] if c["kind"] != "falsification"]
-            entry["checks"] += report.checks
+            entry["checks"] = label_checks(entry["checks"] + report.checks)
             if entry.get("error") is None:
-                entry["status"] = combine([CheckResult(**c) for c in entry["checks"]]).value
+                entry["status"] = combine_statuses(c["status"] for c in entry["checks"]).value
     write_json_atomic(path, doc)
 
 

@@ -1,0 +1,229 @@
+"""The results file (``scb-verify check --json``): schema version 2, its writer and its reader.
+
+Light by contract: imports json, numpy and the verdict vocabulary only — never torch, numba or a
+claim — so ``diff``, ``report`` and the pytest plugin read results without starting the engine.
+
+A file is a JSON object: ``schema`` (:data:`SCHEMA`), ``schema_version``, ``created``, the
+provenance (``versions``, ``commit``, ``machine``), ``budget``, ``algorithm`` (the learner
+substituted by ``--algorithm``, or null), ``controls``, ``wall_time`` and ``claims``: one entry
+per claim run with ``id``, ``control``, ``learner``, ``status``, ``description``, ``checks``,
+``measurements``, ``artifacts``, ``seeds``, ``samples``, ``runs``, ``wall_time``,
+``config_hash``, ``error`` and ``nonfinite``.
+
+Version 2 (this writer). Each check is data (:meth:`scb_verify.verdict.CheckResult.to_dict`):
+``label`` (unique within its claim: how files are compared), ``kind``, ``quantity``, ``axis``,
+``predicted`` (``{lo, hi, lo_closed, hi_closed}`` or null), ``status``, ``summary`` (prose for
+people, never parsed), ``evidence`` and ``nonfinite``. The file is strict JSON: a non-finite
+number is ``null``, and the ``nonfinite`` map beside it (per check, and per claim entry for the
+rest of the entry) gives, for its JSON Pointer, the reason ``"nan"``, ``"inf"`` or ``"-inf"``.
+
+Version 1 (read, upgraded in memory). A check had only ``kind``, ``status``, ``summary`` and
+``evidence``; a claim's label for it was written as the prefix ``"label: "`` of its summary, and
+the file could hold NaN tokens. :func:`load_results` upgrades such a file once, here: the label
+is the text before the check kind's fixed summary opening (:data:`V1_SUMMARY_OPENINGS`), the
+predicted range comes from the evidence, and NaN become null with their reason.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from scb_verify.jsondata import to_json
+from scb_verify.provenance import provenance
+from scb_verify.verdict import KIND_QUANTITY, Range, Status
+
+SCHEMA = "scb-verify/results"
+SCHEMA_VERSION = 2
+#: Versions :func:`load_results` reads (older ones are upgraded to the current layout).
+READABLE_VERSIONS = (1, 2)
+
+Budget = Literal["smoke", "ci", "full"]
+BUDGETS: tuple[Budget, ...] = ("smoke", "ci", "full")
+
+#: Keys every entry of ``claims`` must have.
+CLAIM_KEYS = ("id", "control", "status", "checks")
+
+
+class ResultsError(ValueError):
+    """A file that is not a readable results file."""
+
+
+class ClaimRecord(Protocol):
+    """What the writer needs of a claim run (:class:`scb_verify.runner.ClaimReport`)."""
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def label_checks(checks: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The checks of one claim with every label set: an empty label becomes ``"<kind> #i"``
+    (the i-th unlabelled check of that kind, from 1). ValueError if two checks share a label
+    (files compare checks by label, so a claim's labels must be unique)."""
+    counts: dict[str, int] = {}
+    out, seen = [], set()
+    for check in checks:
+        check = dict(check)
+        if not check.get("label"):
+            counts[check["kind"]] = counts.get(check["kind"], 0) + 1
+            check["label"] = f"{check['kind']} #{counts[check['kind']]}"
+        if check["label"] in seen:
+            raise ValueError(f"two checks are labelled {check['label']!r}; labels must be unique")
+        seen.add(check["label"])
+        out.append(check)
+    return out
+
+
+def claim_entry(record: Mapping[str, Any]) -> dict[str, Any]:
+    """One entry of ``claims``: ``record`` in strict JSON with its ``nonfinite`` reasons."""
+    entry, nonfinite = to_json(
+        {k: v for k, v in record.items() if k != "nonfinite"}, "claim", int_keys=True
+    )
+    entry["nonfinite"] = {**record.get("nonfinite", {}), **nonfinite}
+    return entry
+
+
+def results_document(
+    reports: Iterable[ClaimRecord],
+    *,
+    budget: str,
+    learner: str | None,
+    control: bool,
+    wall_time: float,
+) -> dict[str, Any]:
+    """The versioned results file (``schema``/``schema_version`` first), strict JSON."""
+    return {
+        "schema": SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        **provenance(),
+        "budget": budget,
+        "algorithm": learner,
+        "controls": control,
+        "wall_time": wall_time,
+        "claims": [claim_entry(r.to_dict()) for r in reports],
+    }
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def load_results(path: str | Path) -> dict[str, Any]:
+    """The parsed results file at ``path``, checked against the schema and upgraded to the
+    current version (an upgraded document says ``"upgraded_from": <its version>``);
+    ResultsError (one line, naming the file) for anything else."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ResultsError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ResultsError(f"{path}: cannot read it ({e})") from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ResultsError(f"{path}: not JSON ({e.msg} at line {e.lineno})") from None
+    if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
+        raise ResultsError(f"{path}: not an scb-verify results file (no schema {SCHEMA!r})")
+    version = doc.get("schema_version")
+    if version not in READABLE_VERSIONS:
+        raise ResultsError(
+            f"{path}: results schema version {version!r}; this scb-verify reads versions "
+            + ", ".join(map(str, READABLE_VERSIONS))
+        )
+    claims = doc.get("claims")
+    if not isinstance(claims, list):
+        raise ResultsError(f"{path}: 'claims' must be a list")
+    statuses = {s.value for s in Status}
+    for i, claim in enumerate(claims):
+        missing = [k for k in CLAIM_KEYS if not isinstance(claim, dict) or k not in claim]
+        if missing:
+            raise ResultsError(f"{path}: claims[{i}] lacks {', '.join(map(repr, missing))}")
+        if claim["status"] not in statuses:
+            raise ResultsError(f"{path}: claims[{i}] has unknown status {claim['status']!r}")
+        if not isinstance(claim["checks"], list) or not all(
+            isinstance(c, dict) and "kind" in c for c in claim["checks"]
+        ):
+            raise ResultsError(f"{path}: claims[{i}] has a check that is not an object with a kind")
+        if version == 1:
+            claims[i] = _upgrade_v1_claim(claim)
+        try:
+            claims[i]["checks"] = label_checks(claims[i]["checks"])
+        except ValueError as e:
+            raise ResultsError(f"{path}: claims[{i}]: {e}") from None
+    if version != SCHEMA_VERSION:
+        doc["schema_version"], doc["upgraded_from"] = SCHEMA_VERSION, version
+    return doc
+
+
+#: How each built-in check kind's version-1 summary opens (what followed ``"label: "``).
+V1_SUMMARY_OPENINGS = {
+    "scaling": ("slope ", "grid point x=", "only "),
+    "threshold": ("mean ",),
+    "bound": ("C = ",),
+}
+
+
+def _v1_openings(check: Mapping[str, Any]) -> tuple[str, ...]:
+    evidence = check.get("evidence") or {}
+    names = evidence.get("labels") or []
+    if check["kind"] == "ordering" and names:
+        return (f"{names[0]} mean ",)
+    if check["kind"] == "bound":
+        return V1_SUMMARY_OPENINGS["bound"] + tuple(f"{name} has " for name in names)
+    return V1_SUMMARY_OPENINGS.get(check["kind"], ())
+
+
+def _v1_label(check: Mapping[str, Any]) -> tuple[str, str]:
+    """(label, summary without it) of a version-1 check ("" if it had none)."""
+    summary = check.get("summary", "")
+    for opening in _v1_openings(check):
+        if summary.startswith(opening):
+            return "", summary
+        at = summary.find(f": {opening}")
+        if at > 0:
+            return summary[:at], summary[at + 2 :]
+    return "", summary
+
+
+def _v1_predicted(check: Mapping[str, Any]) -> Range | None:
+    evidence, kind = check.get("evidence") or {}, check["kind"]
+    if kind == "scaling" and evidence.get("predicted") is not None:
+        lo, hi = evidence["predicted"]
+        return Range(-math.inf if lo is None else lo, math.inf if hi is None else hi)
+    if kind == "threshold" and "threshold" in evidence:
+        t = evidence["threshold"]
+        return Range(lo=t) if evidence.get("direction") == ">=" else Range(hi=t)
+    return {
+        "ordering": Range(0.0, lo_closed=False),
+        "bound": Range(hi=1.0),
+        "reach": Range(0, 0),
+    }.get(kind)
+
+
+def _upgrade_v1_claim(claim: dict[str, Any]) -> dict[str, Any]:
+    checks = []
+    for check in claim["checks"]:
+        label, summary = _v1_label(check)
+        predicted = _v1_predicted(check)
+        evidence, nonfinite = to_json(check.get("evidence") or {})
+        checks.append(
+            {
+                "label": label,
+                "kind": check["kind"],
+                "quantity": KIND_QUANTITY.get(check["kind"], ""),
+                "axis": None,
+                "predicted": None if predicted is None else predicted.to_dict(),
+                "status": check["status"],
+                "summary": summary,
+                "evidence": evidence,
+                "nonfinite": {f"/evidence{p}": r for p, r in nonfinite.items()},
+            }
+        )
+    return claim_entry({**claim, "checks": checks})

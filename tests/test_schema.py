@@ -1,0 +1,139 @@
+"""Results schema v2 (scb_verify.schema): checks as data, strict JSON with reasons for nulls,
+version-1 files read and compared by label, a reader that never starts the engine."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from synthetic_results import claim, passing, scaling, write
+
+from scb_verify.diff import compare
+from scb_verify.results import scaling_fits
+from scb_verify.runner import SerialExecutor, run_claims
+from scb_verify.schema import SCHEMA_VERSION, label_checks, load_results, results_document
+from scb_verify.verdict import CheckResult, Range
+
+V1_FILE = Path(__file__).parent / "data" / "results_v1_smoke.json"
+
+
+def test_v1_file_is_read_with_labels_as_fields():
+    doc = load_results(V1_FILE)
+    assert doc["schema_version"] == SCHEMA_VERSION and doc["upgraded_from"] == 1
+    labels = {c["id"]: [k["label"] for k in c["checks"]] for c in doc["claims"]}
+    assert labels["C1"] == ["‖∇L‖ at truth", "|excess risk|", "best descent"]
+    assert labels["C2"] == ["rate of ‖V − P‖_F in n", "‖V − P‖/‖P‖ at n = 16384"]
+    assert labels["C3"] == ["reach #1", "scaling #1"]  # unlabelled in the claim
+    c2 = next(c for c in doc["claims"] if c["id"] == "C2")
+    rate = c2["checks"][0]
+    assert rate["summary"].startswith("slope ")  # the label is no longer part of the summary
+    assert Range.from_dict(rate["predicted"]).hi == rate["evidence"]["predicted"][1]
+    assert rate["quantity"] == "log-log slope"
+
+
+def test_v1_and_v2_files_of_the_same_run_diff_as_no_change(tmp_path):
+    """The v1 file was written by the code before schema 2 (check C1 C2 C3 --budget smoke
+    --jobs 1); the same claims and seeds now write v2, and the diff pairs every check by label."""
+    from scb_verify.registry import load_registry
+
+    reg = load_registry()
+    reports = run_claims(
+        [reg.claims[c] for c in ("C1", "C2", "C3")], budget="smoke", executor=SerialExecutor()
+    )
+    path = tmp_path / "v2.json"
+    path.write_text(
+        json.dumps(
+            results_document(reports, budget="smoke", learner=None, control=False, wall_time=0),
+            allow_nan=False,
+        )
+    )
+    old, new = load_results(V1_FILE), load_results(path)
+    assert "upgraded_from" not in new
+    for before, after in zip(old["claims"], new["claims"], strict=True):
+        assert [c["label"] for c in before["checks"]] == [c["label"] for c in after["checks"]]
+        assert [c["status"] for c in before["checks"]] == [c["status"] for c in after["checks"]]
+        fits_old, fits_new = scaling_fits(before), scaling_fits(after)
+        assert fits_old.keys() == fits_new.keys()
+        for label, fit in fits_old.items():
+            assert fit.slope == fits_new[label].slope and fit.ci == fits_new[label].ci
+    assert compare(old, new) == []
+    assert compare(new, old) == []
+
+
+def test_diff_keys_checks_by_label_not_position(tmp_path):
+    labelled = [
+        replace(scaling(1.0), label="in T"),
+        replace(scaling(0.0, predicted=(-1.0, 1.0)), label="in N"),
+    ]
+    old = load_results(write(tmp_path / "old.json", claim("C3", labelled)))
+    new = load_results(write(tmp_path / "new.json", claim("C3", labelled[::-1])))
+    assert compare(old, new) == []  # reordered, same fits: no change
+    renamed = [labelled[0], replace(labelled[1], label="in Q")]
+    newer = load_results(write(tmp_path / "newer.json", claim("C3", renamed)))
+    assert {(c.what, c.old, c.new) for c in compare(old, newer)} == {
+        ("check (in N)", "holds", "-"),
+        ("check (in Q)", "-", "holds"),
+    }
+
+
+def test_nonfinite_numbers_are_null_with_a_reason(tmp_path):
+    check = CheckResult("k", "holds", "s", {"y": [1.0, np.nan, -np.inf]}, label="x")
+    report = claim("C1", [check])
+    report.measurements = {"samples": {32: [1.0, math.nan]}, "top": math.inf}
+    doc = results_document([report], budget="smoke", learner=None, control=False, wall_time=0)
+    text = json.dumps(doc, allow_nan=False)  # strict JSON
+    (entry,) = json.loads(text)["claims"]
+    assert entry["measurements"] == {"samples": {"32": [1.0, None]}, "top": None}
+    assert entry["nonfinite"] == {"/measurements/samples/32/1": "nan", "/measurements/top": "inf"}
+    (c,) = entry["checks"]
+    assert c["evidence"]["y"] == [1.0, None, None]
+    assert c["nonfinite"] == {"/evidence/y/1": "nan", "/evidence/y/2": "-inf"}
+
+
+def test_labels_default_per_kind_and_must_be_unique():
+    checks = [passing().to_dict(), passing().to_dict(), scaling(1.0).to_dict()]
+    assert [c["label"] for c in label_checks(checks)] == [
+        "threshold #1",
+        "threshold #2",
+        "scaling #1",
+    ]
+    named = CheckResult("k", "holds", "", {}, label="same").to_dict()
+    with pytest.raises(ValueError, match="two checks are labelled 'same'"):
+        label_checks([named, named])
+
+
+def test_range_keeps_open_and_closed_ends():
+    r = Range(0.0, 1.0, lo_closed=False)
+    assert r.to_dict() == {"lo": 0.0, "hi": 1.0, "lo_closed": False, "hi_closed": True}
+    assert Range.from_dict(r.to_dict()) == r
+    unbounded = Range(hi=0.5)
+    assert unbounded.to_dict() == {"lo": None, "hi": 0.5, "lo_closed": False, "hi_closed": True}
+    assert Range.from_dict(unbounded.to_dict()) == unbounded
+    with pytest.raises(ValueError, match="lo <= hi"):
+        Range(1.0, 0.0)
+
+
+def test_reading_diffing_and_reporting_import_neither_torch_nor_numba(tmp_path):
+    pytest.importorskip("matplotlib")
+    results = write(tmp_path / "r.json", claim("C1", [passing()]), claim("C3", [scaling(1.0)]))
+    code = f"""
+import sys
+from scb_verify.diff import compare
+from scb_verify.report import write_report
+from scb_verify.schema import load_results
+import scb_verify.pytest_plugin
+doc = load_results({str(results)!r})
+assert compare(doc, load_results({str(V1_FILE)!r})) is not None
+write_report({str(results)!r}, {str(tmp_path / "out")!r})
+loaded = sorted(m for m in ("torch", "numba") if m in sys.modules)
+assert not loaded, loaded
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "out" / "report.md").exists()
