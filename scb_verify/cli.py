@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 import sympy
 import torch
 
-from scb_verify import kernels, reference
+from scb_verify import __version__, kernels, reference
 from scb_verify.claim import BUDGETS
 from scb_verify.diff import compare, table_rows
 from scb_verify.falsify import BUDGET_EXAMPLES, DEFAULT_DB
@@ -66,6 +66,7 @@ def _setting(text: str) -> tuple[str, str]:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = _Parser(prog="scb-verify", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
         "--plugin",
         action="append",

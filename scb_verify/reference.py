@@ -1,8 +1,8 @@
 """The project's mathematical reference, ``docs/reference.md``, as installed with the package.
 
-``docs/reference.md`` is the one file that is edited; ``scb_verify/reference.md`` is its copy
-inside the package, so that an installed wheel can show it (``scb-verify claims --explain C4``).
-A test fails when the two differ (fix: ``cp docs/reference.md scb_verify/reference.md``).
+``docs/`` is installed as the package ``scb_verify.docs`` with its Markdown files as package
+data (setup.py), so the same file is read from a checkout and from an installed wheel
+(``scb-verify claims --explain C4``).
 
 Sections are the headings numbered ``§N``, ``§N.M``, … (``## §3 Loss …``, ``### §5.1 …``). A
 section's text runs from its heading to the next heading of the same or a higher level, so it
@@ -35,7 +35,7 @@ class Section:
 @cache
 def text() -> str:
     """The whole reference, read from the package."""
-    return resources.files("scb_verify").joinpath("reference.md").read_text(encoding="utf-8")
+    return resources.files("scb_verify.docs").joinpath("reference.md").read_text(encoding="utf-8")
 
 
 @cache

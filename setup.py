@@ -1,0 +1,26 @@
+"""Package discovery for setuptools (the metadata lives in pyproject.toml).
+
+The installed package ``scb_verify`` is assembled from four folders: ``scb_verify/`` itself,
+``plugins/`` (installed as ``scb_verify.plugins``), ``claims/`` (``scb_verify.claims``) and
+``docs/`` (``scb_verify.docs``, whose Markdown documents ship as package data). Every package
+below each folder is discovered, so a new subpackage cannot be left out.
+"""
+
+from setuptools import find_packages, setup
+
+ROOTS = {
+    "scb_verify": "scb_verify",
+    "scb_verify.plugins": "plugins",
+    "scb_verify.claims": "claims",
+    "scb_verify.docs": "docs",
+}
+
+setup(
+    package_dir=ROOTS,
+    packages=[
+        f"{package}.{sub}" if sub else package
+        for package, folder in ROOTS.items()
+        for sub in ["", *find_packages(folder)]
+    ],
+    package_data={"scb_verify.docs": ["*.md"]},
+)

@@ -1,0 +1,153 @@
+"""A regular install works without the source tree: a wheel built from a copy of the checkout,
+installed into a fresh virtualenv (system site packages, so torch is not downloaded; no index,
+so nothing is fetched), runs ``--version``, ``claims`` and a smoke claim from a folder outside
+the checkout, and every module of the checkout is imported from the installed wheel."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import venv
+from pathlib import Path
+
+import pytest
+
+import scb_verify
+from scb_verify import reference
+from scb_verify.registry import PLUGINS_ENV
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: Where each source folder is installed (the layout setup.py declares).
+LAYOUT = {
+    "scb_verify": "scb_verify",
+    "plugins": "scb_verify.plugins",
+    "claims": "scb_verify.claims",
+    "docs": "scb_verify.docs",
+}
+
+#: Build outputs and caches of a working checkout: not part of what a clean clone builds from.
+NOT_SOURCE = shutil.ignore_patterns(
+    ".git",
+    ".venv",
+    "build",
+    "dist",
+    "results",
+    "*.egg-info",
+    "__pycache__",
+    ".hypothesis",
+    ".pytest_cache",
+    ".ruff_cache",
+)
+
+
+def source_modules() -> list[str]:
+    """Every module and package of the checkout, by the name it has once installed."""
+    names = []
+    for folder, package in LAYOUT.items():
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            parts = path.relative_to(ROOT / folder).with_suffix("").parts
+            if "__pycache__" in parts:
+                continue
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            names.append(".".join([package, *parts]))
+    return names
+
+
+def run(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in (PLUGINS_ENV, "PYTHONPATH")}
+    env["OMP_NUM_THREADS"] = "1"
+    return subprocess.run(
+        [str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory) -> Path:
+    """A fresh virtualenv with the wheel built from a copy of the checkout installed in it;
+    returns its ``bin`` folder."""
+    root = tmp_path_factory.mktemp("install")
+    shutil.copytree(ROOT, root / "src", ignore=NOT_SOURCE)
+    # Without its own pip and setuptools, the venv uses the base interpreter's (its system
+    # site packages), which also provide torch and the other dependencies.
+    venv.create(root / "venv", system_site_packages=True, with_pip=False)
+    python = root / "venv" / "bin" / "python"
+    pip = (python, "-m", "pip", "--disable-pip-version-check", "--quiet")
+    built = run(
+        *pip,
+        "wheel",
+        "--no-deps",
+        "--no-build-isolation",
+        "--no-index",
+        "-w",
+        root / "dist",
+        root / "src",
+        cwd=root,
+    )
+    assert built.returncode == 0, built.stdout + built.stderr
+    (wheel,) = (root / "dist").glob("scb_verify-*.whl")
+    # Dependencies are resolved (offline) against what is installed: the declared ones must be.
+    done = run(*pip, "install", "--no-index", wheel, cwd=root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return python.parent
+
+
+def test_every_module_comes_from_the_wheel(installed, tmp_path):
+    script = (
+        "import importlib.util, json, sys\n"
+        "print(json.dumps({n: importlib.util.find_spec(n).origin for n in sys.argv[1:]}))\n"
+    )
+    out = run(installed / "python", "-c", script, *source_modules(), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    site = installed.parent / "lib"
+    outside = {n: o for n, o in json.loads(out.stdout).items() if site not in Path(o).parents}
+    assert not outside, f"not installed by the wheel: {outside}"
+
+
+def test_docs_ship_as_package_data(installed, tmp_path):
+    script = (
+        "import importlib.resources as r\n"
+        "print('\\n'.join(p.name for p in r.files('scb_verify.docs').iterdir()))\n"
+    )
+    out = run(installed / "python", "-c", script, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert {p.name for p in (ROOT / "docs").glob("*.md")} <= set(out.stdout.split())
+
+    explained = run(installed / "scb-verify", "claims", "--explain", "C4", cwd=tmp_path)
+    assert explained.returncode == 0, explained.stderr
+    assert reference.claim_section("C4").text in explained.stdout
+
+
+def test_version_claims_and_a_smoke_claim(installed, tmp_path, registry):
+    version = run(installed / "scb-verify", "--version", cwd=tmp_path)
+    assert (version.returncode, version.stdout.strip()) == (
+        0,
+        f"scb-verify {scb_verify.__version__}",
+    )
+
+    claims = run(installed / "scb-verify", "claims", cwd=tmp_path)
+    assert claims.returncode == 0, claims.stderr
+    listed = {line.split()[0] for line in claims.stdout.splitlines() if line[:1].strip()}
+    assert listed == set(registry.claims)
+
+    check = run(
+        installed / "scb-verify",
+        "check",
+        "C1",
+        "--budget",
+        "smoke",
+        "--jobs",
+        "1",
+        "--quiet",
+        "--json",
+        "c1.json",
+        cwd=tmp_path,
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    (report,) = json.loads((tmp_path / "c1.json").read_text())["claims"]
+    assert (report["id"], report["status"]) == ("C1", "holds")
