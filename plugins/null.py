@@ -15,7 +15,7 @@ class Null(Algorithm):
     name = "null"
     summary = "never updates (negative-control learner)"
 
-    def init_state(self, V, A, spec, settings, pop) -> State:
+    def init_state(self, V, A, spec, settings, truth) -> State:
         return {"V": V.clone(), "A": A.clone()}
 
     def step(self, state, batch, t, settings) -> None:

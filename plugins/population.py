@@ -17,10 +17,16 @@ from scb_verify.population import Population
 class PopulationPPPD(PPPD):
     name = "population"
     summary = "pppd with exact population gradients: the infinite-sample reference"
-    uses_samples = False
+    reference = True
 
-    def init_state(self, V, A, spec, settings, pop: Population) -> State:
-        return {"V": V.clone(), "A": A.clone(), "P": pop.P, "Qstar": pop.Qstar, "mu": pop.mu}
+    def init_state(self, V, A, spec, settings, truth: Population) -> State:
+        return {
+            "V": V.clone(),
+            "A": A.clone(),
+            "P": truth.P,
+            "Qstar": truth.Qstar,
+            "mu": truth.mu,
+        }
 
     def gradients(self, state: State, batch):
         pop = Population(state["P"], state["Qstar"], state["mu"])

@@ -59,7 +59,7 @@ class PPPD(Algorithm):
         if settings["lam"] < 0 or settings["decay"] < 0:
             raise SettingsError("pppd: lam and decay must be >= 0")
 
-    def init_state(self, V, A, spec: RunSpec, settings, pop) -> State:
+    def init_state(self, V, A, spec: RunSpec, settings, truth) -> State:
         R, N = V.shape[0], V.shape[-1]
         return {
             "V": V.clone(),

@@ -24,7 +24,7 @@ class SGD(Algorithm):
     def check_settings(self, settings: dict[str, Any]) -> None:
         check_positive(self.name, settings, "lr")
 
-    def init_state(self, V, A, spec: RunSpec, settings, pop) -> State:
+    def init_state(self, V, A, spec: RunSpec, settings, truth) -> State:
         return {"V": V.clone(), "A": A.clone()}
 
     def step(self, state: State, batch: Batch | None, t: int, settings: dict[str, Any]) -> None:

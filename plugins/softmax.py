@@ -30,7 +30,7 @@ class Softmax(Algorithm):
             raise SettingsError("softmax: loss must be 'mse' or 'ce'")
         check_positive(self.name, settings, "lr")
 
-    def init_state(self, V, A, spec: RunSpec, settings, pop) -> State:
+    def init_state(self, V, A, spec: RunSpec, settings, truth) -> State:
         W = torch.log(A.clamp_min(1e-6))
         W = W - W.mean(-2, keepdim=True)
         z = torch.zeros_like

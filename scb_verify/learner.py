@@ -39,6 +39,31 @@ class SpecError(ValueError):
     """An invalid run: a :class:`RunSpec` field, a :class:`Milestone`, a parameters file."""
 
 
+class TruthWithheld(PermissionError):
+    """A learner that is not an exact-gradient reference read the ground truth."""
+
+
+class Withheld:
+    """What a learner that is not a reference (``Algorithm.reference = False``) gets in place of
+    the ground truth: ``visible`` attributes (a task's shape N, T, Q) read normally, any other
+    raises :class:`TruthWithheld` naming the learner and what it tried to read."""
+
+    def __init__(self, learner: str, what: str, **visible: Any):
+        self._learner, self._what = learner, what
+        self.__dict__.update(visible)
+
+    def __getattr__(self, name: str) -> Any:
+        raise TruthWithheld(
+            f"learner {self._learner!r} read {self._what}.{name}, but only an exact-gradient "
+            "reference learner (Algorithm.reference = True, e.g. 'population') may read the "
+            "ground truth (P, Q*, μ); a learner observes samples, its own iterates and losses "
+            "on fresh samples (docs/reference.md §5)"
+        )
+
+    def __repr__(self) -> str:
+        return f"<{self._what} withheld from {self._learner!r}>"
+
+
 @dataclass(frozen=True)
 class Params:
     """Linear-transformer parameters of one run: V (N×N) and A (T×N), as numpy arrays."""
@@ -170,7 +195,8 @@ class RunResult:
     """What one run produced. ``status`` is ``"completed"`` or ``"diverged"`` (a NaN/inf
     appeared; the run stopped there). ``milestones`` maps each milestone name to the samples
     consumed when it was first reached (None if never). ``trajectory`` maps ``"step"``,
-    ``"samples"`` and every §4 metric to lists recorded at log-spaced steps."""
+    ``"samples"`` and every §4 metric to lists recorded at log-spaced steps. ``read_truth``:
+    the learner was a reference learner and received the ground truth."""
 
     algorithm: str
     settings: dict[str, Any]
@@ -186,6 +212,7 @@ class RunResult:
     params: Params
     wall_time: float
     stopped_early: bool = False
+    read_truth: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (parameters omitted)."""
@@ -199,15 +226,20 @@ class Algorithm:
     ``defaults`` (every setting with its default value) and implement :meth:`init_state`,
     :meth:`step` and, if the state is not (V, A), :meth:`linear_view`.
 
-    ``uses_samples = False`` marks a reference learner that consumes no data (the population
-    learner); the loop then passes ``batch=None`` and still counts ``batch`` samples per step so
-    its trajectory aligns with finite-sample runs.
+    ``reference = True`` declares an exact-gradient reference learner (the population learner):
+    it alone receives the ground truth — the stacked
+    :class:`~scb_verify.population.Population` as ``truth`` and the real task in ``spec`` — and
+    it consumes no data: the loop passes ``batch=None`` and still counts ``batch`` samples per
+    step so its trajectory aligns with finite-sample runs; results record it
+    (``RunResult.read_truth``). Every other learner gets :class:`Withheld` stand-ins: ``truth``,
+    and ``spec.task`` with only its shape N, T, Q; reading anything else raises
+    :class:`TruthWithheld`.
     """
 
     name: ClassVar[str]
     summary: ClassVar[str]
     defaults: ClassVar[Mapping[str, Any]] = {}
-    uses_samples: ClassVar[bool] = True
+    reference: ClassVar[bool] = False
 
     def resolve_settings(self, overrides: Mapping[str, Any] | None) -> dict[str, Any]:
         """Defaults updated by ``overrides``, each coerced to its default's type and checked by
@@ -231,12 +263,12 @@ class Algorithm:
         A: torch.Tensor,
         spec: RunSpec,
         settings: dict[str, Any],
-        pop: Any,
+        truth: Any,
     ) -> State:
         """Build the state of R stacked runs from V (R, N, N) and A (R, T, N).
 
-        ``pop`` is the stacked :class:`~scb_verify.population.Population`; only reference
-        learners (``uses_samples = False``) may read it.
+        ``truth`` is the stacked :class:`~scb_verify.population.Population` for a reference
+        learner (``reference = True``) and a :class:`Withheld` stand-in for every other one.
         """
         raise NotImplementedError
 
@@ -285,6 +317,8 @@ __all__ = [
     "SettingsError",
     "SpecError",
     "State",
+    "TruthWithheld",
+    "Withheld",
     "check_positive",
     "initial_params",
     "runs_per_seed",

@@ -112,6 +112,8 @@ class ClaimReport:
     wall_time: float = 0.0
     config_hash: str = ""
     error: str | None = None
+    #: Reference learners of this claim's runs that received the ground truth (Algorithm.reference).
+    truth_readers: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.__dict__, "status": self.status.value}
@@ -162,6 +164,8 @@ class _ClaimRun:
             self.report.runs += 1
             if r.seed not in self.report.seeds:
                 self.report.seeds.append(r.seed)
+            if r.read_truth and r.algorithm not in self.report.truth_readers:
+                self.report.truth_readers.append(r.algorithm)
 
     def finish(self, outcome: ClaimOutcome) -> None:
         if not isinstance(outcome, ClaimOutcome):

@@ -8,7 +8,8 @@ provenance (``versions``, ``commit``, ``machine``), ``budget``, ``algorithm`` (t
 substituted by ``--algorithm``, or null), ``controls``, ``wall_time`` and ``claims``: one entry
 per claim run with ``id``, ``control``, ``learner``, ``status``, ``description``, ``checks``,
 ``measurements``, ``artifacts``, ``seeds``, ``samples``, ``runs``, ``wall_time``,
-``config_hash``, ``error`` and ``nonfinite``.
+``config_hash``, ``error``, ``truth_readers`` (the reference learners among its runs that
+received the ground truth; absent in version 1) and ``nonfinite``.
 
 Version 2 (this writer). Each check is data (:meth:`scb_verify.verdict.CheckResult.to_dict`):
 ``label`` (unique within its claim: how files are compared), ``kind``, ``quantity``, ``axis``,

@@ -14,13 +14,14 @@ trajectory (docs/reference.md §4, §5).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
 
-from scb_verify.learner import Algorithm, Params, RunResult, RunSpec, initial_params
+from scb_verify.learner import Algorithm, Params, RunResult, RunSpec, Withheld, initial_params
 from scb_verify.metrics import all_metrics, correlation, dist_A, dist_V, support_recovery
 from scb_verify.population import Population
 from scb_verify.sampler import BatchStream, Sampler
@@ -100,11 +101,17 @@ def _train_stack(
     inits = [initial_params(s) for s in specs]
     V = torch.as_tensor(np.stack([p.V for p in inits]), dtype=dtype, device=device)
     A = torch.as_tensor(np.stack([p.A for p in inits]), dtype=dtype, device=device)
-    state = algorithm.init_state(V, A, spec0, settings, pop)
+    if algorithm.reference:
+        state = algorithm.init_state(V, A, spec0, settings, pop)
+    else:
+        task = spec0.task
+        shape = Withheld(algorithm.name, "spec.task", N=task.N, T=task.T, Q=task.Q)
+        observed = dataclasses.replace(spec0, task=shape)
+        state = algorithm.init_state(V, A, observed, settings, Withheld(algorithm.name, "truth"))
     # With a second thread, the next batch is drawn while the current step runs.
     stream = (
         BatchStream(Sampler(tasks, [s.seed for s in specs], device=device), m, steps)
-        if algorithm.uses_samples
+        if not algorithm.reference
         else None
     )
     record_at = set(record_steps(steps, spec0.record_points).tolist())
@@ -134,6 +141,7 @@ def _train_stack(
                 ),
                 wall_time=time.perf_counter() - t0,
                 stopped_early=early,
+                read_truth=algorithm.reference,
             )
 
     watched = sorted({ms.metric for ms in milestones})

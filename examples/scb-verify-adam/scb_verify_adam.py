@@ -29,7 +29,7 @@ class Adam(Algorithm):
             if not 0.0 <= settings[key] < 1.0:
                 raise SettingsError(f"adam: setting {key!r} must lie in [0, 1)")
 
-    def init_state(self, V, A, spec: RunSpec, settings, pop) -> State:
+    def init_state(self, V, A, spec: RunSpec, settings, truth) -> State:
         # Every tensor has the run axis first: the loop stacks R runs and drops finished ones.
         state = {"V": V.clone(), "A": A.clone()}
         for key in ("V", "A"):
