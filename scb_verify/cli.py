@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -53,6 +54,16 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds > 0, got {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected seconds > 0, got {text!r}")
     return value
 
 
@@ -154,7 +165,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     c.add_argument("--strict", action="store_true", help="also fail (exit 1) on inconclusive")
     c.add_argument(
-        "--timeout", type=float, default=3600.0, help="wall-clock seconds per claim (default 3600)"
+        "--timeout",
+        type=_positive_seconds,
+        metavar="SECONDS",
+        help="wall-clock limit per claim (default by budget: smoke 600, ci 3600, full 28800)",
+    )
+    c.add_argument(
+        "--job-timeout",
+        type=_positive_seconds,
+        metavar="SECONDS",
+        help="wall-clock limit per training job (default by budget: smoke 300, ci 1200, "
+        "full 10800)",
     )
     c.add_argument("--json", type=Path, metavar="PATH", help="write the results file")
     c.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -370,6 +391,20 @@ def cmd_check(args: argparse.Namespace) -> int:
     if factory is None:
         raise UsageError(f"unknown executor {args.executor!r}; available: {sorted(factories)}")
     t0 = time.perf_counter()
+
+    def write(reports, complete: bool) -> None:
+        """The results file, replaced atomically: a kill keeps every verdict reached."""
+        if args.json:
+            doc = results_document(
+                reports,
+                budget=args.budget,
+                learner=args.algorithm,
+                control=args.controls,
+                wall_time=time.perf_counter() - t0,
+                complete=complete,
+            )
+            write_json_atomic(args.json, doc)
+
     with progress_bar(
         len(claims), f"claims ({args.budget})", quiet=args.quiet, unit="claim"
     ) as bar:
@@ -378,6 +413,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         def on_done(report):
             finished.append(report)
             bar(len(finished), len(claims))
+            write(finished, complete=False)
 
         with factory.create(args.jobs) as executor:
             reports = run_claims(
@@ -387,23 +423,14 @@ def cmd_check(args: argparse.Namespace) -> int:
                 learner=args.algorithm,
                 control=args.controls,
                 timeout=args.timeout,
+                job_timeout=args.job_timeout,
                 plugins=args.plugin,
                 on_done=on_done,
             )
     wall = time.perf_counter() - t0
     print(verdict_table(reports, control=args.controls))
     print(f"\n{len(reports)} claim run(s) in {wall:.1f} s at budget {args.budget!r}")
-    if args.json:
-        write_json_atomic(
-            args.json,
-            results_document(
-                reports,
-                budget=args.budget,
-                learner=args.algorithm,
-                control=args.controls,
-                wall_time=wall,
-            ),
-        )
+    write(reports, complete=True)
     return exit_code(reports, control=args.controls, strict=args.strict)
 
 

@@ -144,10 +144,10 @@ class ClaimSession:
 
     def run(self, claim: Claim) -> ClaimReport:
         """Run one claim (or its control) at the session's budget and learner."""
-        from scb_verify.runner import local_executor, run_claims
+        from scb_verify.runner import SerialExecutor, local_executor, run_claims
 
         if self._executor is None:
-            self._executor = local_executor(self.jobs)
+            self._executor = SerialExecutor() if self.jobs == 1 else local_executor(self.jobs)
             self.config.add_cleanup(self._executor.shutdown)
             self.t0 = time.perf_counter()
         (report,) = run_claims(

@@ -3,18 +3,22 @@
 Every :class:`~scb_verify.claim.Job` is a unit of work submitted to a
 ``concurrent.futures.Executor`` — by default a local process pool sized to the cores — so a
 distributed engine can slot in (through the ``register_executors`` hook) without touching claims.
-Claims run concurrently; each has a deadline. A claim whose plugin code raises, or whose job
-raises, gets an ``error`` verdict with the traceback; the other claims go on and keep their
-results. The results file is :mod:`scb_verify.schema`'s.
+Claims run concurrently; each claim and each job has a deadline (:data:`DEADLINES`). A claim
+whose plugin code raises, whose job raises, whose job's worker dies or that overruns a deadline
+gets an ``error`` verdict saying so (the traceback, the signal or exit code, ``timed out after
+N s``); the other claims go on and keep their results. The results file is
+:mod:`scb_verify.schema`'s.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
-import multiprocessing
+import math
 import os
+import threading
 import time
 import traceback
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +27,7 @@ from scb_verify import kernels
 from scb_verify.claim import Budget, Claim, ClaimContext, ClaimOutcome, Job
 from scb_verify.hookspecs import hookimpl
 from scb_verify.learner import RunResult
+from scb_verify.pool import ProcessPool, worker_death
 from scb_verify.provenance import config_hash
 from scb_verify.schema import label_checks
 from scb_verify.verdict import Status, combine
@@ -45,7 +50,8 @@ def execute_job(job: Job, plugins: tuple[str, ...] = ()) -> list[RunResult]:
 
 
 class SerialExecutor(cf.Executor):
-    """Runs each submission immediately in this process (``--jobs 1``, debugging)."""
+    """Runs each submission immediately in this process (tests, debugging, ``--scb-jobs 1``):
+    no worker to crash or to stop, so neither crash isolation nor job deadlines apply."""
 
     def submit(self, fn, /, *args, **kwargs):
         future: cf.Future = cf.Future()
@@ -61,20 +67,12 @@ def _worker_init(threads: int) -> None:
 
 
 def local_executor(jobs: int) -> cf.Executor:
-    """A process pool of ``jobs`` workers (spawned, so torch state is never forked); each
-    worker gets ⌊cores / jobs⌋ threads (torch's and the compiled kernels'). ``jobs = 1`` runs in
-    this process, with one thread (the claims' tensors are small: measured 10× faster than two
-    threads on a busy 2-core machine)."""
-    if jobs <= 1:
-        kernels.set_threads(1)  # tiny tensors: a second thread only adds synchronization
-        return SerialExecutor()
-    threads = max(1, (os.cpu_count() or 1) // jobs)
-    return cf.ProcessPoolExecutor(
-        max_workers=jobs,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_worker_init,
-        initargs=(threads,),
-    )
+    """A :class:`~scb_verify.pool.ProcessPool` of ``jobs`` spawned workers, each with
+    ⌊cores / jobs⌋ threads (torch's and the compiled kernels'; one when ``jobs = 1``: the
+    claims' tensors are small, and a second thread was measured 10× slower on a busy 2-core
+    machine). A worker that dies or overruns its deadline costs only its own job."""
+    threads = max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else 1
+    return ProcessPool(jobs, initializer=_worker_init, initargs=(threads,))
 
 
 @dataclass(frozen=True)
@@ -143,20 +141,28 @@ class _ClaimRun:
             ),
         )
         self.gen = claim.measure(ctx)
+        self.jobs: list[Job] = []
         self.pending: dict[cf.Future, int] = {}
+        self.started: dict[cf.Future, float] = {}
         self.results: list[list[RunResult] | None] = []
         self.done = False
 
-    def advance(self, send: list[list[RunResult]] | None) -> list[Job]:
-        """Step the generator; returns the next jobs ([] once finished)."""
+    def step(self, send: list[list[RunResult]] | None) -> tuple[str, Any]:
+        """Step the generator (in the step thread; touches nothing but the generator):
+        ``("jobs", jobs)`` or ``("outcome", value)`` once it returned."""
         try:
-            jobs = next(self.gen) if send is None else self.gen.send(send)
+            return "jobs", (next(self.gen) if send is None else self.gen.send(send))
         except StopIteration as stop:
-            self.finish(stop.value)
+            return "outcome", stop.value
+
+    def stepped(self, kind: str, value: Any) -> list[Job]:
+        """Apply a step's result; returns the jobs to submit ([] once finished)."""
+        if kind == "outcome":
+            self.finish(value)
             return []
-        if not jobs:
-            raise RuntimeError(f"{self.claim.id}: measure() yielded an empty job list")
-        return jobs
+        if not value or not all(isinstance(j, Job) for j in value):
+            raise RuntimeError(f"{self.claim.id}: measure() must yield a non-empty list of Job")
+        return list(value)
 
     def record(self, results: list[RunResult]) -> None:
         for r in results:
@@ -177,16 +183,23 @@ class _ClaimRun:
         self.close()
 
     def fail(self, message: str) -> None:
+        """Record ``message`` as the claim's error and stop its jobs (cancelling a running
+        future of :class:`~scb_verify.pool.ProcessPool` terminates its worker)."""
         self.report.status = Status.ERROR
         self.report.error = message
         for f in self.pending:
             f.cancel()
+        self.pending.clear()
         self.close()
 
     def close(self) -> None:
         self.report.wall_time = time.perf_counter() - self.t0
         self.report.seeds.sort()
         self.done = True
+
+    def job_name(self, idx: int) -> str:
+        label = self.jobs[idx].label
+        return f"job {idx}" + (f" ({label})" if label else "")
 
 
 def run_claims(
@@ -196,18 +209,33 @@ def run_claims(
     executor: cf.Executor,
     learner: str | None = None,
     control: bool = False,
-    timeout: float = 3600.0,
+    timeout: float | None = None,
+    job_timeout: float | None = None,
     plugins: Sequence[str] = (),
     on_done: Callable[[ClaimReport], None] | None = None,
 ) -> list[ClaimReport]:
     """Run ``claims`` (or their negative controls) at ``budget`` on ``executor``.
 
     ``learner`` substitutes the learner under test of every claim that trains (claims that
-    train nothing are skipped then). Each claim gets ``timeout`` seconds of wall time.
-    Returns one report per claim run, in the order of ``claims``.
+    train nothing are skipped then). Each claim gets ``timeout`` seconds of wall time from the
+    start of the run and each job ``job_timeout`` seconds from the moment its future reports
+    running (defaults: :data:`DEADLINES` of the budget); past either, the claim's error is
+    ``timed out after N s``, its jobs are cancelled (which stops running ones on executors that
+    can) and the other claims go on. A job whose worker died makes its claim's error name the
+    signal or exit code. ``on_done(report)`` is called as each claim finishes. Returns one
+    report per claim run, in the order of ``claims``.
+
+    The claims' measurement code runs one step at a time on a helper thread, so a measurement
+    that never returns holds only its own claim, until its deadline; it is then abandoned (a
+    Python thread cannot be stopped: it ends with the process).
     """
+    limits = DEADLINES[budget]
+    timeout = limits.claim if timeout is None else timeout
+    job_timeout = limits.job if job_timeout is None else job_timeout
     plugins = tuple(plugins)
-    runs: list[_ClaimRun] = []
+    runs: list[_ClaimRun | _Finished] = []
+    steps: deque[tuple[_ClaimRun, list[list[RunResult]] | None]] = deque()
+    t_start = time.monotonic()
     for claim in claims:
         if learner is not None and claim.learner is None:
             continue
@@ -220,9 +248,8 @@ def run_claims(
             substituted=learner is not None,
         )
         try:
-            run = _ClaimRun(claim, ctx, time.monotonic() + timeout)
+            run = _ClaimRun(claim, ctx, t_start + timeout)
         except Exception:
-            run = None
             rep = ClaimReport(
                 id=claim.id,
                 control=control,
@@ -232,41 +259,111 @@ def run_claims(
                 error=traceback.format_exc(),
             )
             runs.append(_Finished(rep))
+            if on_done:
+                on_done(rep)
             continue
         runs.append(run)
-        _submit(run, None, executor, plugins)
-        if run.done and on_done:
+        steps.append((run, None))
+
+    def failed(run: _ClaimRun, message: str) -> None:
+        run.fail(message)
+        if on_done:
             on_done(run.report)
+
+    # Measurement steps of different claims overlap where the compiled kernels' thread pool
+    # allows concurrent calls (a claim may sample in its measurement); otherwise they take turns.
+    overlap = kernels.concurrent_calls_safe()
+    stepping: dict[cf.Future, _ClaimRun] = {}
     while True:
-        pending = {f: r for r in runs if not r.done for f in r.pending}
-        if not pending:
+        while steps and (overlap or not stepping):
+            run, send = steps.popleft()
+            stepping[_in_thread(run.step, send)] = run
+        live = [r for r in runs if not r.done]
+        waiting = {f: r for r in live for f in r.pending}
+        if not stepping and not waiting:
             break
-        deadline = min(r.deadline for r in runs if not r.done)
+        now = time.monotonic()
+        wake = [r.deadline for r in live]
+        for f, r in waiting.items():
+            if f not in r.started and f.running():
+                r.started[f] = now
+            if f in r.started:
+                wake.append(r.started[f] + job_timeout)
+            elif math.isfinite(job_timeout):
+                wake.append(now + JOB_START_POLL)  # to notice when the job starts
         done, _ = cf.wait(
-            pending, timeout=max(0.0, deadline - time.monotonic()), return_when=cf.FIRST_COMPLETED
+            [*waiting, *stepping],
+            timeout=max(0.0, min(wake) - now),
+            return_when=cf.FIRST_COMPLETED,
         )
+        for future in [f for f in done if f in stepping]:
+            run = stepping.pop(future)
+            try:
+                jobs = run.stepped(*future.result())
+            except Exception:
+                failed(run, traceback.format_exc())
+            else:
+                if run.done:
+                    if on_done:
+                        on_done(run.report)
+                else:
+                    run.jobs, run.results = jobs, [None] * len(jobs)
+                    for i, job in enumerate(jobs):
+                        run.pending[executor.submit(execute_job, job, plugins)] = i
         for f in done:
-            run = pending[f]
-            if run.done:
+            run = waiting.get(f)
+            if run is None or run.done or f not in run.pending:
                 continue
             idx = run.pending.pop(f)
+            run.started.pop(f, None)
             try:
                 run.results[idx] = f.result()
-                run.record(run.results[idx])
-            except Exception:
-                run.fail(f"job {idx} raised:\n{traceback.format_exc()}")
-            else:
-                if not run.pending:
-                    _submit(run, run.results, executor, plugins)
-            if run.done and on_done:
-                on_done(run.report)
+            except Exception as e:
+                death = worker_death(e)
+                if death is not None:
+                    failed(run, f"{run.job_name(idx)}: worker process died ({death})")
+                else:
+                    failed(run, f"{run.job_name(idx)} raised:\n{traceback.format_exc()}")
+                continue
+            run.record(run.results[idx])
+            if not run.pending:
+                steps.append((run, run.results))
         now = time.monotonic()
-        for run in runs:
-            if not run.done and now >= run.deadline:
-                run.fail(f"timed out after {timeout:.0f} s")
-                if on_done:
-                    on_done(run.report)
+        for run in live:
+            if run.done:
+                continue
+            if now >= run.deadline:
+                failed(run, f"timed out after {timeout:g} s")
+            else:
+                late = [f for f, t in run.started.items() if now >= t + job_timeout]
+                if late:
+                    name = run.job_name(run.pending[late[0]])
+                    failed(run, f"{name} timed out after {job_timeout:g} s")
+            if run.done:
+                steps = deque(s for s in steps if s[0] is not run)
+                # A step still running is abandoned: its thread ends with the process.
+                stepping = {f: r for f, r in stepping.items() if r is not run}
     return [r.report for r in runs]
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """Wall-clock limits in seconds: per claim (from the start of the run) and per job."""
+
+    claim: float
+    job: float
+
+
+#: Default limits per budget (``check --timeout`` / ``--job-timeout`` override them): about ten
+#: times the longest claim and job measured at that budget on 2 cores.
+DEADLINES: dict[str, Deadlines] = {
+    "smoke": Deadlines(claim=600.0, job=300.0),
+    "ci": Deadlines(claim=3600.0, job=1200.0),
+    "full": Deadlines(claim=8 * 3600.0, job=3 * 3600.0),
+}
+
+#: How often the runner looks whether a submitted job has started (its deadline counts from then).
+JOB_START_POLL = 0.5
 
 
 class _Finished:
@@ -276,12 +373,17 @@ class _Finished:
         self.report, self.done, self.pending, self.deadline = report, True, {}, 0.0
 
 
-def _submit(run: _ClaimRun, send, executor: cf.Executor, plugins: tuple[str, ...]) -> None:
-    try:
-        jobs = run.advance(send)
-    except Exception:
-        run.fail(traceback.format_exc())
-        return
-    run.results = [None] * len(jobs)
-    for i, job in enumerate(jobs):
-        run.pending[executor.submit(execute_job, job, plugins)] = i
+def _in_thread(fn: Callable[..., Any], *args: Any) -> cf.Future:
+    """``fn(*args)`` on a new daemon thread, as a future (a thread that never returns does not
+    keep the process alive)."""
+    future: cf.Future = cf.Future()
+    future.set_running_or_notify_cancel()
+
+    def target() -> None:
+        try:
+            future.set_result(fn(*args))
+        except BaseException as e:
+            future.set_exception(e)
+
+    threading.Thread(target=target, daemon=True, name="scb-verify claim step").start()
+    return future

@@ -5,7 +5,8 @@ claim — so ``diff``, ``report`` and the pytest plugin read results without sta
 
 A file is a JSON object: ``schema`` (:data:`SCHEMA`), ``schema_version``, ``created``, the
 provenance (``versions``, ``commit``, ``machine``), ``budget``, ``algorithm`` (the learner
-substituted by ``--algorithm``, or null), ``controls``, ``wall_time`` and ``claims``: one entry
+substituted by ``--algorithm``, or null), ``controls``, ``wall_time``, ``complete`` (false while ``check`` is still running: the claims
+finished so far) and ``claims``: one entry
 per claim run with ``id``, ``control``, ``learner``, ``status``, ``description``, ``checks``,
 ``measurements``, ``artifacts``, ``seeds``, ``samples``, ``runs``, ``wall_time``,
 ``config_hash``, ``error``, ``truth_readers`` (the reference learners among its runs that
@@ -97,8 +98,11 @@ def results_document(
     learner: str | None,
     control: bool,
     wall_time: float,
+    complete: bool = True,
 ) -> dict[str, Any]:
-    """The versioned results file (``schema``/``schema_version`` first), strict JSON."""
+    """The versioned results file (``schema``/``schema_version`` first), strict JSON.
+    ``complete`` is false in the copies ``check`` writes while it runs (the claims finished so
+    far)."""
     return {
         "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
@@ -108,6 +112,7 @@ def results_document(
         "algorithm": learner,
         "controls": control,
         "wall_time": wall_time,
+        "complete": complete,
         "claims": [claim_entry(r.to_dict()) for r in reports],
     }
 

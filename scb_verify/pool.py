@@ -1,0 +1,80 @@
+"""The local process pool: training jobs in spawned worker processes, one dying worker costing
+only its own job.
+
+``concurrent.futures.ProcessPoolExecutor`` breaks as a whole when one worker dies (SIGKILL, the
+OOM killer, ``os._exit``): every pending future fails with ``BrokenProcessPool`` and the job that
+killed it cannot be told apart. :class:`ProcessPool` runs on pebble's pool instead, where each
+worker runs one job at a time, a worker that dies fails only the future of the job it was running
+(:func:`worker_death` says how it died) and is replaced, and cancelling a *running* future
+terminates its worker — the runner's deadlines use that to stop work that overran.
+
+Workers exit by themselves when the process that started them is gone (``kill -9`` of
+``scb-verify check`` leaves no worker behind to finish, or hang, on its own).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import os
+import signal
+import threading
+import time
+
+import pebble
+
+#: How often a worker checks that its parent process is still alive (seconds).
+PARENT_POLL = 1.0
+
+
+class ProcessPool(cf.Executor):
+    """``workers`` spawned processes (torch state is never forked), each set up by
+    ``initializer(*initargs)``; a ``concurrent.futures.Executor`` whose futures stop their
+    worker when cancelled while running."""
+
+    def __init__(self, workers: int, initializer=None, initargs: tuple = ()):
+        self._pool = pebble.ProcessPool(
+            max_workers=workers,
+            context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(os.getpid(), initializer, initargs),
+        )
+
+    def submit(self, fn, /, *args, **kwargs) -> cf.Future:
+        return self._pool.schedule(fn, args=args, kwargs=kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Finish the submitted jobs (or, with ``cancel_futures``, stop them and their
+        workers)."""
+        if cancel_futures:
+            self._pool.stop()
+        else:
+            self._pool.close()
+        if wait:
+            self._pool.join()
+
+
+def worker_death(exc: BaseException) -> str | None:
+    """How a job's worker died (``"killed by signal SIGKILL"``, ``"exit code 3"``), or None if
+    ``exc`` is not a worker's death."""
+    if not isinstance(exc, pebble.ProcessExpired):
+        return None
+    code = exc.exitcode
+    if code is not None and code < 0:
+        try:
+            return f"killed by signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"
+
+
+def _init_worker(parent: int, initializer, initargs: tuple) -> None:
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+    if initializer is not None:
+        initializer(*initargs)
+
+
+def _exit_with_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL)
+    os._exit(1)

@@ -1,0 +1,217 @@
+"""The runner under crashes, hangs and kills (issue 15): a job whose worker dies or overruns
+costs only its own claim, deadlines stop the work, and the results file keeps every verdict
+reached when ``check`` itself is killed.
+
+The misbehaving learners and claims are an ordinary plugin module (``--plugin``), run beside
+the real claims C1 (measured in the driver) and C8 (training jobs in the pool) at ``--jobs 2``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from scb_verify.schema import load_results
+
+PLUGIN = '''
+import os, signal, time
+from pathlib import Path
+
+from scb_verify.checks import threshold_check
+from scb_verify.claim import Claim, ClaimOutcome, Job
+from scb_verify.hookspecs import hookimpl
+from scb_verify.learner import RunSpec
+from scb_verify.plugins.null import Null
+from scb_verify.task import make_task
+
+
+def note_pid():
+    """Append this worker's pid to $SCB_TEST_PIDS (the test checks it is gone afterwards)."""
+    with open(os.environ["SCB_TEST_PIDS"], "a") as f:
+        f.write(f"{os.getpid()}\\n")
+
+
+class Sigkill(Null):
+    name, summary = "test-sigkill", "kills its own worker with SIGKILL at step 3"
+
+    def step(self, state, batch, t, settings):
+        if t == 3:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+class Exits(Null):
+    name, summary = "test-exit", "ends its worker with os._exit(3) at step 3"
+
+    def step(self, state, batch, t, settings):
+        if t == 3:
+            os._exit(3)
+
+
+class Hangs(Null):
+    name, summary = "test-hang", "never returns from step 3"
+
+    def step(self, state, batch, t, settings):
+        if t == 3:
+            note_pid()
+            time.sleep(3600)
+
+
+class Trains(Claim):
+    """One job of one tiny run with the learner named by the claim."""
+
+    title = paper = statement = control = "test"
+    grids = {"smoke": {}, "ci": {}, "full": {}}
+
+    def __init__(self, claim_id, learner):
+        self.id, self.learner = claim_id, learner
+
+    def measure(self, ctx):
+        spec = RunSpec(task=make_task(3, 4, 1, seed=0), batch=8, samples=8 * 20, record_points=4)
+        yield [Job(ctx.learner, (spec,), label="doomed")]
+        return ClaimOutcome(checks=[threshold_check([0.0, 0.0], 1.0, direction="<=")])
+
+
+class HangsInMeasure(Claim):
+    id, title, paper, statement, control = "XMEASURE", "test", "test", "test", "test"
+    grids = {"smoke": {}, "ci": {}, "full": {}}
+
+    def measure(self, ctx):
+        time.sleep(3600)
+        yield []
+
+
+@hookimpl
+def register_algorithms():
+    return [Sigkill(), Exits(), Hangs()]
+
+
+@hookimpl
+def register_claims():
+    return [
+        Trains("XKILL", "test-sigkill"),
+        Trains("XEXIT", "test-exit"),
+        Trains("XHANG", "test-hang"),
+        HangsInMeasure(),
+    ]
+'''
+
+
+@pytest.fixture
+def misbehaving(plugin_module, tmp_path, monkeypatch):
+    """The plugin module's name; $SCB_TEST_PIDS collects the pids of hung workers."""
+    monkeypatch.setenv("SCB_TEST_PIDS", str(tmp_path / "pids"))
+    return plugin_module(PLUGIN)
+
+
+def command(plugin: str, *args: str) -> list[str]:
+    return [shutil.which("scb-verify"), "--plugin", plugin, "check", "--budget", "smoke", *args]
+
+
+def check(plugin: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(command(plugin, *args), capture_output=True, text=True, timeout=300)
+
+
+def kill_9_when(ready, plugin: str, *args: str) -> None:
+    """Run check with ``args`` and SIGKILL it (only it, not its workers) once ``ready()``."""
+    proc = subprocess.Popen(
+        command(plugin, *args), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 240
+        while not ready() and time.monotonic() < deadline:
+            assert proc.poll() is None, "check ended before it was killed"
+            time.sleep(0.2)
+        assert ready()
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        proc.kill()
+
+
+def claims_of(path: Path) -> dict[str, dict]:
+    return {c["id"]: c for c in load_results(path)["claims"]}
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as f:  # a zombie has exited
+        return f.read().split()[2] != "Z"
+
+
+def hung_pids(tmp_path: Path) -> list[int]:
+    path = tmp_path / "pids"
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+def test_a_dying_worker_costs_only_its_own_claim(misbehaving, tmp_path):
+    out = tmp_path / "r.json"
+    res = check(misbehaving, "C1", "XKILL", "C8", "XEXIT", "--jobs", "2", "--json", str(out))
+    assert res.returncode == 2, res.stderr  # an errored claim
+    assert "Traceback" not in res.stderr
+    assert load_results(out)["complete"] is True
+    claims = claims_of(out)
+    assert list(claims) == ["C1", "XKILL", "C8", "XEXIT"]
+    assert claims["XKILL"]["status"] == "error"
+    died = "job 0 (doomed): worker process died"
+    assert claims["XKILL"]["error"] == f"{died} (killed by signal SIGKILL)"
+    assert claims["XEXIT"]["error"] == f"{died} (exit code 3)"
+    for real in ("C1", "C8"):
+        assert claims[real]["status"] == "holds", claims[real]["error"]
+        assert claims[real]["checks"] and claims[real]["error"] is None
+    assert claims["C8"]["runs"] > 0
+
+
+def test_deadlines_stop_the_work_and_the_rest_goes_on(misbehaving, tmp_path):
+    out = tmp_path / "r.json"
+    t0 = time.monotonic()
+    res = check(
+        misbehaving,
+        *("C1", "XMEASURE", "XHANG", "--jobs", "2", "--timeout", "45", "--job-timeout", "10"),
+        *("--json", str(out)),
+    )
+    wall = time.monotonic() - t0
+    assert res.returncode == 2, res.stderr
+    claims = claims_of(out)
+    assert claims["C1"]["status"] == "holds"
+    assert claims["XMEASURE"]["error"] == "timed out after 45 s"
+    assert claims["XHANG"]["error"] == "job 0 (doomed) timed out after 10 s"
+    assert claims["XHANG"]["wall_time"] < 45  # stopped at its job's deadline, not the claim's
+    assert wall < 150
+    [pid] = hung_pids(tmp_path)
+    assert not alive(pid), "the timed-out job's worker was not stopped"
+
+
+def test_kill_9_of_check_keeps_the_verdicts_reached(misbehaving, tmp_path):
+    out = tmp_path / "r.json"
+    kill_9_when(
+        lambda: hung_pids(tmp_path) and out.exists(),
+        *(misbehaving, "C1", "XHANG", "--jobs", "2", "--json", str(out)),
+    )
+    doc = load_results(out)
+    assert doc["complete"] is False
+    assert [(c["id"], c["status"]) for c in doc["claims"]] == [("C1", "holds")]
+    [pid] = hung_pids(tmp_path)
+    deadline = time.monotonic() + 30
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not alive(pid), "a worker outlived check"
+
+
+def test_kill_9_before_any_verdict_leaves_the_old_results_file_intact(misbehaving, tmp_path):
+    out = tmp_path / "r.json"
+    old = '{"not": "touched"}\n'
+    out.write_text(old)
+    kill_9_when(
+        lambda: hung_pids(tmp_path), misbehaving, "XHANG", "--jobs", "2", "--json", str(out)
+    )
+    assert out.read_text() == old
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".r.json")] == []
