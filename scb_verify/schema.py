@@ -5,9 +5,9 @@ claim — so ``diff``, ``report`` and the pytest plugin read results without sta
 
 A file is a JSON object: ``schema`` (:data:`SCHEMA`), ``schema_version``, ``created``, the
 provenance (``versions``, ``commit``, ``machine``), ``budget``, ``algorithm`` (the learner
-substituted by ``--algorithm``, or null), ``controls``, ``wall_time``, ``complete`` (false while ``check`` is still running: the claims
-finished so far) and ``claims``: one entry
-per claim run with ``id``, ``control``, ``learner``, ``status``, ``description``, ``checks``,
+substituted by ``--algorithm``, or null), ``controls``, ``wall_time``, ``complete`` (false
+while ``check`` is still running: the claims finished so far) and ``claims``: one entry per
+claim run with ``id``, ``control``, ``learner``, ``status``, ``description``, ``checks``,
 ``measurements``, ``artifacts``, ``seeds``, ``samples``, ``runs``, ``wall_time``,
 ``config_hash``, ``error``, ``truth_readers`` (the reference learners among its runs that
 received the ground truth; absent in version 1) and ``nonfinite``.
