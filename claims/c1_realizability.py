@@ -20,7 +20,7 @@ from scb_verify.checks import threshold_check
 from scb_verify.claim import Claim, ClaimContext, ClaimOutcome
 from scb_verify.hookspecs import hookimpl
 from scb_verify.population import Population
-from scb_verify.task import make_task, related_task
+from scb_verify.task import make_task, related_task, task_from_spec
 
 N, T, Q = sympy.symbols("N T Q", positive=True, integer=True)
 
@@ -68,10 +68,7 @@ class Realizability(Claim):
                 V, A = pop.P, pop.Qstar
                 if ctx.control:
                     A = Population.of(related_task(task, keep=0, seed=seed)).Qstar
-                gV, gA = pop.grad_V(V, A), pop.grad_A(V, A)
-                # The constraint 1ᵀa_k = 1 only sees the gradient's component with 1ᵀg_k = 0.
-                gA = gA - gA.mean(0, keepdim=True)
-                grad.append(float(torch.sqrt((gV**2).sum() + (gA**2).sum())))
+                grad.append(constrained_gradient_norm(pop, V, A))
                 excess.append(abs(float(pop.excess_risk(V, A))))
                 descent.append(_best_descent(pop, V, A, grid["directions"], seed))
                 cases.append({"N": n, "T": t, "Q": q, "seed": seed})
@@ -91,6 +88,92 @@ class Realizability(Claim):
             },
         )
         yield  # a generator that trains nothing
+
+    def falsifier(self, learner: str | None):
+        return _falsifier()
+
+
+def constrained_gradient_norm(pop: Population, V: torch.Tensor, A: torch.Tensor) -> float:
+    """‖∇L(V, A)‖ on the constraint set 1ᵀa_k = 1: the constraint only sees the attention
+    gradient's component with 1ᵀg_k = 0."""
+    gV, gA = pop.grad_V(V, A), pop.grad_A(V, A)
+    gA = gA - gA.mean(0, keepdim=True)
+    return float(torch.sqrt((gV**2).sum() + (gA**2).sum()))
+
+
+def identities(instance: dict) -> dict[str, float]:
+    """The three quantities of C1 on one instance (``task``: make_task kwargs or arrays P,
+    Qstar, Q; ``V``, ``A``: a feasible point): the constrained gradient norm and |excess risk|
+    at (P, Q*) — at (P, A) with ``control`` — and −excess risk at (V, A)."""
+    pop = Population.of(task_from_spec(instance["task"]))
+    V = torch.tensor(instance["V"], dtype=torch.float64)
+    A = torch.tensor(instance["A"], dtype=torch.float64)
+    at = (pop.P, A) if instance.get("control") else (pop.P, pop.Qstar)
+    return {
+        "gradient_norm": constrained_gradient_norm(pop, *at),
+        "abs_excess_at_truth": abs(float(pop.excess_risk(*at))),
+        "negative_excess_elsewhere": -float(pop.excess_risk(V, A)),
+    }
+
+
+def _falsifier():
+    """C1 exact: at (P, Q*) the constrained gradient vanishes and L = ½σ²; at any feasible
+    (V, A) the excess risk is ≥ 0; all to C1's tolerance. Needs hypothesis (the test extra)."""
+    from hypothesis import strategies as st
+
+    from scb_verify.falsify.engine import Evaluation, Falsifier
+    from scb_verify.strategies import (
+        linear_params,
+        sparse_attention,
+        task_sizes,
+        tasks,
+        transition_matrices,
+    )
+
+    @st.composite
+    def draw_instance(draw) -> dict:
+        if draw(st.booleans()):
+            task = draw(tasks())
+            spec = task.describe()
+        else:
+            n, t, q = draw(task_sizes())
+            spec = {
+                "P": draw(transition_matrices(N=n)).tolist(),
+                "Qstar": draw(sparse_attention(T=t, N=n, Q=q)).tolist(),
+                "Q": q,
+            }
+            task = task_from_spec(spec)
+        V, A = draw(linear_params(N=task.N, T=task.T))
+        return {"task": spec, "V": V.tolist(), "A": A.tolist()}
+
+    def evaluate(instance: dict, control: bool) -> Evaluation:
+        parts = identities({**instance, "control": control})
+        worst = max(parts, key=parts.get)
+        measured = parts[worst]
+        holds = measured <= TOLERANCE
+        text = f"{worst} = {measured:.3g} {'<=' if holds else '>'} tolerance {TOLERANCE:g}"
+        return Evaluation(measured, TOLERANCE, holds, text, parts)
+
+    return Falsifier(
+        claim="C1",
+        learner=None,
+        statement="for every SCB instance (P, Q*) and every feasible (V, A) (1ᵀa_k = 1): "
+        "‖∇L(P, Q*)‖ = 0 on the constraint set, L(P, Q*) − ½σ² = 0, "
+        "L(V, A) − ½σ² ≥ 0 — exact, to C1's tolerance",
+        parameters={
+            "task": "tasks(): N 2..8, T 1..32, Q 1..T, Dirichlet concentration 0.1..10 (log "
+            "scale), supports random/window/shared, weights dirichlet/uniform, any seed; or "
+            "transition_matrices(N) (any ergodic P, zeros allowed) with "
+            "sparse_attention(T, N, Q)",
+            "(V, A)": "linear_params(N, T): V entries in [−2, 2], columns of A summing to 1",
+            "tolerance": f"{TOLERANCE:g} (C1's)",
+        },
+        instances=draw_instance(),
+        evaluate=evaluate,
+        measurement=identities,
+        control="the identities at (P, A) with A the drawn attention instead of Q*",
+        stochastic=False,
+    )
 
 
 def _best_descent(pop: Population, V, A, directions: int, seed: int) -> float:

@@ -26,6 +26,8 @@ moves: dist_V = ‖P‖_F at every budget, slope 0 — violated.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import sympy
@@ -34,8 +36,8 @@ from scb_verify.checks import local_exponent, scaling_check, threshold_check
 from scb_verify.claim import Claim, ClaimContext, ClaimOutcome, Job
 from scb_verify.claimkit import final_value, median_curves
 from scb_verify.hookspecs import hookimpl
-from scb_verify.learner import RunSpec
-from scb_verify.task import bigram_task
+from scb_verify.learner import RunResult, runs_per_seed
+from scb_verify.task import SCBTask, bigram_task
 
 N, n = sympy.symbols("N n", positive=True, integer=True)
 C, gamma = sympy.symbols("C gamma", positive=True)
@@ -89,27 +91,13 @@ class Bigram(Claim):
         learner, settings = ("null", {}) if ctx.control else (ctx.learner, ctx.settings)
         seeds = range(grid["seeds"])
         tasks = [bigram_task(grid["N"], grid["T"], seed=s) for s in seeds]
-        jobs = [
-            Job(
-                learner,
-                tuple(
-                    RunSpec(
-                        task=task,
-                        seed=s,
-                        batch=grid["batch"],
-                        samples=budget,
-                        settings=settings,
-                        record_points=40,
-                    )
-                    for s, task in zip(seeds, tasks, strict=True)
-                ),
-                label=f"n={budget}",
-            )
+        pairs = list(zip(seeds, tasks, strict=True))
+        results = yield [
+            budget_job(learner, pairs, grid["batch"], budget, settings)
             for budget in grid["samples"]
         ]
-        results = yield jobs
         budgets = np.array([runs[0].samples for runs in results], dtype=float)
-        dist = np.array([[final_value(r, "dist_V") for r in runs] for runs in results])
+        dist = np.array([final_distances(runs) for runs in results])
         p_norm = np.array([np.linalg.norm(task.P) for task in tasks])
         relative = dist / p_norm
         hi = local_exponent(DIST_V, n, at={gamma: GAMMA_MIN})
@@ -138,6 +126,96 @@ class Bigram(Claim):
             },
             artifacts={"learning_curve": median_curves(results[-1], ["dist_V", "dist_A"])},
         )
+
+    def falsifier(self, learner: str | None):
+        return _falsifier(self, learner or self.learner)
+
+
+#: Trajectory points recorded per run (the final value of a diverged run reads them).
+RECORD_POINTS = 40
+
+
+def budget_job(
+    learner: str,
+    tasks: Sequence[tuple[int, SCBTask]],
+    batch: int,
+    samples: int,
+    settings: Mapping[str, Any],
+) -> Job:
+    """One run per (data seed, task) pair at a budget of ``samples``, from uniform init."""
+    specs = runs_per_seed(
+        tasks, batch=batch, samples=samples, settings=settings, record_points=RECORD_POINTS
+    )
+    return Job(learner, specs, label=f"n={samples}")
+
+
+def final_distances(runs: Sequence[RunResult]) -> list[float]:
+    """Final ‖V − P‖_F of each run (a diverged run: its worst recorded value)."""
+    return [final_value(r, "dist_V") for r in runs]
+
+
+def _falsifier(claim: Bigram, learner: str):
+    """The final error against C·N·n^(−1/10) (C2's bound at its slowest admitted rate),
+    C calibrated (:func:`scb_verify.falsify.kit.calibrated_falsifier`). Needs hypothesis."""
+    from hypothesis import strategies as st
+
+    from scb_verify.falsify.engine import bound_function
+    from scb_verify.falsify.kit import SEEDS, calibrated_falsifier, data_seeds
+    from scb_verify.runner import execute_job
+
+    grid, settings = claim.grid("smoke"), claim.settings_for(learner)
+    bound = bound_function(DIST_V, (N, n), {C: 1, gamma: GAMMA_MIN})
+    budgets = (1024, 2048, 4096)
+
+    def measured(instance: dict) -> list[float]:
+        task = bigram_task(**instance["task"])
+        pairs = [(seed, task) for seed in data_seeds(instance, grid["seeds"])]
+        job = budget_job(learner, pairs, grid["batch"], instance["samples"], settings)
+        return final_distances(execute_job(job))
+
+    return calibrated_falsifier(
+        "C2",
+        learner,
+        f"for every bigram instance (q_k = e_T) in the class and every budget n: the final "
+        f"‖V − P‖_F of {learner} from uniform init is ≤ C·N·n^(−1/10) (C2's bound at its "
+        "slowest admitted rate γ = 1/10), C calibrated",
+        {
+            "N": "2..6",
+            "T": f"{grid['T']} (C2's smoke grid; the bound has no T, so C is per T)",
+            "P": "Dirichlet(0.5) columns (C2's), any instance seed",
+            "n": f"{', '.join(map(str, budgets))} samples (C2's smoke range)",
+            "runs": f"{learner}, batch {grid['batch']}, settings {settings}, "
+            f"{grid['seeds']} data seeds per instance",
+            "calibration": f"N = {grid['N']}, instance seeds 0..2, n = {budgets[0]} and "
+            f"{budgets[-1]}",
+        },
+        st.fixed_dictionaries(
+            {
+                "task": st.fixed_dictionaries(
+                    {
+                        "N": st.integers(2, 6),
+                        "T": st.just(grid["T"]),
+                        "seed": SEEDS,
+                        "concentration": st.just(0.5),
+                    }
+                ),
+                "samples": st.sampled_from(budgets),
+                "seed": SEEDS,
+            }
+        ),
+        [
+            {
+                "task": {"N": grid["N"], "T": grid["T"], "seed": s, "concentration": 0.5},
+                "samples": size,
+                "seed": s,
+            }
+            for s in range(3)
+            for size in (budgets[0], budgets[-1])
+        ],
+        measured,
+        lambda instance: bound(instance["task"]["N"], instance["samples"]),
+        "‖V − P‖_F",
+    )
 
 
 @hookimpl

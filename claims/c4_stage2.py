@@ -19,6 +19,8 @@ ci, above the log-growth limit but not by enough to be decisive with the 16 seed
 from __future__ import annotations
 
 import math
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import sympy
@@ -34,8 +36,8 @@ from scb_verify.bounds import STAGE2, C, N, Q, T, a, b, c, eps, log_growth_range
 from scb_verify.checks import local_exponent
 from scb_verify.claim import Claim, ClaimContext, ClaimOutcome
 from scb_verify.hookspecs import hookimpl
-from scb_verify.learner import Milestone
-from scb_verify.task import make_task, uninformative_task
+from scb_verify.learner import Init, Milestone
+from scb_verify.task import SCBTask, make_task, uninformative_task
 
 inv_eps = sympy.Symbol("epsilon_inv", positive=True)
 assert local_exponent(STAGE2.subs(eps, 1 / inv_eps), inv_eps) == c
@@ -102,46 +104,10 @@ class StageTwo(Claim):
             tasks = {
                 t: {s: uninformative_task(k) for s, k in ts.items()} for t, ts in tasks.items()
             }
-        handoff: dict[int, dict[int, object]] = {t: dict.fromkeys(seeds, "uniform") for t in g["T"]}
-        checks = []
-        if not ctx.control:
-            phase1 = yield from smallest_batch_search(
-                ctx.learner,
-                {t: seeded_cell(seeds, tasks[t].__getitem__, ctx.settings) for t in g["T"]},
-                [Milestone("correlation", g["rho1"])],
-                cap=g["cap"],
-                batches=batches,
-            )
-            checks.append(censoring_check(phase1, f"hand-off ρ ≥ {g['rho1']}"))
-            handoff = {
-                t: {
-                    r.seed: r.params
-                    for r in o.results
-                    if r.milestones[f"correlation>={g['rho1']:g}"] is not None
-                }
-                for t, o in phase1.items()
-            }
-        cells = {
-            (t, e): seeded_cell(
-                sorted(handoff[t]),
-                tasks[t].__getitem__,
-                ctx.settings,
-                init_of=handoff[t].__getitem__,
-            )
-            for t in g["T"]
-            for e in eps_grid
-            if handoff[t]
-        }
-        phase2 = {}
-        for e in eps_grid:
-            out = yield from smallest_batch_search(
-                ctx.learner,
-                {k: f for k, f in cells.items() if k[1] == e},
-                [Milestone("correlation", 1 - e)],
-                cap=g["cap"],
-                batches=batches,
-            )
-            phase2.update(out)
+        phase1, handoff, phase2 = yield from stage_two(
+            ctx.learner, tasks, ctx.settings, g, eps_grid, batches, from_uniform=ctx.control
+        )
+        checks = [] if phase1 is None else [censoring_check(phase1, f"hand-off ρ ≥ {g['rho1']}")]
         checks.append(censoring_check(phase2, "ρ ≥ 1 − ε"))
         band = log_growth_range(STAGE2, min(g["T"]))
         for e in eps_grid:
@@ -172,6 +138,110 @@ class StageTwo(Claim):
                 },
             },
         )
+
+    def falsifier(self, learner: str | None):
+        return _falsifier(self, learner or self.learner)
+
+
+def stage_two(
+    learner: str,
+    tasks: Mapping[Hashable, Mapping[int, SCBTask]],
+    settings: Mapping[str, Any],
+    grid: Mapping[str, Any],
+    eps_grid: Sequence[float],
+    batches: Sequence[int],
+    *,
+    from_uniform: bool = False,
+):
+    """C4's measurement, a generator (``yield from``): per cell (``tasks``: cell → data seed →
+    task), phase 1 from uniform init to ρ ≥ ρ₁ at the smallest successful batch, then from each
+    seed's hand-off state phase 2 to ρ ≥ 1 − ε for every ε, again at the smallest successful
+    batch. With ``from_uniform`` phase 1 is skipped and phase 2 starts from uniform attention.
+    Returns (phase-1 outcomes or None, cell → seed → hand-off init, (cell, ε) → outcome)."""
+    handoff: dict[Hashable, dict[int, Init]] = {
+        k: dict.fromkeys(ts, "uniform") for k, ts in tasks.items()
+    }
+    phase1 = None
+    if not from_uniform:
+        rho1 = Milestone("correlation", grid["rho1"])
+        phase1 = yield from smallest_batch_search(
+            learner,
+            {k: seeded_cell(list(ts), ts.__getitem__, settings) for k, ts in tasks.items()},
+            [rho1],
+            cap=grid["cap"],
+            batches=batches,
+        )
+        handoff = {
+            k: {r.seed: r.params for r in o.results if r.milestones[rho1.name] is not None}
+            for k, o in phase1.items()
+        }
+    cells = {
+        (k, e): seeded_cell(
+            sorted(handoff[k]), tasks[k].__getitem__, settings, init_of=handoff[k].__getitem__
+        )
+        for k in tasks
+        for e in eps_grid
+        if handoff[k]
+    }
+    phase2 = {}
+    for e in eps_grid:
+        out = yield from smallest_batch_search(
+            learner,
+            {c: f for c, f in cells.items() if c[1] == e},
+            [Milestone("correlation", 1 - e)],
+            cap=grid["cap"],
+            batches=batches,
+        )
+        phase2.update(out)
+    return phase1, handoff, phase2
+
+
+def _falsifier(claim: StageTwo, learner: str):
+    """Stage-2 samples against C·N^a·Q^b·ε^(−c)·log T on the class (N, Q, ε fixed: the
+    smoke grid's), C calibrated. Needs hypothesis."""
+    from scb_verify.falsify import kit
+
+    grid, settings = claim.grid("smoke"), claim.settings_for(learner)
+    eps_value = grid["eps"][0]
+
+    def measured(instance: dict) -> list[float]:
+        """Per data seed, samples from the hand-off to ρ ≥ 1 − ε as C4 measures them (its
+        own :func:`stage_two` on a one-cell grid); NaN for a seed that never handed off."""
+        task = make_task(**instance["task"])
+        seeds = kit.data_seeds(instance, kit.STAGE_DATA_SEEDS)
+        _, handoff, phase2 = kit.run_serially(
+            stage_two(
+                learner,
+                {0: dict.fromkeys(seeds, task)},
+                settings,
+                grid,
+                [eps_value],
+                batch_grid(grid["max_batch"]),
+            )
+        )
+        if not phase2:
+            return [float("nan")] * len(seeds)
+        samples = dict(
+            zip(sorted(handoff[0]), kit.cell_samples(phase2[0, eps_value], grid), strict=True)
+        )
+        return [samples.get(s, float("nan")) for s in seeds]
+
+    return kit.stage_falsifier(
+        claim,
+        learner,
+        grid,
+        eps_value,
+        "for every task in the class: the samples from the stage-1 hand-off (ρ ≥ ρ₁) to "
+        "ρ ≥ 1 − ε are ≤ C·N^a·Q^b·ε^(−c)·log T (C4's bound), C calibrated",
+        {
+            "hand-off": f"ρ ≥ {grid['rho1']} from uniform init at the smallest successful "
+            "batch; seeds that never hand off are not measured",
+        },
+        {},
+        measured,
+        STAGE2,
+        "stage-2 samples",
+    )
 
 
 @hookimpl

@@ -20,6 +20,8 @@ fresh P as well, 0.30 [0.15, 0.47]: above the log-growth limit, not decisively.)
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import sympy
@@ -37,7 +39,7 @@ from scb_verify.claim import Claim, ClaimContext, ClaimOutcome
 from scb_verify.hookspecs import hookimpl
 from scb_verify.learner import Milestone, Params
 from scb_verify.metrics import task_correlation
-from scb_verify.task import make_task, related_task, uninformative_task
+from scb_verify.task import SCBTask, make_task, related_task, uninformative_task
 from scb_verify.verdict import CheckResult, Range, Status
 
 FINETUNE, SCRATCH = STAGE2, STAGE1
@@ -109,28 +111,18 @@ class Transfer(Claim):
             for t in g["T"]
             for s in seeds
         }
-        down = {k: related_task(p, keep=g["keep"], seed=k[1] + 1000) for k, p in pre.items()}
+        down = {k: downstream_task(p, g["keep"]) for k, p in pre.items()}
         batches = batch_grid(g["max_batch"], control=ctx.control)
         if ctx.control:  # a downstream task sharing nothing and carrying no signal
-            down = {
-                k: uninformative_task(related_task(p, keep=0, seed=k[1] + 1000))
-                for k, p in pre.items()
-            }
+            down = {k: uninformative_task(downstream_task(p, 0)) for k, p in pre.items()}
         cells = {}
         for t in g["T"]:
             task_of = {s: down[t, s] for s in seeds}.__getitem__
-            warm = {s: _pretrained(pre[t, s]) for s in seeds}.__getitem__
+            warm = {s: pretrained(pre[t, s]) for s in seeds}.__getitem__
             cells["scratch", t] = seeded_cell(seeds, task_of, ctx.settings)
             cells["finetune", t] = seeded_cell(seeds, task_of, ctx.settings, init_of=warm)
-        target = Milestone("correlation", 1 - g["eps"])
+        outcomes = yield from samples_to_target(ctx.learner, cells, g, batches)
         stage1_end = Milestone("correlation", g["rho1"])
-        outcomes = yield from smallest_batch_search(
-            ctx.learner,
-            cells,
-            [target, stage1_end],
-            cap=g["cap"],
-            batches=batches,
-        )
         scratch = {t: outcomes["scratch", t] for t in g["T"]}
         finetune = {t: outcomes["finetune", t] for t in g["T"]}
         checks = [
@@ -171,10 +163,71 @@ class Transfer(Claim):
             },
         )
 
+    def falsifier(self, learner: str | None):
+        return _falsifier(self, learner or self.learner)
 
-def _pretrained(task) -> Params:
+
+def pretrained(task: SCBTask) -> Params:
     """The idealized pretrained model: the pretraining task's ground truth (P, Q*)."""
     return Params(task.P.copy(), task.Qstar.copy())
+
+
+def downstream_task(pre: SCBTask, keep: int, perturb_P: float = 0.0) -> SCBTask:
+    """The downstream task of a pretraining task: related_task keeping ``keep`` support
+    positions per token, seeded by the pretraining task's seed + 1000."""
+    return related_task(pre, keep=keep, seed=pre.meta["seed"] + 1000, perturb_P=perturb_P)
+
+
+def samples_to_target(learner: str, cells, grid: Mapping[str, Any], batches: Sequence[int]):
+    """C5's measurement (``yield from``): samples to ρ ≥ 1 − ε at the smallest successful
+    batch on every cell, also recording where ρ first reached ρ₁ (the end of stage 1)."""
+    target = Milestone("correlation", 1 - grid["eps"])
+    stage1_end = Milestone("correlation", grid["rho1"])
+    return (
+        yield from smallest_batch_search(
+            learner, cells, [target, stage1_end], cap=grid["cap"], batches=batches
+        )
+    )
+
+
+def _falsifier(claim: Transfer, learner: str):
+    """Finetuning samples against C·N^a·Q^b·ε^(−c)·log T on the class, C calibrated. Needs
+    hypothesis."""
+    from hypothesis import strategies as st
+
+    from scb_verify.falsify import kit
+
+    grid, settings = claim.grid("smoke"), claim.settings_for(learner)
+
+    def measured(instance: dict) -> list[float]:
+        """Per data seed, finetuning samples to ρ(A, Q′) ≥ 1 − ε from the pretrained (P, Q*)
+        on the downstream task, as C5 measures them (its own cell and search)."""
+        pre = make_task(**instance["task"])
+        down, warm = downstream_task(pre, grid["keep"], instance["perturb_P"]), pretrained(pre)
+        seeds = kit.data_seeds(instance, kit.STAGE_DATA_SEEDS)
+        cell = seeded_cell(seeds, lambda _: down, settings, init_of=lambda _: warm)
+        outcomes = kit.run_serially(
+            samples_to_target(learner, {0: cell}, grid, batch_grid(grid["max_batch"]))
+        )
+        return kit.cell_samples(outcomes[0], grid)
+
+    return kit.stage_falsifier(
+        claim,
+        learner,
+        grid,
+        grid["eps"],
+        "for every downstream task correlated with its pretraining task (keep ≥ 1 support "
+        "position per token) in the class: finetuning samples to ρ ≥ 1 − ε from the pretrained "
+        "model are ≤ C·N^a·Q^b·ε^(−c)·log T (C5's bound), C calibrated",
+        {
+            "downstream": f"related_task(keep = {grid['keep']}, seed + 1000), P′ = P or "
+            "perturbed by 0.1; pretrained model = (P, Q*)",
+        },
+        {"perturb_P": (st.sampled_from((0.0, 0.1)), 0.0)},
+        measured,
+        FINETUNE,
+        "finetuning samples",
+    )
 
 
 def _ratio_check(scratch, finetune, *, label: str) -> CheckResult:

@@ -149,6 +149,9 @@ class Concentration(Claim):
         )
         yield  # samples directly: no training jobs
 
+    def falsifier(self, learner: str | None):
+        return _falsifier(self)
+
 
 def _deviations(
     n_tokens: int, t: int, q: int, size: int, seeds: int, stream: int, control: bool
@@ -188,6 +191,129 @@ def deviation_norms(
         norms = [torch.linalg.matrix_norm(d_v), torch.linalg.matrix_norm(d_a)]
         out.append(torch.stack(norms, -1).numpy())
     return np.concatenate(out)
+
+
+#: The falsifier's class: δ values, replicate batches per instance and for calibration, and the
+#: level of its per-instance interval (α = 1e-3 keeps a 50-example search's family-wise false
+#: alarm ≤ 5% (Bonferroni); confirmation on fresh data then makes a false one ≤ K·1e-6).
+FALSIFY_DELTAS = (0.01, 0.02, 0.05, 0.1, 0.2)
+FALSIFY_REPLICATES = 500
+CALIBRATION_REPLICATES = 1000
+FALSIFY_LEVEL = 0.999
+
+
+def _falsifier(claim: Concentration):
+    """‖D‖ ≤ C·f(m, T, δ) except with probability δ: R replicate batches give an exceedance
+    count; an instance fails when the Clopper–Pearson lower end of the exceedance probability
+    (level :data:`FALSIFY_LEVEL`) lies above δ. C is calibrated on C6's own smoke grid
+    (empirical (1 − δ)-quantiles of ‖D‖ / f, maximized over points and δ). Needs hypothesis."""
+    import functools
+
+    from hypothesis import strategies as st
+
+    from scb_verify.falsify import kit
+    from scb_verify.falsify.engine import Evaluation, Falsifier, bound_function
+    from scb_verify.stats import binomial_interval
+    from scb_verify.strategies import tasks
+    from scb_verify.task import task_from_spec
+
+    bound = bound_function(DEVIATION, (m, T, delta), {C: 1})
+    grid = claim.grid("smoke")
+    task_kwargs = {"N": grid["N"], "concentration": 0.5, "seed": INSTANCE}
+    points = [{"T": grid["T"], "m": size} for size in grid["m"]] + [
+        {"T": t, "m": grid["m_T"]} for t in grid["T_grid"]
+    ]
+
+    def measurement(instance: dict) -> np.ndarray:
+        """(replicates, 2): C6's deviation norms on the instance's task and batch size."""
+        seeds = kit.data_seeds(instance, FALSIFY_REPLICATES)
+        return deviation_norms(task_from_spec(instance["task"]), instance["m"], seeds)
+
+    @functools.cache
+    def constants() -> np.ndarray:
+        """(C_V, C_A): the smallest constants with empirical P(‖D‖ > C·f(m, T, δ)) ≤ δ at
+        every calibration point (C6's smoke grid on C6's instance) and every δ of the class.
+        Its data seeds, from 2³²·1000 on, lie above every searched instance's."""
+        ratios = []
+        for i, point in enumerate(points):
+            task = make_task(Q=grid["Q"], T=point["T"], **task_kwargs)
+            seeds = kit.data_seeds({"seed": 2**32 + i}, CALIBRATION_REPLICATES)
+            norms = deviation_norms(task, point["m"], seeds)
+            ratios += [
+                np.quantile(norms, 1 - d, axis=0) / bound(point["m"], point["T"], d)
+                for d in FALSIFY_DELTAS
+            ]
+        return np.max(ratios, axis=0)
+
+    def evaluate(instance: dict, control: bool) -> Evaluation:
+        size, d = instance["m"], instance["delta"]
+        scaled = constants() / (kit.CONTROL_FACTOR if control else 1.0)
+        limit = scaled * bound(size, instance["task"]["T"], d)
+        norms = measurement(instance)
+        parts = {}
+        for j, name in enumerate(("D_V", "D_A")):
+            k = int((norms[:, j] > limit[j]).sum())
+            parts[name] = {
+                "exceed": k,
+                "of": len(norms),
+                "limit": limit[j],
+                "C": scaled[j],
+                "ci": binomial_interval(k, len(norms), FALSIFY_LEVEL),
+                "quantile": float(np.quantile(norms[:, j], 1 - d)),
+            }
+        worst = max(parts, key=lambda p: parts[p]["ci"][0])
+        w = parts[worst]
+        holds = w["ci"][0] <= d
+        text = (
+            f"{w['exceed']}/{w['of']} batches with ‖{worst}‖ > C·f = {w['limit']:.4g}: "
+            f"P(exceed) ≥ {w['ci'][0]:.3g} ({FALSIFY_LEVEL:g} Clopper–Pearson lower end) "
+            f"{'<=' if holds else '>'} δ = {d:g}"
+        )
+        return Evaluation(w["ci"][0], d, holds, text, {**parts, "level": FALSIFY_LEVEL})
+
+    return Falsifier(
+        claim="C6",
+        learner=None,
+        statement="for every (T, Q*, m, δ) in the class: P(‖D‖_F > C·√(T·log(1/δ)/m)) ≤ δ "
+        "for both parts D_V, D_A of pppd's preconditioned minibatch-gradient deviation "
+        "at V = P, a_k = 1/T (C6's bound; one constant per part, calibrated)",
+        parameters={
+            "P": f"C6's instance: make_task(N = {grid['N']}, α = 0.5, seed {INSTANCE}) — C6 "
+            "states its bound for one data distribution",
+            "T": "2..64",
+            "Q*": "Q 1..min(T, 8), supports random/window/shared, weights dirichlet/uniform",
+            "m": "16..1024 (powers of 2)",
+            "δ": ", ".join(map(str, FALSIFY_DELTAS)),
+            "test": f"{FALSIFY_REPLICATES} replicate batches; fails if the Clopper–Pearson "
+            f"lower end (level {FALSIFY_LEVEL:g}) of P(exceed) is above δ; confirmed on fresh "
+            "data",
+            "calibration": f"C6's smoke grid ({len(points)} points, "
+            f"{CALIBRATION_REPLICATES} replicates): C = max over points and δ of "
+            "quantile_(1−δ)(‖D‖) / f",
+        },
+        instances=st.fixed_dictionaries(
+            {
+                "task": tasks(T=st.integers(2, 64), Q=st.integers(1, 8), **task_kwargs).map(
+                    SCBTask.describe
+                ),
+                "m": st.integers(4, 10).map(lambda e: 2**e),
+                "delta": st.sampled_from(FALSIFY_DELTAS),
+                "seed": kit.SEEDS,
+            }
+        ),
+        evaluate=evaluate,
+        measurement=measurement,
+        control=f"the constants divided by {kit.CONTROL_FACTOR:g}",
+        stochastic=True,
+        calibration=lambda: {
+            "source": "calibrated by the falsifier (C6 records no constant)",
+            "C_V": constants()[0],
+            "C_A": constants()[1],
+            "points": points,
+            "deltas": FALSIFY_DELTAS,
+            "replicates": CALIBRATION_REPLICATES,
+        },
+    )
 
 
 @hookimpl

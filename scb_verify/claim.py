@@ -20,13 +20,16 @@ from __future__ import annotations
 
 from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import sympy
 
 from scb_verify.learner import RunResult, RunSpec
 from scb_verify.schema import BUDGETS, Budget
 from scb_verify.verdict import CheckResult
+
+if TYPE_CHECKING:
+    from scb_verify.falsify.engine import Falsifier
 
 __all__ = ["BUDGETS", "Budget", "Claim", "ClaimContext", "ClaimOutcome", "Job", "Measurement"]
 
@@ -101,6 +104,13 @@ class Claim:
     def measure(self, ctx: ClaimContext) -> Measurement:
         """Yield jobs, receive their results, return the outcome (see module docstring)."""
         raise NotImplementedError
+
+    def falsifier(self, learner: str | None) -> Falsifier | None:
+        """This claim's "for all" statement as a property over its instance class, measured by
+        this claim's own code and training ``learner`` (None: the claim's own), or None if the
+        claim quantifies over no instance class. Contract: :func:`scb_verify.hookspecs.
+        register_claims`; the engine and building blocks need hypothesis, imported here only."""
+        return None
 
     def describe(self) -> dict[str, Any]:
         """JSON-ready description: statement, bounds as sympy text and LaTeX, grids."""

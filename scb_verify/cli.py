@@ -233,6 +233,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="search against the deliberately false bound: must find a counterexample",
     )
+    f.add_argument(
+        "--algorithm",
+        metavar="NAME",
+        help="train this learner in every falsifier that trains (default: each claim's own)",
+    )
     f.add_argument("--replay", metavar="JSON", help="measure this one instance of one CLAIM")
     f.add_argument("--json", type=Path, metavar="PATH", help="write a results file")
     f.add_argument(
@@ -458,23 +463,32 @@ def cmd_falsify(args: argparse.Namespace) -> int:
     try:
         from scb_verify.falsify.engine import measure, search
         from scb_verify.falsify.output import claim_report, class_text, merge, result_text
-        from scb_verify.falsify.properties import FALSIFIERS
     except ModuleNotFoundError as e:
         raise UsageError(f"falsify needs {e.name}: pip install 'scb-verify[test]'") from None
     reg = load_registry(args.plugin)
-    ids = args.claims or (sorted(FALSIFIERS, key=_claim_order) if args.list else [])
+    if args.algorithm:
+        try:
+            reg.algorithm(args.algorithm)
+        except KeyError as e:
+            raise UsageError(f"falsify: {e.args[0]}") from None
+    falsifiers = {
+        claim_id: falsifier
+        for claim_id in sorted(reg.claims, key=_claim_order)
+        if (falsifier := reg.claims[claim_id].falsifier(args.algorithm)) is not None
+    }
+    ids = args.claims or (list(falsifiers) if args.list else [])
     if not ids:
         raise UsageError(
-            "falsify: name a CLAIM or use --list; falsifiable: " + ", ".join(FALSIFIERS)
+            "falsify: name a CLAIM or use --list; falsifiable: " + ", ".join(falsifiers)
         )
     for claim_id in ids:
-        if claim_id not in FALSIFIERS:
+        if claim_id not in falsifiers:
             why = "has no falsifier" if claim_id in reg.claims else "is not a claim"
-            raise UsageError(f"falsify: {claim_id!r} {why}; falsifiable: {', '.join(FALSIFIERS)}")
+            raise UsageError(f"falsify: {claim_id!r} {why}; falsifiable: {', '.join(falsifiers)}")
     if args.list:
         print(
             "\n".join(
-                class_text(FALSIFIERS[c], getattr(reg.claims.get(c), "title", "")) for c in ids
+                class_text(falsifiers[c], getattr(reg.claims.get(c), "title", "")) for c in ids
             )
         )
         return 0
@@ -489,7 +503,7 @@ def cmd_falsify(args: argparse.Namespace) -> int:
         if not isinstance(instance, dict):
             raise UsageError("falsify: --replay must be a JSON object (an instance)")
         try:
-            trial = measure(FALSIFIERS[ids[0]], instance, args.control)
+            trial = measure(falsifiers[ids[0]], instance, args.control)
         except (KeyError, TypeError) as e:
             raise UsageError(
                 f"falsify: --replay is not an instance of {ids[0]}: {type(e).__name__}: {e}"
@@ -503,7 +517,7 @@ def cmd_falsify(args: argparse.Namespace) -> int:
     reports = []
     for claim_id in ids:
         result = search(
-            FALSIFIERS[claim_id],
+            falsifiers[claim_id],
             examples=examples,
             seed=args.seed,
             database=args.db,

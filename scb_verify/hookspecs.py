@@ -33,6 +33,24 @@ def register_claims():
     :return: a list of :class:`scb_verify.claim.Claim` instances (one per theorem or
         statement checked). Each ``id`` must be unique across all plugins.
 
+    A claim that quantifies over an instance class also provides its own **falsifier**, for
+    ``scb-verify falsify``: :meth:`~scb_verify.claim.Claim.falsifier` (``learner``: the
+    registered learner to train, the claim's own or the ``falsify --algorithm`` substitute)
+    returns a :class:`scb_verify.falsify.engine.Falsifier`, or None (the default) when the
+    claim has no instance class. Its contract:
+
+    - ``measurement(instance)`` is the claim's *own* measurement code applied to one JSON
+      instance, not a re-implementation: on an instance that describes one of the claim's
+      runs (``data_seeds`` naming the claim's seeds) it returns the claim's numbers;
+    - ``evaluate(instance, control)`` tests that measurement against the claim's own sympy
+      bound (a stochastic bound fails only on a significant excess, recurring on fresh data);
+      ``control`` evaluates the deliberately false variant, which a working search must
+      falsify;
+    - ``instances`` is the class as a hypothesis strategy of JSON dicts, ``statement`` and
+      ``parameters`` say it in words;
+    - hypothesis (the ``test`` extra) is imported inside ``falsifier``, never at module level:
+      loading a claim must not need it. Building blocks: :mod:`scb_verify.falsify.kit`.
+
     Called once per plugin manager, when the registry is built.
     """
 

@@ -13,9 +13,10 @@ validate their input and raise :class:`TaskError` naming what is wrong.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -179,6 +180,14 @@ def make_task(
     if support == "window":
         meta["window"] = window
     return SCBTask.from_arrays(P, Qstar, Q=Q, meta=meta)
+
+
+def task_from_spec(spec: Mapping[str, Any]) -> SCBTask:
+    """The task a JSON spec names: explicit arrays (``P``, ``Qstar``, ``Q``) or the keyword
+    arguments of :func:`make_task` (what :meth:`SCBTask.describe` gives for a generated task)."""
+    if "P" in spec:
+        return SCBTask.from_arrays(np.array(spec["P"]), np.array(spec["Qstar"]), Q=spec["Q"])
+    return make_task(**spec)
 
 
 def bigram_task(N: int, T: int, seed: int = 0, *, concentration: float = 0.5) -> SCBTask:

@@ -133,3 +133,45 @@ def test_median_curves_skip_runs_that_stopped():
     short = _result("diverged", {"samples": [0, 1], "dist_V": [1.0, 4.0]}, {})
     curves = median_curves([long, short], ["dist_V"])
     assert curves == {"samples": [0, 1, 2], "dist_V": [2.0, 3.0, 1.0]}
+
+
+# --------------------------------------------------------------------------- falsifiers
+# Each claim's falsifier measures with the claim's own code: on the claim's own instance it
+# gives the numbers the claim recorded.
+
+
+def test_c2_falsifier_measures_what_c2_measures(verdicts):
+    pytest.importorskip("hypothesis")
+    claim = load_registry().claim("C2")
+    g, m = claim.grid("smoke"), verdicts["C2"].measurements
+    falsifier = claim.falsifier(None)
+    for b, samples in enumerate(m["samples"]):
+        for seed in (0, g["seeds"] - 1):
+            instance = {
+                "task": {"N": g["N"], "T": g["T"], "seed": seed, "concentration": 0.5},
+                "samples": int(samples),
+                "data_seeds": [seed],
+            }
+            (measured,) = falsifier.measurement(instance)
+            assert measured == pytest.approx(m["dist_V"][b][seed], rel=1e-12)
+
+
+def test_c6_falsifier_measures_what_c6_measures(verdicts):
+    pytest.importorskip("hypothesis")
+    from scb_verify.claims.c6_concentration import INSTANCE
+
+    from scb_verify.task import make_task
+
+    claim = load_registry().claim("C6")
+    g, m = claim.grid("smoke"), verdicts["C6"].measurements
+    task = make_task(g["N"], g["T"], g["Q"], seed=INSTANCE)
+    # The claim's first point of the m scan: stream 1, data seeds 1·1000003 + s.
+    instance = {
+        "task": task.describe(),
+        "m": g["m"][0],
+        "data_seeds": [1_000_003 + s for s in range(g["seeds"])],
+    }
+    norms = claim.falsifier(None).measurement(instance)
+    for j, part in enumerate(("V", "A")):
+        median = m["slopes"][f"{part}_in_m"]["median"][0]
+        assert float(np.median(norms[:, j])) == pytest.approx(median, rel=1e-12)

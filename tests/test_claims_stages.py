@@ -78,3 +78,56 @@ def test_censoring_check_outcomes():
     assert censoring_check({1: cell([None, None, 32])}, "x").status is Status.VIOLATED
     mixed = {1: cell([32, 32, 32]), 2: cell([None, None, None])}
     assert censoring_check(mixed, "x").status is Status.INCONCLUSIVE
+
+
+# --------------------------------------------------------------------------- falsifiers
+# Each claim's falsifier measures with the claim's own code: on the claim's own instance (its
+# task, its data seed) it gives the number the claim's run recorded.
+
+
+def _falsifier(claim_id):
+    pytest.importorskip("hypothesis")
+    return load_registry().claim(claim_id).falsifier(None)
+
+
+def test_c1_falsifier_measures_what_c1_measures(verdicts):
+    from scb_verify.task import make_task
+
+    m = verdicts["C1"].measurements
+    falsifier = _falsifier("C1")
+    for case, grad, excess in zip(m["cases"], m["gradient_norm"], m["excess_risk"], strict=True):
+        task = make_task(case["N"], case["T"], case["Q"], seed=case["seed"])
+        instance = {"task": task.describe(), "V": task.P.tolist(), "A": task.Qstar.tolist()}
+        parts = falsifier.measurement(instance)
+        assert parts["gradient_norm"] == grad and parts["abs_excess_at_truth"] == excess
+
+
+def _stage_instance(claim_id, t, seed, **extra):
+    from scb_verify.task import make_task
+
+    g = load_registry().claim(claim_id).grid("smoke")
+    task = make_task(g["N"], t, g["Q"], seed=seed, weights=g["weights"])
+    return {"task": task.describe(), **extra, "data_seeds": [seed]}
+
+
+def test_c4_falsifier_measures_what_c4_measures(verdicts):
+    m = verdicts["C4"].measurements
+    t, e = m["T"][0], m["eps"][0]
+    seeds, samples = m["handoff_seeds"][t], m["samples"][f"T={t} eps={e:g}"]
+    compared = 0
+    for seed, value in zip(seeds, samples, strict=True):
+        if math.isfinite(value):
+            (measured,) = _falsifier("C4").measurement(_stage_instance("C4", t, seed))
+            assert measured == pytest.approx(value, rel=1e-12)
+            compared += 1
+    assert compared > 0
+
+
+def test_c5_falsifier_measures_what_c5_measures(verdicts):
+    m = verdicts["C5"].measurements
+    t = m["T"][0]
+    finetune = m["finetune_samples"][t]
+    seed = next(s for s, v in enumerate(finetune) if math.isfinite(v))
+    instance = _stage_instance("C5", t, seed, perturb_P=0.0)
+    (measured,) = _falsifier("C5").measurement(instance)
+    assert measured == pytest.approx(finetune[seed], rel=1e-12)

@@ -6,14 +6,20 @@ its calibration once (a few seconds) and then measures minimal instances only.
 """
 
 import json
+from pathlib import Path
 
 import pytest
 
 from scb_verify.falsify.engine import search
-from scb_verify.falsify.properties import FALSIFIERS
+from scb_verify.registry import load_registry
 from scb_verify.runner import ClaimReport
 from scb_verify.schema import results_document
 from scb_verify.verdict import CheckResult, Status
+
+REGISTRY = load_registry()
+FALSIFIERS = {
+    c: f for c, claim in REGISTRY.claims.items() if (f := claim.falsifier(None)) is not None
+}
 
 
 def test_a_bound_divided_by_ten_is_falsified_and_shrunk_to_a_minimal_instance(tmp_path):
@@ -136,9 +142,32 @@ def test_cli_replay_measures_one_instance(cli, tmp_path):
         (["C1", "--replay", "[1]"], "must be a JSON object"),
         (["C1", "--replay", "{}"], "not an instance of C1"),
         (["C1", "C6", "--replay", "{}"], "exactly one CLAIM"),
+        (["C2", "--algorithm", "nope"], "unknown algorithm 'nope'"),
     ],
 )
 def test_cli_errors_are_one_line_with_exit_code_2(cli, args, message):
     code, _, err = cli("falsify", *args)
     assert code == 2
     assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_cli_algorithm_substitutes_the_falsifiers_learner(cli):
+    code, out, _ = cli("falsify", "C2", "C4", "--algorithm", "sgd", "--list")
+    assert code == 0
+    assert "of sgd from uniform init" in out
+    runs = [line.split(None, 1)[1] for line in out.splitlines() if line.strip().startswith("runs")]
+    assert len(runs) == 2 and all(r.startswith("sgd") for r in runs), runs
+
+
+def test_the_plugin_guides_third_party_claim_is_checked_and_falsified(cli, plugin_module, tmp_path):
+    guide = (Path(__file__).parents[1] / "docs" / "plugin-guide.md").read_text()
+    start = guide.index("```python", guide.index("A third-party claim with a falsifier:"))
+    source = guide[start + len("```python") : guide.index("```", start + 3)]
+    name = plugin_module(source)
+    code, out, err = cli("--plugin", name, "check", "X1")
+    assert code == 0 and "holds" in out, err
+    db = tmp_path / "db"
+    code, out, err = cli("--plugin", name, "falsify", "X1", "--examples", 5, "--db", db)
+    assert code == 0 and "no counterexample in 5 example(s)" in out, err
+    code, out, err = cli("--plugin", name, "falsify", "X1", "--control", "--db", db)
+    assert code == 0 and "counterexample after" in out, err

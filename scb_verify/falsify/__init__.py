@@ -1,11 +1,12 @@
 """Counterexample search: each claim's bound as a hypothesis property over its instance class.
 
 A verdict from a fixed grid says a bound held *there*; the theorems quantify over every instance
-of a class. :mod:`.properties` states each claim's class as a hypothesis strategy and its bound
-as a property; :mod:`.engine` searches the class adversarially, shrinks the first failure to a
-minimal counterexample, replays stored counterexamples first, and reports the outcome as a
-``falsification`` check (violated on a confirmed counterexample); :mod:`.output` joins it to the
-results file of ``scb-verify check``. Command line: ``scb-verify falsify``.
+of a class. Each claim states its class as a hypothesis strategy and its bound as a property
+(:meth:`scb_verify.claim.Claim.falsifier`, built from :mod:`.kit`); :mod:`.engine` searches the
+class adversarially, shrinks the first failure to a minimal counterexample, replays stored
+counterexamples first, and reports the outcome as a ``falsification`` check (violated on a
+confirmed counterexample); :mod:`.output` joins it to the results file of ``scb-verify check``.
+Command line: ``scb-verify falsify``.
 
 This package module imports nothing heavy: hypothesis (the ``test`` extra) is needed only by
 the submodules, so the command line loads them when ``falsify`` runs.

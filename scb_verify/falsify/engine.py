@@ -90,20 +90,29 @@ class Evaluation:
 class Falsifier:
     """A claim's "for all" statement as a property over an instance class.
 
+    - ``claim``: the claim's id; ``learner``: the registered learner its runs train (the
+      claim's own, or the ``falsify --algorithm`` substitute; None for a claim that trains
+      nothing).
     - ``statement``: the quantified statement with its math; ``parameters``: the class, one
       printable range per parameter; ``instances``: the class as a strategy of JSON dicts.
-    - ``evaluate(instance, control)``: measure one instance; with ``control`` the deliberately
-      false variant (``control`` says which) that a working search must falsify.
+    - ``measurement(instance)``: the claim's own measurement of one instance (the values the bound
+      is tested on, JSON-ready) — the same code the claim's ``measure`` runs, so that on the
+      claim's own instance it gives the claim's numbers.
+    - ``evaluate(instance, control)``: measure one instance and test it against the bound; with
+      ``control`` the deliberately false variant (``control`` says which) that a working search
+      must falsify.
     - ``stochastic``: the measurement draws data from ``instance["seed"]``; a failure counts
       only if it recurs on fresh data (:func:`measure`).
     - ``calibration()``: how the bound's constant was obtained (evidence), if it has one.
     """
 
     claim: str
+    learner: str | None
     statement: str
     parameters: Mapping[str, str]
     instances: SearchStrategy[dict[str, Any]]
     evaluate: Callable[[dict[str, Any], bool], Evaluation]
+    measurement: Callable[[dict[str, Any]], Any]
     control: str
     stochastic: bool
     calibration: Callable[[], dict[str, Any]] | None = None
@@ -113,6 +122,7 @@ class Falsifier:
         database key)."""
         return {
             "claim": self.claim,
+            "learner": self.learner,
             "statement": self.statement,
             "class": dict(self.parameters),
             "control": self.control,
@@ -208,6 +218,8 @@ class SearchResult:
         if self.counterexample is None:
             return None
         ctl = " --control" if self.control else ""
+        if self.falsifier.learner is not None:
+            ctl += f" --algorithm {shlex.quote(self.falsifier.learner)}"
         return (
             f"scb-verify falsify {self.falsifier.claim}{ctl} --replay "
             f"{shlex.quote(canonical(self.counterexample))}"

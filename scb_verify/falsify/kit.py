@@ -1,0 +1,216 @@
+"""Building blocks for a claim's falsifier (:meth:`scb_verify.claim.Claim.falsifier`): data
+seeds of an instance, calibrated bounds, claim measurements driven in this process.
+
+Claim-agnostic: no built-in claim is imported here; each claim builds its falsifier beside its
+measurement, from these pieces and :mod:`.engine`.
+
+An instance is a JSON dict; ``seed`` (stochastic claims) seeds its data. A stochastic bound holds
+"except with small probability", so one instance is measured on several independent data
+streams and fails only on a significant excess. The optional key ``data_seeds`` (never drawn by
+a search) names the data seeds explicitly, so a falsifier can measure a claim's own runs.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import sympy
+from hypothesis import strategies as st
+
+from scb_verify import bounds
+from scb_verify.batch_rule import CellOutcome
+from scb_verify.checks import bound_check
+from scb_verify.claim import Claim
+from scb_verify.falsify.engine import Evaluation, Falsifier, bound_function
+from scb_verify.runner import execute_job
+from scb_verify.strategies import tasks
+from scb_verify.task import SCBTask
+
+#: Divisor of the bound in the negative controls of the stochastic claims.
+CONTROL_FACTOR = 10.0
+#: Data seeds are drawn from this range (torch generators take any of them).
+SEEDS = st.integers(0, 2**32 - 1)
+
+
+def data_seeds(instance: dict, count: int) -> list[int]:
+    """The data seeds of an instance: ``instance["data_seeds"]`` if given, else ``count``
+    disjoint ones, seed·count + i (the next instance seed, used for confirmation, starts the
+    next block)."""
+    if "data_seeds" in instance:
+        return [int(s) for s in instance["data_seeds"]]
+    return [instance["seed"] * count + i for i in range(count)]
+
+
+def run_serially(measurement):
+    """Drive a claim measurement generator (yield jobs, receive results, return a value) in
+    this process, job by job; returns its value."""
+    try:
+        jobs = next(measurement)
+        while True:
+            jobs = measurement.send([execute_job(job) for job in jobs])
+    except StopIteration as stop:
+        return stop.value
+
+
+def held_out(
+    rows: np.ndarray,
+    f_values: Sequence[float],
+    row: Sequence[float],
+    f_value: float,
+    control: bool,
+    what: str,
+) -> Evaluation:
+    """bound_check with the calibration ``rows`` (bounds ``f_values``) and ``row`` held out;
+    under ``control`` the held-out bound is divided by :data:`CONTROL_FACTOR`."""
+    f_test = f_value / CONTROL_FACTOR if control else f_value
+    check = bound_check(
+        np.vstack([rows, row]), [*f_values, f_test], np.arange(len(rows) + 1) < len(rows)
+    )
+    point = check.evidence["points"][-1]
+    limit = check.evidence["C"] * f_test
+    lower, median = point["ci"][0], point["median"]
+    holds = point["verdict"] != "violated"
+    text = (
+        f"{what}: median {median:.4g}, 95% lower end {lower:.4g} "
+        f"{'<=' if holds else '>'} C·f = {limit:.4g} (C = {check.evidence['C']:.4g})"
+    )
+    return Evaluation(
+        lower,
+        limit,
+        holds,
+        text,
+        {
+            "per_seed": list(map(float, row)),
+            "median": median,
+            "ci": point["ci"],
+            "C": check.evidence["C"],
+            "f": f_test,
+            "verdict": point["verdict"],
+        },
+    )
+
+
+def calibrated_falsifier(
+    claim: str,
+    learner: str,
+    statement: str,
+    parameters: dict[str, str],
+    instances: st.SearchStrategy[dict],
+    calibration: list[dict],
+    measured: Callable[[dict], list[float]],
+    bound: Callable[[dict], float],
+    what: str,
+) -> Falsifier:
+    """A falsifier of ``measured(instance)`` (one value per data seed) ≤ C·``bound(instance)``,
+    C calibrated by :func:`~scb_verify.checks.bound_check` (the upper 95% bootstrap end of the
+    median, maximized over calibration instances) on the ``calibration`` instances, measured
+    once per process; every searched instance is the check's held-out point and fails when its
+    verdict is *violated* (the lower end of its median's interval lies above C·f)."""
+
+    @functools.cache
+    def calibrated() -> tuple[np.ndarray, list[float]]:
+        return np.array([measured(i) for i in calibration]), [bound(i) for i in calibration]
+
+    def evaluate(instance: dict, control: bool) -> Evaluation:
+        return held_out(*calibrated(), measured(instance), bound(instance), control, what)
+
+    def evidence() -> dict[str, Any]:
+        rows, f_values = calibrated()
+        # bound_check needs a held-out point; C depends on the calibration rows alone.
+        constant = held_out(rows, f_values, rows[0], f_values[0], False, what).details["C"]
+        return {
+            "source": "calibrated by the falsifier (the claim records no calibrated C): "
+            "checks.bound_check on these instances, same measurement",
+            "C": constant,
+            "instances": calibration,
+            "f": f_values,
+            "measured": rows,
+        }
+
+    return Falsifier(
+        claim=claim,
+        learner=learner,
+        statement=statement,
+        parameters=parameters,
+        instances=instances,
+        evaluate=evaluate,
+        measurement=measured,
+        control=f"the bound divided by {CONTROL_FACTOR:g} (C still calibrated on the true bound)",
+        stochastic=True,
+        calibration=evidence,
+    )
+
+
+# --------------------------------------------------------------------------- samples to ε
+
+#: Data seeds per instance of the samples-to-ε claims (C4, C5).
+STAGE_DATA_SEEDS = 5
+
+
+def cell_samples(outcome: CellOutcome, grid: Mapping[str, Any]) -> list[float]:
+    """Per seed samples of a smallest-batch cell; a censored cell counts the largest budget
+    tried, ``max_batch · cap`` (a lower bound)."""
+    if outcome.censored:
+        return [float(grid["max_batch"] * grid["cap"])] * len(outcome.samples)
+    return outcome.samples
+
+
+def stage_falsifier(
+    claim: Claim,
+    learner: str,
+    grid: Mapping[str, Any],
+    eps_value: float,
+    statement: str,
+    parameters: Mapping[str, str],
+    extra: Mapping[str, tuple[st.SearchStrategy, Any]],
+    measured: Callable[[dict], list[float]],
+    expr: sympy.Expr,
+    what: str,
+) -> Falsifier:
+    """A samples-to-ε falsifier over tasks with the grid's N, Q and weights and T in 8..64
+    (any support pattern and seed), against ``expr`` = C·N^a·Q^b·ε^(−c)·log T as a function of
+    T: the class fixes N, Q and ε, so N^a·Q^b·ε^(−c) is a constant absorbed in C (C = a = b =
+    c = 1). Calibrated on T = 8, 16, 32 (instance seeds 0, 1, 2, random supports). ``extra``:
+    instance key → (its strategy, its calibration value)."""
+    fixed = {bounds.C: 1, bounds.a: 1, bounds.b: 1, bounds.c: 1}
+    fixed.update({bounds.N: grid["N"], bounds.Q: grid["Q"], bounds.eps: eps_value})
+    f = bound_function(expr, (bounds.T,), fixed)
+    task_kwargs = {"N": grid["N"], "Q": grid["Q"], "concentration": 0.5, "weights": grid["weights"]}
+    task = tasks(T=st.integers(8, 64), seed=SEEDS, **task_kwargs).map(SCBTask.describe)
+    instances = st.fixed_dictionaries(
+        {"task": task, **{k: v[0] for k, v in extra.items()}, "seed": SEEDS}
+    )
+    calibration = [
+        {
+            "task": {**task_kwargs, "T": t, "seed": s, "support": "random"},
+            **{k: v[1] for k, v in extra.items()},
+            "seed": s,
+        }
+        for s, t in enumerate((8, 16, 32))
+    ]
+    settings = claim.settings_for(learner)
+    return calibrated_falsifier(
+        claim.id,
+        learner,
+        statement,
+        {
+            "N, Q, ε": f"{grid['N']}, {grid['Q']}, {eps_value} (the claim's smoke grid; "
+            "N^a·Q^b·ε^(−c) is then a constant)",
+            "T": "8..64",
+            "task": f"make_task, Dirichlet(0.5) P, {grid['weights']} weights, supports "
+            "random/window/shared, any seed",
+            "runs": f"{learner} {settings or '(defaults)'}, smallest successful batch up to "
+            f"{grid['max_batch']}, cap {grid['cap']} steps, {STAGE_DATA_SEEDS} data seeds per "
+            "instance",
+            "calibration": "T = 8, 16, 32 (instance seeds 0, 1, 2), random supports",
+            **parameters,
+        },
+        instances,
+        calibration,
+        measured,
+        lambda instance: f(instance["task"]["T"]),
+        what,
+    )
