@@ -36,6 +36,8 @@ from scb_verify.training import train
 from scb_verify.verdict import Status
 
 EXIT_USAGE = 2
+#: Cores this process may run on: the most ``--threads`` takes.
+CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 class UsageError(Exception):
@@ -64,6 +66,23 @@ def _positive_seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected seconds > 0, got {text!r}") from None
     if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"expected seconds > 0, got {text!r}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
+    return value
+
+
+def _threads(text: str) -> int:
+    value = _positive_int(text)
+    if value > CORES:
+        raise argparse.ArgumentTypeError(f"expected 1..{CORES} (the cores available), got {value}")
     return value
 
 
@@ -106,10 +125,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument(
         "--samples", type=_positive_int, default=200_000, help="sample budget (default 200000)"
     )
-    t.add_argument("--seed", type=int, default=0, help="seeds the task (default 0)")
+    t.add_argument("--seed", type=_seed, default=0, help="seeds the task (default 0)")
     t.add_argument(
         "--data-seed",
-        type=int,
+        type=_seed,
         metavar="SEED",
         help="seeds the run's samples and its random init (default: --seed)",
     )
@@ -133,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.add_argument(
         "--threads",
-        type=_positive_int,
+        type=_threads,
         default=1,
         help="threads of torch and of the compiled kernels (default 1: at small "
         "sizes more threads only add synchronization)",
@@ -217,7 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     f.add_argument(
         "--seed",
-        type=int,
+        type=_seed,
         default=0,
         help="seeds hypothesis's generation: same seed, same search (default 0)",
     )
@@ -269,12 +288,18 @@ def cmd_plugins(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    kernels.set_threads(args.threads)
     reg = load_registry(args.plugin)
     try:
         algorithm = reg.algorithm(args.algorithm)
     except KeyError as e:
         raise UsageError(e.args[0]) from None
+    settings = _settings(args.set)
+    algorithm.resolve_settings(settings)
+    device = _device(args.device)
+    check_outputs(json=args.json, save=args.save)
+    init: str | Params = args.init
+    if args.init not in ("uniform", "random"):
+        init = Params.load(args.init)
     task = make_task(
         args.N,
         args.T,
@@ -284,12 +309,6 @@ def cmd_train(args: argparse.Namespace) -> int:
         support=args.support,
         weights=args.weights,
     )
-    if args.init in ("uniform", "random"):
-        init: str | Params = args.init
-    else:
-        init = Params.load(args.init)
-    settings = dict(args.set)
-    algorithm.resolve_settings(settings)
     spec = RunSpec(
         task=task,
         seed=args.seed if args.data_seed is None else args.data_seed,
@@ -299,7 +318,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         settings=settings,
         milestones=(Milestone("correlation", 0.9),),
     )
-    device = torch.device(args.device)
+    kernels.set_threads(args.threads)
     dtype = getattr(torch, args.dtype)
     with progress_bar(
         spec.steps * spec.batch, f"{algorithm.name} N={task.N} T={task.T}", quiet=args.quiet
@@ -346,8 +365,59 @@ def cmd_train(args: argparse.Namespace) -> int:
         }
         write_json_atomic(args.json, doc)
     if args.save:
+        args.save.parent.mkdir(parents=True, exist_ok=True)
         result.params.save(args.save, task=task.describe(), algorithm=result.algorithm)
     return 0
+
+
+def _settings(pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """``--set`` pairs as a dict; a key given twice is a usage error."""
+    out: dict[str, str] = {}
+    for key, value in pairs:
+        if key in out:
+            raise UsageError(f"--set {key} given twice ({out[key]!r}, {value!r}); give it once")
+        out[key] = value
+    return out
+
+
+def _device(text: str) -> torch.device:
+    """``--device`` as a torch device that this machine has (cpu, or an available GPU)."""
+    available = ["cpu", *(f"cuda:{i}" for i in range(torch.cuda.device_count()))]
+    if torch.backends.mps.is_available():
+        available.append("mps")
+    try:
+        device = torch.device(text)
+    except (RuntimeError, ValueError):
+        device = None
+    if device is None or f"{device.type}:{device.index or 0}" not in {
+        a if ":" in a else f"{a}:0" for a in available
+    }:
+        raise UsageError(
+            f"--device {text!r} is not available here; allowed: {', '.join(available)}"
+        )
+    return device
+
+
+def check_outputs(**paths: Path | None) -> None:
+    """Before any work: each output file (option name → path) can be written — it is not a
+    folder or a special file, its nearest existing folder is writable — and no two options name
+    the same file. Raises :class:`UsageError` naming the option."""
+    seen: dict[Path, str] = {}
+    for option, path in paths.items():
+        if path is None:
+            continue
+        flag = f"--{option.replace('_', '-')} {path}"
+        if path.exists() and not path.is_file():
+            raise UsageError(f"{flag}: exists and is not a regular file; give a file path")
+        folder = path.parent
+        while not folder.exists():
+            folder = folder.parent
+        if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+            raise UsageError(f"{flag}: cannot create a file in {folder}")
+        key = path.resolve()
+        if key in seen:
+            raise UsageError(f"{flag}: the same file as --{seen[key]}; give two different paths")
+        seen[key] = option.replace("_", "-")
 
 
 def cmd_claims(args: argparse.Namespace) -> int:
@@ -382,6 +452,14 @@ def _print_claim(claim, source: str) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    repeated = sorted({c for c in args.claims if args.claims.count(c) > 1})
+    if repeated:
+        raise UsageError(f"check: claim {', '.join(repeated)} named twice; name each claim once")
+    if args.strict and args.controls:
+        raise UsageError(
+            "check: --strict has no effect with --controls (a control passes only if violated)"
+        )
+    check_outputs(json=args.json)
     reg = load_registry(args.plugin)
     try:
         claims = [reg.claim(c) for c in args.claims] or [
@@ -440,6 +518,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    if args.out.exists() and not args.out.is_dir():
+        raise UsageError(f"--out {args.out}: exists and is not a folder; give a folder")
     written = write_report(args.results, args.out)
     print(f"wrote {written.markdown} with {len(written.figures)} figure(s)")
     for note in written.notes:
@@ -465,6 +545,7 @@ def cmd_falsify(args: argparse.Namespace) -> int:
         from scb_verify.falsify.output import claim_report, class_text, merge, result_text
     except ModuleNotFoundError as e:
         raise UsageError(f"falsify needs {e.name}: pip install 'scb-verify[test]'") from None
+    _check_falsify_options(args)
     reg = load_registry(args.plugin)
     if args.algorithm:
         try:
@@ -537,6 +618,27 @@ def cmd_falsify(args: argparse.Namespace) -> int:
     if args.merge:
         merge(args.merge, reports)
     return exit_code(reports, control=args.control, strict=False)
+
+
+def _check_falsify_options(args: argparse.Namespace) -> None:
+    """Refuse options that the chosen mode (``--list``, ``--replay``, a search) would ignore."""
+    mode = "--list" if args.list else "--replay" if args.replay is not None else None
+    if args.list and args.replay is not None:
+        raise UsageError("falsify: --list and --replay exclude each other; give one")
+    ignored = [
+        flag
+        for flag, given in (
+            ("--json", args.json),
+            ("--merge", args.merge),
+            ("--examples", args.examples),
+        )
+        if given is not None
+    ]
+    if mode and ignored:
+        raise UsageError(f"falsify: {mode} takes no {', '.join(ignored)} (only a search does)")
+    if args.db.exists() and not args.db.is_dir():
+        raise UsageError(f"--db {args.db}: exists and is not a folder; give a folder")
+    check_outputs(json=args.json, merge=args.merge)
 
 
 def exit_code(reports, *, control: bool, strict: bool) -> int:

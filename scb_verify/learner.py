@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -79,15 +80,29 @@ class Params:
 
     @classmethod
     def load(cls, path: str | Path) -> Params:
-        """Read parameters written by :meth:`save`; raises SpecError on a malformed file."""
+        """Read parameters written by :meth:`save`: an ``.npz`` archive of finite real arrays V
+        (N×N) and A (T×N), optionally ``meta``, read without unpickling anything. Raises
+        :class:`SpecError` naming what is wrong with the file."""
+        if not Path(path).is_file():
+            what = "no such file" if not Path(path).exists() else "not a regular file"
+            raise SpecError(f"cannot read parameters from {path}: {what}")
         try:
             f = np.load(path, allow_pickle=False)
             if not isinstance(f, np.lib.npyio.NpzFile):
                 raise ValueError("not an .npz archive")
             with f:
-                V, A = np.array(f["V"], dtype=np.float64), np.array(f["A"], dtype=np.float64)
-        except (OSError, KeyError, ValueError, zipfile.BadZipFile) as e:
+                keys = set(f.files)
+                if not {"V", "A"} <= keys <= {"V", "A", "meta"}:
+                    raise ValueError(f"holds {sorted(keys)}; expected V, A (and meta)")
+                arrays = {k: f[k] for k in ("V", "A")}
+        except (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile) as e:
             raise SpecError(f"cannot read parameters from {path}: {e}") from e
+        for k, a in arrays.items():
+            if a.dtype.kind not in "iuf":
+                raise SpecError(f"{path}: {k} holds {a.dtype} values; expected real numbers")
+            if not np.isfinite(a).all():
+                raise SpecError(f"{path}: {k} has non-finite entries (NaN or inf)")
+        V, A = (np.array(arrays[k], dtype=np.float64) for k in ("V", "A"))
         if V.ndim != 2 or V.shape[0] != V.shape[1] or A.ndim != 2 or A.shape[1] != V.shape[0]:
             raise SpecError(f"{path}: expected V (N×N) and A (T×N), got {V.shape} and {A.shape}")
         return cls(V, A)
@@ -289,22 +304,46 @@ def check_positive(name: str, settings: dict[str, Any], *keys: str) -> None:
 
 
 def _coerce(algo: str, key: str, value: Any, default: Any) -> Any:
+    """``value`` as the type of ``default`` (docs/reference.md §5): a bool default takes
+    true/false/1/0, an int default integers, a float default finite numbers, a str default
+    strings; text (from ``--set``) is parsed, anything else must already have the type (a bool
+    is not an int). Other defaults are passed through."""
     kind = type(default)
-    try:
-        if kind is bool and isinstance(value, str):
-            if value.lower() not in ("true", "false", "1", "0"):
-                raise ValueError(value)
-            return value.lower() in ("true", "1")
-        if kind in (int, float, str, bool):
-            out = kind(value)
-            if kind is int and float(value) != out:
-                raise ValueError(value)
-            return out
-    except (TypeError, ValueError):
-        raise SettingsError(
-            f"{algo}: setting {key!r} must be {kind.__name__}, got {value!r}"
-        ) from None
-    return value
+    if kind not in (bool, int, float, str):
+        return value
+    allowed = {
+        bool: "a bool (true, false, 1 or 0)",
+        int: "an integer",
+        float: "a finite number",
+        str: "a string",
+    }[kind]
+    out = _parse(kind, value)
+    if out is None:
+        raise SettingsError(f"{algo}: setting {key!r} must be {allowed}, got {value!r}")
+    return out
+
+
+def _parse(kind: type, value: Any) -> Any:
+    """``value`` as ``kind`` (bool, int, float or str), or None if it is not one."""
+    if kind is str:
+        return value if isinstance(value, str) else None
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if kind is bool:
+            return {"true": True, "1": True, "false": False, "0": False}.get(text)
+        if kind is int and not text.lstrip("+-").isdigit():
+            return None
+        try:
+            value = int(text) if kind is int else float(text)
+        except ValueError:
+            return None
+    if kind is bool:
+        return value if isinstance(value, bool | np.bool_) else None
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        return None
+    if kind is int:
+        return int(value) if isinstance(value, numbers.Integral) else None
+    return float(value) if math.isfinite(value) else None
 
 
 __all__ = [

@@ -42,7 +42,7 @@ def plugin_manager(extra_modules: Sequence[str] = ()) -> pluggy.PluginManager:
             continue
         try:
             module = importlib.import_module(name)
-        except Exception as e:  # a plugin's import error is reported, not raised raw
+        except (Exception, SystemExit) as e:  # a plugin's import error is reported, not raised
             raise PluginError(f"cannot import plugin module {name!r}: {e}") from e
         pm.register(module, name=name)
     return pm
@@ -100,6 +100,10 @@ def load_registry(extra_modules: Sequence[str] = ()) -> Registry:
     ):
         for plugin, items in _per_plugin(pm, hook):
             source = plugin_source(pm, plugin)
+            if isinstance(items, BaseException):
+                raise PluginError(f"{source}: {hook} raised {type(items).__name__}: {items}")
+            if not isinstance(items, list | tuple):
+                raise PluginError(f"{source}: {hook} returned {items!r}, not a list")
             for item in items:
                 if not isinstance(item, kind):
                     raise PluginError(f"{source}: {hook} returned {item!r}, not a {kind.__name__}")
@@ -115,9 +119,15 @@ def load_registry(extra_modules: Sequence[str] = ()) -> Registry:
 
 
 def _per_plugin(pm: pluggy.PluginManager, hook: str):
-    """Call ``hook`` on each plugin separately (through pluggy, so tracing sees it)."""
+    """Call ``hook`` on each plugin separately (through pluggy, so tracing sees it); yields
+    (plugin, what it returned — ``[]`` for None — or the exception it raised)."""
     plugins = pm.get_plugins()
     for impl in getattr(pm.hook, hook).get_hookimpls():
         others = [p for p in plugins if p is not impl.plugin]
-        for items in pm.subset_hook_caller(hook, remove_plugins=others)():
-            yield impl.plugin, list(items or [])
+        try:
+            returned = pm.subset_hook_caller(hook, remove_plugins=others)()
+        except Exception as e:
+            yield impl.plugin, e
+            continue
+        for items in returned:
+            yield impl.plugin, [] if items is None else items

@@ -24,6 +24,11 @@ Version 1 (read, upgraded in memory). A check had only ``kind``, ``status``, ``s
 the file could hold NaN tokens. :func:`load_results` upgrades such a file once, here: the label
 is the text before the check kind's fixed summary opening (:data:`V1_SUMMARY_OPENINGS`), the
 predicted range comes from the evidence, and NaN become null with their reason.
+
+Reading validates first (:func:`validate`): every field the tables :data:`DOCUMENT`,
+:data:`CLAIM`, :data:`DESCRIPTION`, :data:`CHECK` (:data:`CHECK_V1`), :data:`RANGE` and
+:data:`SCALING_EVIDENCE` name must have its JSON type (required ones must be present); the
+error names the field by its path (``claims[1].checks[0].evidence.slope``) and what it may be.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -46,9 +51,6 @@ READABLE_VERSIONS = (1, 2)
 
 Budget = Literal["smoke", "ci", "full"]
 BUDGETS: tuple[Budget, ...] = ("smoke", "ci", "full")
-
-#: Keys every entry of ``claims`` must have.
-CLAIM_KEYS = ("id", "control", "status", "checks")
 
 
 class ResultsError(ValueError):
@@ -119,6 +121,166 @@ def results_document(
 
 # --------------------------------------------------------------------------- reading
 
+#: A field's allowed JSON types (among :data:`_KINDS`) and whether it must be present.
+Field = tuple[tuple[str, ...], bool]
+
+
+def _field(*kinds: str, required: bool = False) -> Field:
+    return kinds, required
+
+
+_STATUSES = frozenset(s.value for s in Status)
+#: Name of each JSON type a field may take → (its test, how a message says it).
+_KINDS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "string": (lambda v: isinstance(v, str), "a string"),
+    "number": (
+        lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+        "a number",
+    ),
+    "integer": (lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer"),
+    "bool": (lambda v: isinstance(v, bool), "true or false"),
+    "null": (lambda v: v is None, "null"),
+    "list": (lambda v: isinstance(v, list), "a list"),
+    "object": (lambda v: isinstance(v, dict), "an object"),
+    "status": (
+        lambda v: isinstance(v, str) and v in _STATUSES,
+        "one of " + ", ".join(sorted(_STATUSES)),
+    ),
+    "interval": (
+        lambda v: (
+            isinstance(v, list)
+            and len(v) == 2
+            and all(x is None or _KINDS["number"][0](x) for x in v)
+        ),
+        "a [low, high] pair of numbers (null for ±inf)",
+    ),
+}
+
+#: The results document (what :func:`scb_verify.runner.results_document` writes).
+DOCUMENT: dict[str, Field] = {
+    "schema": _field("string", required=True),
+    "schema_version": _field("integer", required=True),
+    "created": _field("string"),
+    "versions": _field("object"),
+    "commit": _field("string", "null"),
+    "machine": _field("string"),
+    "budget": _field("string"),
+    "algorithm": _field("string", "null"),
+    "controls": _field("bool"),
+    "wall_time": _field("number"),
+    "claims": _field("list", required=True),
+}
+#: One entry of ``claims`` (:class:`scb_verify.runner.ClaimReport`).
+CLAIM: dict[str, Field] = {
+    "id": _field("string", required=True),
+    "control": _field("bool", required=True),
+    "status": _field("status", required=True),
+    "checks": _field("list", required=True),
+    "learner": _field("string", "null"),
+    "description": _field("object"),
+    "measurements": _field("object"),
+    "artifacts": _field("object"),
+    "seeds": _field("list"),
+    "samples": _field("number"),
+    "runs": _field("integer"),
+    "wall_time": _field("number"),
+    "config_hash": _field("string"),
+    "error": _field("string", "null"),
+    "nonfinite": _field("object"),
+}
+#: A claim's ``description`` (:meth:`scb_verify.claim.Claim.describe`).
+DESCRIPTION: dict[str, Field] = {
+    "id": _field("string"),
+    "title": _field("string"),
+    "paper": _field("string"),
+    "statement": _field("string"),
+    "learner": _field("string", "null"),
+    "control": _field("string"),
+    "bounds": _field("object"),
+    "grids": _field("object"),
+}
+#: One bound of ``description.bounds``.
+BOUND: dict[str, Field] = {"sympy": _field("string"), "latex": _field("string")}
+#: One entry of a claim's ``checks`` in version 1.
+CHECK_V1: dict[str, Field] = {
+    "kind": _field("string", required=True),
+    "status": _field("status", required=True),
+    "summary": _field("string", required=True),
+    "evidence": _field("object", required=True),
+}
+#: One entry of a claim's ``checks`` (:meth:`scb_verify.verdict.CheckResult.to_dict`).
+CHECK: dict[str, Field] = {
+    **CHECK_V1,
+    "label": _field("string"),
+    "quantity": _field("string"),
+    "axis": _field("string", "null"),
+    "predicted": _field("object", "null"),
+    "nonfinite": _field("object"),
+}
+#: A check's ``predicted`` range (:meth:`scb_verify.verdict.Range.to_dict`).
+RANGE: dict[str, Field] = {
+    "lo": _field("number", "null"),
+    "hi": _field("number", "null"),
+    "lo_closed": _field("bool"),
+    "hi_closed": _field("bool"),
+}
+#: The evidence fields of a ``scaling`` check that reports and diffs read (``predicted`` only
+#: in version 1).
+SCALING_EVIDENCE: dict[str, Field] = {
+    "slope": _field("number", "null"),
+    "ci": _field("interval", "null"),
+    "predicted": _field("interval", "null"),
+}
+
+
+def validate(doc: Any) -> None:
+    """Check a parsed results document of a readable version against the schema (the tables
+    above); raise :class:`ResultsError` naming the first field that is missing or of the wrong
+    type, e.g. ``claims[1].checks[0].evidence.slope``, and what it may be. Unknown fields are
+    allowed."""
+    if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
+        raise ResultsError(f"not an scb-verify results file (no schema {SCHEMA!r})")
+    version = doc.get("schema_version")
+    if type(version) is not int or version not in READABLE_VERSIONS:
+        raise ResultsError(
+            f"results schema version {version!r}; this scb-verify reads versions "
+            + ", ".join(map(str, READABLE_VERSIONS))
+        )
+    check_fields = CHECK if version == SCHEMA_VERSION else CHECK_V1
+    _check_fields(doc, DOCUMENT, "")
+    for i, claim in enumerate(doc["claims"]):
+        where = f"claims[{i}]"
+        _check_fields(claim, CLAIM, where)
+        description = claim.get("description", {})
+        _check_fields(description, DESCRIPTION, f"{where}.description")
+        for name, bound in description.get("bounds", {}).items():
+            _check_fields(bound, BOUND, f"{where}.description.bounds.{name}")
+        for j, check in enumerate(claim["checks"]):
+            _check_fields(check, check_fields, f"{where}.checks[{j}]")
+            if check.get("predicted") is not None:
+                _check_fields(check["predicted"], RANGE, f"{where}.checks[{j}].predicted")
+            if check["kind"] == "scaling":
+                _check_fields(check["evidence"], SCALING_EVIDENCE, f"{where}.checks[{j}].evidence")
+
+
+def _check_fields(value: Any, fields: dict[str, Field], where: str) -> None:
+    if not isinstance(value, dict):
+        raise ResultsError(f"{where or 'the document'} must be an object, got {_brief(value)}")
+    for name, (kinds, required) in fields.items():
+        path = f"{where}.{name}" if where else name
+        if name not in value:
+            if required:
+                raise ResultsError(f"{path} is missing")
+            continue
+        if not any(_KINDS[k][0](value[name]) for k in kinds):
+            allowed = " or ".join(_KINDS[k][1] for k in kinds)
+            raise ResultsError(f"{path} must be {allowed}, got {_brief(value[name])}")
+
+
+def _brief(value: Any) -> str:
+    text = json.dumps(value, allow_nan=True, default=str)
+    return text if len(text) <= 40 else text[:39] + "…"
+
 
 def load_results(path: str | Path) -> dict[str, Any]:
     """The parsed results file at ``path``, checked against the schema and upgraded to the
@@ -135,28 +297,14 @@ def load_results(path: str | Path) -> dict[str, Any]:
         doc = json.loads(text)
     except json.JSONDecodeError as e:
         raise ResultsError(f"{path}: not JSON ({e.msg} at line {e.lineno})") from None
-    if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
-        raise ResultsError(f"{path}: not an scb-verify results file (no schema {SCHEMA!r})")
-    version = doc.get("schema_version")
-    if version not in READABLE_VERSIONS:
-        raise ResultsError(
-            f"{path}: results schema version {version!r}; this scb-verify reads versions "
-            + ", ".join(map(str, READABLE_VERSIONS))
-        )
-    claims = doc.get("claims")
-    if not isinstance(claims, list):
-        raise ResultsError(f"{path}: 'claims' must be a list")
-    statuses = {s.value for s in Status}
+    except RecursionError:
+        raise ResultsError(f"{path}: not JSON this reader can parse (nested too deeply)") from None
+    try:
+        validate(doc)
+    except ResultsError as e:
+        raise ResultsError(f"{path}: {e}") from None
+    version, claims = doc["schema_version"], doc["claims"]
     for i, claim in enumerate(claims):
-        missing = [k for k in CLAIM_KEYS if not isinstance(claim, dict) or k not in claim]
-        if missing:
-            raise ResultsError(f"{path}: claims[{i}] lacks {', '.join(map(repr, missing))}")
-        if claim["status"] not in statuses:
-            raise ResultsError(f"{path}: claims[{i}] has unknown status {claim['status']!r}")
-        if not isinstance(claim["checks"], list) or not all(
-            isinstance(c, dict) and "kind" in c for c in claim["checks"]
-        ):
-            raise ResultsError(f"{path}: claims[{i}] has a check that is not an object with a kind")
         if version == 1:
             claims[i] = _upgrade_v1_claim(claim)
         try:

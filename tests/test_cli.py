@@ -1,13 +1,9 @@
-"""``scb-verify train``: the JSON record, finetuning from a saved model, and one-line usage errors
-(exit code 2, no traceback). In-process through ``cli.main``, plus one run of the real script."""
+"""``scb-verify train``: the JSON record and finetuning from a saved model (bad input to every
+command: test_bad_input.py). In-process through ``cli.main``, plus one run of the real script."""
 
 import json
-import re
 import shutil
 import subprocess
-
-import numpy as np
-import pytest
 
 from scb_verify.learner import Params
 from scb_verify.task import make_task
@@ -77,81 +73,3 @@ def test_the_console_script_runs(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert_train_record(json.loads(path.read_text()), seed=0, samples=64)
     assert "pppd" in proc.stdout
-
-
-@pytest.fixture
-def init_files(tmp_path):
-    """Parameter files for --init: a valid N=3, T=4 model and malformed ones."""
-    Params(np.zeros((3, 3)), np.full((4, 3), 0.25)).save(tmp_path / "model.npz")
-    (tmp_path / "garbage.npz").write_bytes(b"PK\x03\x04 not really a zip")
-    np.save(tmp_path / "array.npy", np.zeros((3, 3)))
-    np.savez(tmp_path / "no_A.npz", V=np.zeros((3, 3)))
-    return tmp_path
-
-
-#: id → (arguments, regex the one-line error must match); "{tmp}" is the init_files folder.
-BAD_ARGUMENTS = {
-    "unknown algorithm": (
-        ("train", "--algorithm", "nope"),
-        r"unknown algorithm 'nope'; available: .*pppd",
-    ),
-    "N=1": (("train", "--N", "1"), r"vocabulary size N must be at least 2, got N=1"),
-    "Q>T": (("train", "--T", "4", "--Q", "5"), r"sparsity Q must satisfy 1 <= Q <= T=4, got Q=5"),
-    "batch 0": (("train", "--batch", "0"), r"argument --batch: expected a positive integer, got 0"),
-    "samples x": (("train", "--samples", "x"), r"argument --samples: expected a positive integer"),
-    "samples<batch": (
-        ("train", "--samples", "8"),
-        r"samples \(8\) must be at least one batch \(256\)",
-    ),
-    "--set without =": (
-        ("train", "--set", "eta_A"),
-        r"argument --set: expected KEY=VALUE, got 'eta_A'",
-    ),
-    "unknown setting": (
-        ("train", "--set", "bogus=1"),
-        r"pppd: unknown setting 'bogus'; allowed: variant, ",
-    ),
-    "setting type": (
-        ("train", "--set", "eta_A=fast"),
-        r"setting 'eta_A' must be float, got 'fast'",
-    ),
-    "concentration": (
-        ("train", "--concentration", "-1"),
-        r"concentration must be a positive finite number",
-    ),
-    "support": (
-        ("train", "--support", "diagonal"),
-        r"argument --support: invalid choice: 'diagonal'",
-    ),
-    "init missing": (
-        ("train", "--init", "{tmp}/missing.npz"),
-        r"cannot read parameters from .*missing\.npz",
-    ),
-    "init not a zip": (
-        ("train", "--init", "{tmp}/garbage.npz"),
-        r"cannot read .*: File is not a zip file",
-    ),
-    "init .npy": (("train", "--init", "{tmp}/array.npy"), r"cannot read .*: not an \.npz archive"),
-    "init without A": (
-        ("train", "--init", "{tmp}/no_A.npz"),
-        r"cannot read parameters from .*no_A\.npz",
-    ),
-    "init shapes": (
-        ("train", "--T", "5", "--init", "{tmp}/model.npz"),
-        r"init parameters have V \(3, 3\), A \(4, 3\); the task needs V \(3, 3\) and "
-        r"A \(5, 3\)",
-    ),
-    "unknown command": (("frobnicate",), r"argument command: invalid choice: 'frobnicate'"),
-    "no command": ((), r"the following arguments are required: command"),
-}
-
-
-@pytest.mark.parametrize(("args", "message"), list(BAD_ARGUMENTS.values()), ids=list(BAD_ARGUMENTS))
-def test_bad_arguments_are_one_line_errors_with_exit_code_2(cli, init_files, args, message):
-    base = ("--N", "3", "--T", "4", "--Q", "2", "--quiet") if args[:1] == ("train",) else ()
-    argv = [a.format(tmp=init_files) for a in args[:1] + base + args[1:]]
-    code, out, err = cli(*argv)
-    assert code == 2 and out == ""
-    assert err.startswith("scb-verify: error: ") and err.count("\n") == 1, err
-    assert "Traceback" not in err
-    assert re.search(message, err), err

@@ -102,7 +102,7 @@ def test_controls_against_claims_is_bad_input(cli, tmp_path):
         ),
         (
             json.dumps({"schema": "scb-verify/results", "schema_version": 1, "claims": [{}]}),
-            "claims[0] lacks",
+            "claims[0].id is missing",
         ),
     ],
 )

@@ -258,7 +258,7 @@ def test_an_unknown_setting_lists_the_allowed_ones(registry, name):
 @pytest.mark.parametrize(
     ("name", "overrides", "message"),
     [
-        ("pppd", {"eta_V": "fast"}, r"pppd: setting 'eta_V' must be float, got 'fast'"),
+        ("pppd", {"eta_V": "fast"}, r"pppd: setting 'eta_V' must be a finite number, got 'fast'"),
         ("pppd", {"variant": "box"}, r"pppd: variant must be .*, got 'box'"),
         ("pppd", {"eta_A": 0}, r"setting 'eta_A' must be > 0"),
         ("pppd", {"lam": -1}, r"lam and decay must be >= 0"),
