@@ -37,7 +37,6 @@ class Realizability(Claim):
         "gradient vanishes there, the loss equals ½σ², and feasible perturbations do not "
         "lower it."
     )
-    symbols = (N, T, Q)
     bounds = {
         "excess_risk_at_truth": sympy.Integer(0),
         "gradient_norm_at_truth": sympy.Integer(0),
@@ -87,7 +86,6 @@ class Realizability(Claim):
                 "tolerance": TOLERANCE,
             },
         )
-        yield  # a generator that trains nothing
 
     def falsifier(self, learner: str | None):
         return _falsifier()

@@ -26,8 +26,7 @@ moves: dist_V = ‖P‖_F at every budget, slope 0 — violated.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 import sympy
@@ -55,7 +54,6 @@ class Bigram(Claim):
         "the final ‖V − P‖_F decreases polynomially in the number of samples n (slope ≤ −1/10 "
         "in log–log), and at the largest budget the relative error ‖V − P‖_F/‖P‖_F is ≤ ε."
     )
-    symbols = (N, n, C, gamma)
     bounds = {"dist_V": DIST_V}
     learner = "pppd"
     control = "the null learner (never moves): dist_V = ‖P‖_F at every budget, slope 0"
@@ -88,13 +86,12 @@ class Bigram(Claim):
 
     def measure(self, ctx: ClaimContext):
         grid = self.grid(ctx.budget)
-        learner, settings = ("null", {}) if ctx.control else (ctx.learner, ctx.settings)
+        learner = "null" if ctx.control else ctx.learner
         seeds = range(grid["seeds"])
         tasks = [bigram_task(grid["N"], grid["T"], seed=s) for s in seeds]
         pairs = list(zip(seeds, tasks, strict=True))
         results = yield [
-            budget_job(learner, pairs, grid["batch"], budget, settings)
-            for budget in grid["samples"]
+            budget_job(learner, pairs, grid["batch"], budget) for budget in grid["samples"]
         ]
         budgets = np.array([runs[0].samples for runs in results], dtype=float)
         dist = np.array([final_distances(runs) for runs in results])
@@ -114,7 +111,7 @@ class Bigram(Claim):
             checks=[rate, accuracy],
             measurements={
                 "learner": learner,
-                "settings": dict(settings),
+                "settings": {} if ctx.control else dict(ctx.settings),
                 "samples": budgets.tolist(),
                 "dist_V": dist.tolist(),
                 "relative_error": relative.tolist(),
@@ -140,12 +137,9 @@ def budget_job(
     tasks: Sequence[tuple[int, SCBTask]],
     batch: int,
     samples: int,
-    settings: Mapping[str, Any],
 ) -> Job:
     """One run per (data seed, task) pair at a budget of ``samples``, from uniform init."""
-    specs = runs_per_seed(
-        tasks, batch=batch, samples=samples, settings=settings, record_points=RECORD_POINTS
-    )
+    specs = runs_per_seed(tasks, batch=batch, samples=samples, record_points=RECORD_POINTS)
     return Job(learner, specs, label=f"n={samples}")
 
 
@@ -164,14 +158,15 @@ def _falsifier(claim: Bigram, learner: str):
     from scb_verify.runner import execute_job
 
     grid, settings = claim.grid("smoke"), claim.settings_for(learner)
+    ctx = ClaimContext(learner=learner, settings=settings)
     bound = bound_function(DIST_V, (N, n), {C: 1, gamma: GAMMA_MIN})
     budgets = (1024, 2048, 4096)
 
     def measured(instance: dict) -> list[float]:
         task = bigram_task(**instance["task"])
         pairs = [(seed, task) for seed in data_seeds(instance, grid["seeds"])]
-        job = budget_job(learner, pairs, grid["batch"], instance["samples"], settings)
-        return final_distances(execute_job(job))
+        job = budget_job(learner, pairs, grid["batch"], instance["samples"])
+        return final_distances(execute_job(ctx.apply(job)))
 
     return calibrated_falsifier(
         "C2",

@@ -25,7 +25,7 @@ from scb_verify.batch_rule import (
     seeded_cell,
     smallest_batch_search,
 )
-from scb_verify.bounds import STAGE1, C, N, Q, T, kappa
+from scb_verify.bounds import STAGE1, T, kappa
 from scb_verify.checks import local_exponent, power_vs_exponential
 from scb_verify.claim import Claim, ClaimContext, ClaimOutcome
 from scb_verify.hookspecs import hookimpl
@@ -47,7 +47,6 @@ class StageOne(Claim):
         "to a nontrivial level ρ₁ grow polynomially in T: the fitted exponent in T is > 0, and "
         "a power law fits better than an exponential."
     )
-    symbols = (T, N, Q, C, kappa)
     bounds = {"stage1_samples": STAGE1}
     learner = "pppd"
     control = "uninformative tasks (P = μ1ᵀ): the attention gets no signal, ρ₁ is never reached"
@@ -94,7 +93,7 @@ class StageOne(Claim):
         milestone = Milestone("correlation", g["rho1"])
         outcomes = yield from smallest_batch_search(
             ctx.learner,
-            {t: seeded_cell(range(g["seeds"]), task_of(t), ctx.settings) for t in g["T"]},
+            {t: seeded_cell(range(g["seeds"]), task_of(t)) for t in g["T"]},
             [milestone],
             cap=g["cap"],
             batches=batch_grid(g["max_batch"], control=ctx.control),

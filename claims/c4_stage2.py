@@ -32,7 +32,7 @@ from scb_verify.batch_rule import (
     seeded_cell,
     smallest_batch_search,
 )
-from scb_verify.bounds import STAGE2, C, N, Q, T, a, b, c, eps, log_growth_range
+from scb_verify.bounds import STAGE2, c, eps, log_growth_range
 from scb_verify.checks import local_exponent
 from scb_verify.claim import Claim, ClaimContext, ClaimOutcome
 from scb_verify.hookspecs import hookimpl
@@ -51,7 +51,6 @@ class StageTwo(Claim):
         "After the first stage (correlation ≥ ρ₁), the samples needed to reach accuracy ε "
         "(correlation ≥ 1 − ε) are poly(N, Q, 1/ε) and do not grow with T beyond logs."
     )
-    symbols = (T, N, Q, eps, C, a, b, c)
     bounds = {"stage2_samples": STAGE2}
     learner = "pppd"
     control = "uninformative tasks (P = μ1ᵀ) from uniform attention: accuracy ε is never reached"
@@ -105,7 +104,7 @@ class StageTwo(Claim):
                 t: {s: uninformative_task(k) for s, k in ts.items()} for t, ts in tasks.items()
             }
         phase1, handoff, phase2 = yield from stage_two(
-            ctx.learner, tasks, ctx.settings, g, eps_grid, batches, from_uniform=ctx.control
+            ctx.learner, tasks, g, eps_grid, batches, from_uniform=ctx.control
         )
         checks = [] if phase1 is None else [censoring_check(phase1, f"hand-off ρ ≥ {g['rho1']}")]
         checks.append(censoring_check(phase2, "ρ ≥ 1 − ε"))
@@ -146,7 +145,6 @@ class StageTwo(Claim):
 def stage_two(
     learner: str,
     tasks: Mapping[Hashable, Mapping[int, SCBTask]],
-    settings: Mapping[str, Any],
     grid: Mapping[str, Any],
     eps_grid: Sequence[float],
     batches: Sequence[int],
@@ -166,7 +164,7 @@ def stage_two(
         rho1 = Milestone("correlation", grid["rho1"])
         phase1 = yield from smallest_batch_search(
             learner,
-            {k: seeded_cell(list(ts), ts.__getitem__, settings) for k, ts in tasks.items()},
+            {k: seeded_cell(list(ts), ts.__getitem__) for k, ts in tasks.items()},
             [rho1],
             cap=grid["cap"],
             batches=batches,
@@ -177,7 +175,7 @@ def stage_two(
         }
     cells = {
         (k, e): seeded_cell(
-            sorted(handoff[k]), tasks[k].__getitem__, settings, init_of=handoff[k].__getitem__
+            sorted(handoff[k]), tasks[k].__getitem__, init_of=handoff[k].__getitem__
         )
         for k in tasks
         for e in eps_grid
@@ -201,7 +199,8 @@ def _falsifier(claim: StageTwo, learner: str):
     smoke grid's), C calibrated. Needs hypothesis."""
     from scb_verify.falsify import kit
 
-    grid, settings = claim.grid("smoke"), claim.settings_for(learner)
+    grid = claim.grid("smoke")
+    ctx = ClaimContext(learner=learner, settings=claim.settings_for(learner))
     eps_value = grid["eps"][0]
 
     def measured(instance: dict) -> list[float]:
@@ -213,11 +212,11 @@ def _falsifier(claim: StageTwo, learner: str):
             stage_two(
                 learner,
                 {0: dict.fromkeys(seeds, task)},
-                settings,
                 grid,
                 [eps_value],
                 batch_grid(grid["max_batch"]),
-            )
+            ),
+            ctx,
         )
         if not phase2:
             return [float("nan")] * len(seeds)

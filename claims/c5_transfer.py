@@ -33,7 +33,7 @@ from scb_verify.batch_rule import (
     seeded_cell,
     smallest_batch_search,
 )
-from scb_verify.bounds import STAGE1, STAGE2, C, N, Q, T, a, b, c, eps, kappa, log_growth_range
+from scb_verify.bounds import STAGE1, STAGE2, log_growth_range
 from scb_verify.checks import scaling_check
 from scb_verify.claim import Claim, ClaimContext, ClaimOutcome
 from scb_verify.hookspecs import hookimpl
@@ -56,7 +56,6 @@ class Transfer(Claim):
         "to reach accuracy ε, while training from scratch grows with T: the ratio "
         "scratch/finetune grows with T."
     )
-    symbols = (T, N, Q, eps, C, a, b, c, kappa)
     bounds = {
         "finetune_samples": FINETUNE,
         "scratch_samples": SCRATCH,
@@ -119,8 +118,8 @@ class Transfer(Claim):
         for t in g["T"]:
             task_of = {s: down[t, s] for s in seeds}.__getitem__
             warm = {s: pretrained(pre[t, s]) for s in seeds}.__getitem__
-            cells["scratch", t] = seeded_cell(seeds, task_of, ctx.settings)
-            cells["finetune", t] = seeded_cell(seeds, task_of, ctx.settings, init_of=warm)
+            cells["scratch", t] = seeded_cell(seeds, task_of)
+            cells["finetune", t] = seeded_cell(seeds, task_of, init_of=warm)
         outcomes = yield from samples_to_target(ctx.learner, cells, g, batches)
         stage1_end = Milestone("correlation", g["rho1"])
         scratch = {t: outcomes["scratch", t] for t in g["T"]}
@@ -197,7 +196,8 @@ def _falsifier(claim: Transfer, learner: str):
 
     from scb_verify.falsify import kit
 
-    grid, settings = claim.grid("smoke"), claim.settings_for(learner)
+    grid = claim.grid("smoke")
+    ctx = ClaimContext(learner=learner, settings=claim.settings_for(learner))
 
     def measured(instance: dict) -> list[float]:
         """Per data seed, finetuning samples to ρ(A, Q′) ≥ 1 − ε from the pretrained (P, Q*)
@@ -205,9 +205,9 @@ def _falsifier(claim: Transfer, learner: str):
         pre = make_task(**instance["task"])
         down, warm = downstream_task(pre, grid["keep"], instance["perturb_P"]), pretrained(pre)
         seeds = kit.data_seeds(instance, kit.STAGE_DATA_SEEDS)
-        cell = seeded_cell(seeds, lambda _: down, settings, init_of=lambda _: warm)
+        cell = seeded_cell(seeds, lambda _: down, init_of=lambda _: warm)
         outcomes = kit.run_serially(
-            samples_to_target(learner, {0: cell}, grid, batch_grid(grid["max_batch"]))
+            samples_to_target(learner, {0: cell}, grid, batch_grid(grid["max_batch"])), ctx
         )
         return kit.cell_samples(outcomes[0], grid)
 

@@ -66,7 +66,6 @@ class Concentration(Claim):
         "its population value scales like m^(−1/2) in the batch size m and like T^(1/2) in the "
         "context length at uniform attention, as in the bound C·√(T·log(1/δ)/m)."
     )
-    symbols = (m, T, C, delta)
     bounds = {"deviation": DEVIATION}
     learner = None
     control = "an estimator that keeps only 8 samples of each batch: no decay in m, violated"
@@ -147,7 +146,6 @@ class Concentration(Claim):
                 "slopes": slopes,
             },
         )
-        yield  # samples directly: no training jobs
 
     def falsifier(self, learner: str | None):
         return _falsifier(self)

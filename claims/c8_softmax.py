@@ -56,7 +56,6 @@ class SoftmaxTransformer(Claim):
         "within a tenth of the initial excess risk of the linear model trained on the same "
         "data and budget."
     )
-    symbols = (rho, v_err, gap)
     bounds = {
         "attention": sympy.GreaterThan(rho, RHO_MIN),
         "values": sympy.LessThan(v_err, V_ERR_MAX),
@@ -90,7 +89,7 @@ class SoftmaxTransformer(Claim):
             return Job(algorithm, specs, label=algorithm)
 
         ours, linear = yield [
-            job(ctx.learner, dict(ctx.settings), trained_on),
+            job(ctx.learner, {}, trained_on),  # the framework applies ctx.settings
             job(REFERENCE, {}, tasks),
         ]
         soft = _evaluate(ours, tasks)

@@ -21,7 +21,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
 
 import numpy as np
 
@@ -58,11 +57,11 @@ SpecFactory = Callable[[int, int], list[RunSpec]]
 def seeded_cell(
     seeds: Sequence[int],
     task_of: Callable[[int], SCBTask],
-    settings: Mapping[str, Any],
     init_of: Callable[[int], Init] = lambda seed: "uniform",
 ) -> SpecFactory:
     """A cell of one run per seed: the task and initialization of each seed come from
-    ``task_of(seed)`` and ``init_of(seed)``; the run's sampling seed is the seed itself."""
+    ``task_of(seed)`` and ``init_of(seed)``; the run's sampling seed is the seed itself. The
+    learner's settings are the claim context's, applied by the framework."""
 
     def specs(batch: int, samples: int) -> list[RunSpec]:
         return [
@@ -72,7 +71,6 @@ def seeded_cell(
                 batch=batch,
                 samples=samples,
                 init=init_of(s),
-                settings=dict(settings),
                 record_points=25,
             )
             for s in seeds

@@ -1,7 +1,6 @@
 """The claim plugin contract: one theorem of the paper as an executable, checkable statement.
 
-A claim (docs/reference.md §6) names the paper statement it encodes, its sympy symbols and bounds,
-the
+A claim (docs/reference.md §6) names the paper statement it encodes, its sympy bounds, the
 learner it trains by registered name, a parameter grid per budget and its negative control.
 Its :meth:`Claim.measure` is a *generator*: it yields lists of :class:`Job` (training work,
 executed by the runner on any ``concurrent.futures`` executor), receives their results, may
@@ -9,8 +8,12 @@ yield again (adaptive designs, e.g. the smallest batch that succeeds), and final
 :class:`ClaimOutcome` with the checks' verdicts and the evidence::
 
     def measure(self, ctx):
-        results = yield [Job(ctx.learner, specs)]   # specs carry ctx.settings
+        results = yield [Job(ctx.learner, specs)]
         return ClaimOutcome(checks=[threshold_check(...)], measurements={...})
+
+The framework applies the context to every job (:meth:`ClaimContext.apply`): runs of the learner
+under test get ``ctx.settings`` under their own, so a claim never copies them. A claim that
+trains nothing writes ``measure`` as a plain function of its context returning the outcome.
 
 With ``ctx.control`` true the same generator runs the claim's negative control: a configuration
 where the check must come out *violated* (docs/reference.md §7).
@@ -18,8 +21,9 @@ where the check must come out *violated* (docs/reference.md §7).
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping, Sequence
-from dataclasses import dataclass, field
+import inspect
+from collections.abc import Generator, Mapping
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import sympy
@@ -46,13 +50,21 @@ class Job:
 
 @dataclass(frozen=True)
 class ClaimContext:
-    """How a claim is run: budget, learner under test and its settings, control or not."""
+    """How a claim is run: budget, learner under test (the claim's own or the ``--algorithm``
+    substitute) and its settings, control or not."""
 
     budget: Budget = "smoke"
     learner: str | None = None
     settings: Mapping[str, Any] = field(default_factory=dict)
     control: bool = False
-    substituted: bool = False
+
+    def apply(self, job: Job) -> Job:
+        """``job`` as the runner trains it: a job of the learner under test has ``settings``
+        under each spec's own (a spec's explicit setting wins); other jobs are unchanged."""
+        if job.algorithm != self.learner or not self.settings:
+            return job
+        specs = tuple(replace(s, settings={**self.settings, **s.settings}) for s in job.specs)
+        return replace(job, specs=specs)
 
 
 @dataclass
@@ -68,13 +80,23 @@ class ClaimOutcome:
 Measurement = Generator[list[Job], list[list[RunResult]], ClaimOutcome]
 
 
+def measurement(claim: Claim, ctx: ClaimContext) -> Measurement:
+    """``claim.measure(ctx)`` as a generator: a generator's own steps, or — for a claim that
+    trains nothing, whose ``measure`` is a plain function — one that yields nothing and
+    returns the function's outcome (computed at the first step, not when this is called)."""
+    result = claim.measure(ctx)
+    if inspect.isgenerator(result):
+        return (yield from result)
+    return result
+
+
 class Claim:
     """Base class of claim plugins. Subclasses set the class attributes and implement
     :meth:`measure`; :meth:`settings_for` may tune a learner's settings.
 
     - ``id``: short unique id (``"C3"``); ``title``: one line; ``paper``: the statement of
       docs/reference.md §0 it encodes (``"S3"``) and ``statement``: its text as checked here.
-    - ``symbols``: the sympy symbols of the bounds; ``bounds``: name → sympy expression.
+    - ``bounds``: name → sympy expression.
     - ``learner``: default learner under test by registered name, or None if the claim trains
       nothing (it is then skipped under ``--algorithm``).
     - ``control``: one line saying what the negative control is and why it must be violated.
@@ -85,7 +107,6 @@ class Claim:
     title: ClassVar[str]
     paper: ClassVar[str]
     statement: ClassVar[str]
-    symbols: ClassVar[Sequence[sympy.Symbol]] = ()
     bounds: ClassVar[Mapping[str, sympy.Expr]] = {}
     learner: ClassVar[str | None] = None
     control: ClassVar[str]
@@ -101,8 +122,9 @@ class Claim:
         """Settings this claim uses for ``learner`` (default: the learner's own defaults)."""
         return {}
 
-    def measure(self, ctx: ClaimContext) -> Measurement:
-        """Yield jobs, receive their results, return the outcome (see module docstring)."""
+    def measure(self, ctx: ClaimContext) -> Measurement | ClaimOutcome:
+        """Yield jobs, receive their results, return the outcome; a claim that trains nothing
+        returns the outcome directly (see the module docstring)."""
         raise NotImplementedError
 
     def falsifier(self, learner: str | None) -> Falsifier | None:

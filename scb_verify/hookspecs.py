@@ -9,10 +9,24 @@ Set ``SCB_VERIFY_TRACE_HOOKS=1`` to print every hook call to stderr.
 
 from __future__ import annotations
 
+import concurrent.futures as cf
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import pluggy
 
 hookspec = pluggy.HookspecMarker("scb_verify")
 hookimpl = pluggy.HookimplMarker("scb_verify")
+
+
+@dataclass(frozen=True)
+class ExecutorFactory:
+    """A named way to build an executor (what :func:`register_executors` returns):
+    ``create(jobs)`` → a ``concurrent.futures.Executor`` with ``jobs`` workers."""
+
+    name: str
+    create: Callable[[int], cf.Executor]
+    summary: str = ""
 
 
 @hookspec
@@ -59,7 +73,7 @@ def register_claims():
 def register_executors():
     """Return a list of ways to run training jobs.
 
-    :return: a list of :class:`scb_verify.runner.ExecutorFactory`: a ``name`` (chosen with
+    :return: a list of :class:`ExecutorFactory`: a ``name`` (chosen with
         ``scb-verify check --executor NAME``) and ``create(jobs)`` returning a
         ``concurrent.futures.Executor`` whose workers can import scb_verify. A distributed
         engine slots in here without any change to claims.

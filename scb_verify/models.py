@@ -1,6 +1,7 @@
 """The one-layer transformers of docs/reference.md §2, batched over R independent runs.
 
-Linear: f(X, k; V, A) = V X a_k with a_k = A[:, k]. Softmax: a_k = softmax(W[:, k]).
+Linear: f(X, k; V, A) = V X a_k with a_k = A[:, k]; the softmax transformer (a_k =
+softmax(W[:, k])) is the ``softmax`` learner, ``plugins/softmax.py``.
 X is never formed: with context tokens x (…, T), the attention feature h = X a_k is a
 scatter-add of a_k's entries into the token slots, O(T) per sample instead of O(NT).
 
@@ -51,22 +52,6 @@ class LinearTransformer(nn.Module):
     def attention(self) -> torch.Tensor:
         """The position-attention matrix (R, T, N); its columns are the a_k."""
         return self.A
-
-    def forward(self, x: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
-        return predict(self.V, self.attention(), x, k)
-
-
-class SoftmaxTransformer(nn.Module):
-    """One-layer softmax transformer: a_k = softmax(W[:, k]) over positions; V (R, N, N)."""
-
-    def __init__(self, V: torch.Tensor, W: torch.Tensor):
-        super().__init__()
-        self.V = nn.Parameter(V)
-        self.W = nn.Parameter(W)
-
-    def attention(self) -> torch.Tensor:
-        """softmax over positions of each column of W: (R, T, N)."""
-        return torch.softmax(self.W, dim=-2)
 
     def forward(self, x: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
         return predict(self.V, self.attention(), x, k)

@@ -18,6 +18,9 @@ from typing import Any
 import pluggy
 
 from scb_verify import hookspecs
+from scb_verify.claim import Claim
+from scb_verify.hookspecs import ExecutorFactory
+from scb_verify.learner import Algorithm
 
 ENTRY_POINT_GROUP = "scb_verify"
 PLUGINS_ENV = "SCB_VERIFY_PLUGINS"
@@ -87,10 +90,6 @@ class Registry:
 
 def load_registry(extra_modules: Sequence[str] = ()) -> Registry:
     """Build a plugin manager and collect algorithms and claims, rejecting duplicate names."""
-    from scb_verify.claim import Claim
-    from scb_verify.learner import Algorithm
-    from scb_verify.runner import ExecutorFactory
-
     pm = plugin_manager(extra_modules)
     reg = Registry(pm)
     for hook, table, key, kind in (

@@ -24,12 +24,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scb_verify import kernels
-from scb_verify.claim import Budget, Claim, ClaimContext, ClaimOutcome, Job
-from scb_verify.hookspecs import hookimpl
+from scb_verify.claim import Budget, Claim, ClaimContext, ClaimOutcome, Job, measurement
+from scb_verify.hookspecs import ExecutorFactory, hookimpl
 from scb_verify.learner import RunResult
 from scb_verify.pool import ProcessPool, worker_death
 from scb_verify.provenance import config_hash
+from scb_verify.registry import load_registry
 from scb_verify.schema import label_checks
+from scb_verify.training import train
 from scb_verify.verdict import Status, combine
 
 _REGISTRY_CACHE: dict[tuple[str, ...], Any] = {}
@@ -38,9 +40,6 @@ _REGISTRY_CACHE: dict[tuple[str, ...], Any] = {}
 def execute_job(job: Job, plugins: tuple[str, ...] = ()) -> list[RunResult]:
     """Train one job (in whatever process the executor chose); the registry is cached per
     process and plugin list."""
-    from scb_verify.registry import load_registry
-    from scb_verify.training import train
-
     if plugins not in _REGISTRY_CACHE:
         _REGISTRY_CACHE[plugins] = load_registry(plugins)
     return train(_REGISTRY_CACHE[plugins].algorithm(job.algorithm), list(job.specs))
@@ -73,15 +72,6 @@ def local_executor(jobs: int) -> cf.Executor:
     machine). A worker that dies or overruns its deadline costs only its own job."""
     threads = max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else 1
     return ProcessPool(jobs, initializer=_worker_init, initargs=(threads,))
-
-
-@dataclass(frozen=True)
-class ExecutorFactory:
-    """A named way to build an executor: ``create(jobs)`` → ``concurrent.futures.Executor``."""
-
-    name: str
-    create: Callable[[int], cf.Executor]
-    summary: str = ""
 
 
 @hookimpl
@@ -140,7 +130,7 @@ class _ClaimRun:
                 }
             ),
         )
-        self.gen = claim.measure(ctx)
+        self.gen = measurement(claim, ctx)
         self.jobs: list[Job] = []
         self.pending: dict[cf.Future, int] = {}
         self.started: dict[cf.Future, float] = {}
@@ -162,7 +152,7 @@ class _ClaimRun:
             return []
         if not value or not all(isinstance(j, Job) for j in value):
             raise RuntimeError(f"{self.claim.id}: measure() must yield a non-empty list of Job")
-        return list(value)
+        return [self.ctx.apply(job) for job in value]
 
     def record(self, results: list[RunResult]) -> None:
         for r in results:
@@ -245,7 +235,6 @@ def run_claims(
             learner=name,
             settings=claim.settings_for(name) if name else {},
             control=control,
-            substituted=learner is not None,
         )
         try:
             run = _ClaimRun(claim, ctx, t_start + timeout)

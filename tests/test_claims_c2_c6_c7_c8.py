@@ -87,9 +87,10 @@ def test_softmax_artifacts_are_small_matrices(verdicts):
 def test_predicted_exponents_come_from_the_bounds():
     reg = load_registry()
     c2, c6 = reg.claim("C2"), reg.claim("C6")
-    n, gamma = (s for s in c2.symbols if s.name in ("n", "gamma"))
-    assert local_exponent(c2.bounds["dist_V"], n, at={gamma: 0.1}) == pytest.approx(-0.1)
-    m, T = (s for s in c6.symbols if s.name in ("m", "T"))
+    bound = c2.bounds["dist_V"]
+    n, gamma = ({s.name: s for s in bound.free_symbols}[k] for k in ("n", "gamma"))
+    assert local_exponent(bound, n, at={gamma: 0.1}) == pytest.approx(-0.1)
+    m, T = ({s.name: s for s in c6.bounds["deviation"].free_symbols}[k] for k in ("m", "T"))
     assert local_exponent(c6.bounds["deviation"], m, at={}) == pytest.approx(-0.5)
     assert local_exponent(c6.bounds["deviation"], T, at={}) == pytest.approx(0.5)
 

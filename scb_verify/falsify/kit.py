@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from scb_verify import bounds
 from scb_verify.batch_rule import CellOutcome
 from scb_verify.checks import bound_check
-from scb_verify.claim import Claim
+from scb_verify.claim import Claim, ClaimContext
 from scb_verify.falsify.engine import Evaluation, Falsifier, bound_function
 from scb_verify.runner import execute_job
 from scb_verify.strategies import tasks
@@ -44,13 +44,14 @@ def data_seeds(instance: dict, count: int) -> list[int]:
     return [instance["seed"] * count + i for i in range(count)]
 
 
-def run_serially(measurement):
+def run_serially(measurement, ctx: ClaimContext):
     """Drive a claim measurement generator (yield jobs, receive results, return a value) in
-    this process, job by job; returns its value."""
+    this process, job by job, each job with the context applied as the runner applies it
+    (:meth:`~scb_verify.claim.ClaimContext.apply`); returns its value."""
     try:
         jobs = next(measurement)
         while True:
-            jobs = measurement.send([execute_job(job) for job in jobs])
+            jobs = measurement.send([execute_job(ctx.apply(job)) for job in jobs])
     except StopIteration as stop:
         return stop.value
 
