@@ -1,7 +1,11 @@
 """The ``scb-verify`` command line.
 
-Every user error (bad argument, unknown algorithm, invalid task, unreadable file) is one line on
-stderr and exit code 2 — no traceback.
+Exit codes (:data:`EXIT_CODES`): 0 nothing violated or errored; 1 a claim violated (with
+``--strict`` also inconclusive; with ``--controls`` a control *not* violated), or a regression in
+``diff``; 2 a usage error — every user error (bad argument, unknown algorithm, invalid task,
+unreadable file) is one line on stderr, no traceback, nothing written; 3 a claim errored (its
+plugin raised, its worker died, it timed out). An output path ``-`` is standard output (the
+human-readable tables then go to stderr).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TextIO
 
 import sympy
 import torch
@@ -25,7 +29,7 @@ from scb_verify.diff import compare, table_rows
 from scb_verify.falsify import BUDGET_EXAMPLES, DEFAULT_DB
 from scb_verify.learner import Milestone, Params, RunSpec, SettingsError, SpecError
 from scb_verify.progress import progress_bar
-from scb_verify.provenance import provenance, write_json_atomic
+from scb_verify.provenance import STDOUT, provenance, replaceable, write_json_atomic
 from scb_verify.registry import PluginError, load_registry
 from scb_verify.report import ReportError, write_report
 from scb_verify.results import headline
@@ -35,18 +39,32 @@ from scb_verify.task import TaskError, make_task
 from scb_verify.training import train
 from scb_verify.verdict import Status
 
-EXIT_USAGE = 2
+EXIT_OK, EXIT_VIOLATED, EXIT_USAGE, EXIT_ERRORED = 0, 1, 2, 3
+
+#: What each exit code means (also printed by ``--help``).
+EXIT_CODES = {
+    EXIT_OK: "nothing violated or errored",
+    EXIT_VIOLATED: "a claim violated (--strict: or inconclusive; --controls: a control not "
+    "violated); diff: a regression",
+    EXIT_USAGE: "usage error (bad argument or input; nothing was run or written)",
+    EXIT_ERRORED: "a claim errored (raised, crashed or timed out)",
+}
+
 #: Cores this process may run on: the most ``--threads`` takes.
 CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 class UsageError(Exception):
-    """A user error: printed as one line, exit code 2."""
+    """A user error: printed as one line, exit code 2. ``prog`` names the (sub)command."""
+
+    def __init__(self, message: str, prog: str = "scb-verify"):
+        super().__init__(message)
+        self.prog = prog
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{self.prog}: {message}")
+        raise UsageError(message, self.prog)
 
 
 def _positive_int(text: str) -> int:
@@ -95,7 +113,11 @@ def _setting(text: str) -> tuple[str, str]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
-    parser = _Parser(prog="scb-verify", description=__doc__.splitlines()[0])
+    parser = _Parser(
+        prog="scb-verify",
+        description=__doc__.splitlines()[0],
+        epilog="exit codes: " + "; ".join(f"{k} {v}" for k, v in EXIT_CODES.items()),
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
         "--plugin",
@@ -147,9 +169,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     t.add_argument("--device", default="cpu", help="torch device (default cpu)")
     t.add_argument("--dtype", default="float64", choices=["float32", "float64"])
-    t.add_argument("--json", type=Path, metavar="PATH", help="write the result as JSON")
-    t.add_argument("--save", type=Path, metavar="PATH", help="save the final (V, A) as .npz")
-    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.add_argument(
+        "--json", type=Path, metavar="PATH", help="write the result as JSON (- : stdout)"
+    )
+    t.add_argument(
+        "--save", type=Path, metavar="PATH", help="save the final (V, A) as .npz (- : stdout)"
+    )
+    t.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     t.add_argument(
         "--threads",
         type=_threads,
@@ -196,8 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="wall-clock limit per training job (default by budget: smoke 300, ci 1200, "
         "full 10800)",
     )
-    c.add_argument("--json", type=Path, metavar="PATH", help="write the results file")
-    c.add_argument("--quiet", action="store_true", help="no progress bar")
+    c.add_argument("--json", type=Path, metavar="PATH", help="write the results file (- : stdout)")
+    c.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
     r = sub.add_parser("report", help="write a Markdown report with figures from a results file")
     r.add_argument("results", type=Path, metavar="RESULTS.json", help="from check --json")
@@ -258,7 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="train this learner in every falsifier that trains (default: each claim's own)",
     )
     f.add_argument("--replay", metavar="JSON", help="measure this one instance of one CLAIM")
-    f.add_argument("--json", type=Path, metavar="PATH", help="write a results file")
+    f.add_argument("--json", type=Path, metavar="PATH", help="write a results file (- : stdout)")
     f.add_argument(
         "--merge",
         type=Path,
@@ -353,7 +379,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                     str(result.milestones["correlation>=0.9"]),
                 ),
             ]
-        )
+        ),
+        file=_human(args),
     )
     if args.json:
         doc = {
@@ -399,22 +426,27 @@ def _device(text: str) -> torch.device:
 
 
 def check_outputs(**paths: Path | None) -> None:
-    """Before any work: each output file (option name → path) can be written — it is not a
-    folder or a special file, its nearest existing folder is writable — and no two options name
-    the same file. Raises :class:`UsageError` naming the option."""
+    """Before any work: each output (option name → path) can be written — ``-`` (standard
+    output); a writable device, pipe or socket (written directly); or a file that is not a
+    folder, whose nearest existing folder is writable — and no two options name the same one.
+    Raises :class:`UsageError` naming the option."""
     seen: dict[Path, str] = {}
     for option, path in paths.items():
         if path is None:
             continue
         flag = f"--{option.replace('_', '-')} {path}"
-        if path.exists() and not path.is_file():
-            raise UsageError(f"{flag}: exists and is not a regular file; give a file path")
-        folder = path.parent
-        while not folder.exists():
-            folder = folder.parent
-        if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
-            raise UsageError(f"{flag}: cannot create a file in {folder}")
-        key = path.resolve()
+        if path.is_dir():
+            raise UsageError(f"{flag}: is a folder; give a file path")
+        if str(path) == STDOUT or (path.exists() and not replaceable(path)):
+            if str(path) != STDOUT and not os.access(path, os.W_OK):
+                raise UsageError(f"{flag}: not writable")
+        else:
+            folder = path.parent
+            while not folder.exists():
+                folder = folder.parent
+            if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+                raise UsageError(f"{flag}: cannot create a file in {folder}")
+        key = path if str(path) == STDOUT else path.resolve()
         if key in seen:
             raise UsageError(f"{flag}: the same file as --{seen[key]}; give two different paths")
         seen[key] = option.replace("_", "-")
@@ -496,7 +528,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         def on_done(report):
             finished.append(report)
             bar(len(finished), len(claims))
-            write(finished, complete=False)
+            if args.json and replaceable(args.json):  # a stream gets the final document only
+                write(finished, complete=False)
 
         with factory.create(args.jobs) as executor:
             reports = run_claims(
@@ -511,8 +544,9 @@ def cmd_check(args: argparse.Namespace) -> int:
                 on_done=on_done,
             )
     wall = time.perf_counter() - t0
-    print(verdict_table(reports, control=args.controls))
-    print(f"\n{len(reports)} claim run(s) in {wall:.1f} s at budget {args.budget!r}")
+    out = _human(args)
+    print(verdict_table(reports, control=args.controls), file=out)
+    print(f"\n{len(reports)} claim run(s) in {wall:.1f} s at budget {args.budget!r}", file=out)
     write(reports, complete=True)
     return exit_code(reports, control=args.controls, strict=args.strict)
 
@@ -604,10 +638,10 @@ def cmd_falsify(args: argparse.Namespace) -> int:
             database=args.db,
             control=args.control,
         )
-        print(result_text(result))
+        print(result_text(result), file=_human(args))
         reports.append(claim_report(result, reg.claims.get(claim_id)))
     wall = time.perf_counter() - t0
-    print(f"\n{verdict_table(reports, control=args.control)}")
+    print(f"\n{verdict_table(reports, control=args.control)}", file=_human(args))
     if args.json:
         write_json_atomic(
             args.json,
@@ -642,16 +676,23 @@ def _check_falsify_options(args: argparse.Namespace) -> None:
 
 
 def exit_code(reports, *, control: bool, strict: bool) -> int:
-    """0: all good; 1: a claim violated (or, for controls, a control NOT violated; with
-    ``strict`` also inconclusive); 2: a claim errored."""
+    """:data:`EXIT_CODES`: 3 if a claim errored, else 1 if a claim violated (for controls: a
+    control NOT violated; with ``strict`` also inconclusive), else 0."""
     statuses = [r.status for r in reports]
     if Status.ERROR in statuses:
-        return EXIT_USAGE
+        return EXIT_ERRORED
     if control:
-        return 0 if all(s is Status.VIOLATED for s in statuses) else 1
+        return EXIT_OK if all(s is Status.VIOLATED for s in statuses) else EXIT_VIOLATED
     if Status.VIOLATED in statuses or (strict and Status.INCONCLUSIVE in statuses):
-        return 1
-    return 0
+        return EXIT_VIOLATED
+    return EXIT_OK
+
+
+def _human(args: argparse.Namespace) -> TextIO:
+    """Where tables and summaries go: stderr when a data output (``--json -``, ``--save -``)
+    takes standard output, else stdout."""
+    data = (getattr(args, "json", None), getattr(args, "save", None))
+    return sys.stderr if STDOUT in map(str, data) else sys.stdout
 
 
 def verdict_table(reports, *, control: bool) -> str:
@@ -712,6 +753,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)
+    except BrokenPipeError:  # the reader went away (``| head``): not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except (
         UsageError,
         TaskError,
@@ -722,7 +766,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ReportError,
         OSError,
     ) as e:  # bad input: one line, exit 2 (anything else is a bug and keeps its traceback)
-        print(f"scb-verify: error: {e}", file=sys.stderr)
+        print(f"{getattr(e, 'prog', 'scb-verify')}: error: {e}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("scb-verify: interrupted", file=sys.stderr)

@@ -14,6 +14,7 @@ divergence, stacking R runs — identically for every algorithm.
 from __future__ import annotations
 
 import dataclasses
+import io
 import math
 import numbers
 import zipfile
@@ -25,6 +26,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
+from scb_verify.provenance import write_atomic
 from scb_verify.runs import HIGHER_IS_BETTER
 from scb_verify.sampler import Batch
 from scb_verify.task import SCBTask
@@ -73,10 +75,12 @@ class Params:
     A: np.ndarray
 
     def save(self, path: str | Path, **meta: Any) -> None:
-        """Write an ``.npz`` archive to exactly ``path`` (no suffix added), loadable by
+        """Write an ``.npz`` archive to exactly ``path`` (no suffix added; ``-`` is standard
+        output; written atomically, :func:`~scb_verify.provenance.write_atomic`), loadable by
         :meth:`load` and by ``--init PATH``."""
-        with open(path, "wb") as f:
-            np.savez(f, V=self.V, A=self.A, meta=np.array(repr(meta)))
+        buffer = io.BytesIO()
+        np.savez(buffer, V=self.V, A=self.A, meta=np.array(repr(meta)))
+        write_atomic(path, buffer.getvalue())
 
     @classmethod
     def load(cls, path: str | Path) -> Params:

@@ -7,8 +7,10 @@ import hashlib
 import json
 import os
 import platform
+import secrets
+import stat
 import subprocess
-import tempfile
+import sys
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -55,18 +57,64 @@ def config_hash(config: Any) -> str:
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
-def write_json_atomic(path: str | Path, doc: Any) -> None:
-    """Write JSON to a temporary file in the same folder, then rename over ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+#: The path that means standard output (``--json -``).
+STDOUT = "-"
+
+
+def replaceable(path: str | Path) -> bool:
+    """True when :func:`write_atomic` replaces ``path`` as a whole (a regular file, or a path
+    that does not exist yet), so it can be rewritten as results accumulate; False for ``-`` and
+    for devices, pipes and sockets, where every write would follow the previous one."""
+    if str(path) == STDOUT:
+        return False
     try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(doc, f, indent=1, default=_jsonable)
-            f.write("\n")
-        os.replace(tmp, path)
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except FileNotFoundError:
+        return True
+
+
+def write_json_atomic(path: str | Path, doc: Any) -> None:
+    """Write ``doc`` as JSON to ``path`` (:func:`write_atomic`)."""
+    write_atomic(path, json.dumps(doc, indent=1, default=_jsonable) + "\n")
+
+
+def write_atomic(path: str | Path, data: str | bytes) -> None:
+    """Write ``data`` (text as UTF-8) to ``path`` so that a reader never sees a torn file.
+
+    ``-`` is standard output. A regular file, or a path that does not exist yet (missing
+    folders are created), is written to a temporary file next to it and renamed over it; a
+    symbolic link is followed, so the file it points to is replaced and the link stays. Any
+    other file that exists — a device such as ``/dev/stdout``, a pipe, a socket — is opened and
+    written directly: nothing is renamed or replaced. A new file gets the mode the umask leaves
+    of 0666; a replaced file keeps its mode.
+    """
+    blob = data.encode("utf-8") if isinstance(data, str) else data
+    if str(path) == STDOUT:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(blob)
+        sys.stdout.buffer.flush()
+        return
+    if not replaceable(path):
+        with open(path, "wb") as f:
+            f.write(blob)
+        return
+    path = Path(path)
+    try:
+        mode: int | None = os.stat(path).st_mode  # follows links
+    except FileNotFoundError:
+        mode = None
+    target = Path(os.path.realpath(path))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{secrets.token_hex(8)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies
+    try:
+        with os.fdopen(fd, "wb") as f:
+            if mode is not None:
+                os.fchmod(f.fileno(), stat.S_IMODE(mode))
+            f.write(blob)
+        os.replace(tmp, target)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 

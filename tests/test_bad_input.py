@@ -1,5 +1,5 @@
 """Bad input at every command: a table of hostile invocations, each of which must end in one line
-on stderr (``scb-verify: error: …`` naming what was wrong), exit code 2, no traceback, nothing on
+on stderr (``scb-verify[ COMMAND]: error: …`` naming what was wrong), exit code 2, no traceback, nothing on
 stdout, and no file created or modified. In-process through ``cli.main``; a few through the real
 console script, which must behave the same."""
 
@@ -284,9 +284,9 @@ CASES: dict[str, tuple[tuple[str, ...], str]] = {
         r"init parameters have V \(3, 3\), A \(4, 3\); the task needs V \(3, 3\) and A \(5, 3\)",
     ),
     # ------------------------------------------------------------ train: outputs
-    "json folder": (("--json", "folder"), r"--json folder: exists and is not a regular file"),
-    "save folder": (("--save", "folder"), r"--save folder: exists and is not a regular file"),
-    "json special": (("--json", "/dev/null"), r"--json /dev/null: exists and is not a regular"),
+    "json folder": (("--json", "folder"), r"--json folder: is a folder; give a file path"),
+    "save folder": (("--save", "folder"), r"--save folder: is a folder; give a file path"),
+    "json = save = stdout": (("--json", "-", "--save", "-"), r"--save -: the same file as --json"),
     "json under a file": (
         ("--json", "model.npz/run.json"),
         r"--json model\.npz/run\.json: cannot create a file in model\.npz",
@@ -401,7 +401,8 @@ def snapshot(folder: Path) -> dict[str, str]:
 def assert_one_line_error(code: int, out: str, err: str, message: str) -> None:
     assert code == 2, (code, out, err)
     assert out == "", out
-    assert err.startswith("scb-verify: error: ") and err.count("\n") == 1, err
+    assert re.match(r"scb-verify( \w+)?: error: ", err) and err.count("\n") == 1, err
+    assert err.count("error:") == 1, err
     assert "Traceback" not in err
     assert re.search(message, err), err
 
