@@ -1,13 +1,15 @@
 """A regular install works without the source tree: a wheel built from a copy of the checkout,
-installed into a fresh virtualenv (system site packages, so torch is not downloaded; no index,
-so nothing is fetched), runs ``--version``, ``claims`` and a smoke claim from a folder outside
-the checkout, and every module of the checkout is imported from the installed wheel."""
+installed into a fresh virtualenv (system site packages and those of the test environment, so
+torch is not downloaded; no index, so nothing is fetched), runs ``--version``, ``claims`` and a
+smoke claim from a folder outside the checkout, and every module of the checkout is imported
+from the installed wheel."""
 
 from __future__ import annotations
 
 import json
 import os
 import shutil
+import site
 import subprocess
 import venv
 from pathlib import Path
@@ -73,8 +75,8 @@ def installed(tmp_path_factory) -> Path:
     returns its ``bin`` folder."""
     root = tmp_path_factory.mktemp("install")
     shutil.copytree(ROOT, root / "src", ignore=NOT_SOURCE)
-    # Without its own pip and setuptools, the venv uses the base interpreter's (its system
-    # site packages), which also provide torch and the other dependencies.
+    # Without its own pip and setuptools, the venv builds with the base interpreter's (its
+    # system site packages), which also provide torch and the other dependencies.
     venv.create(root / "venv", system_site_packages=True, with_pip=False)
     python = root / "venv" / "bin" / "python"
     pip = (python, "-m", "pip", "--disable-pip-version-check", "--quiet")
@@ -91,8 +93,12 @@ def installed(tmp_path_factory) -> Path:
     )
     assert built.returncode == 0, built.stdout + built.stderr
     (wheel,) = (root / "dist").glob("scb_verify-*.whl")
-    # Dependencies are resolved (offline) against what is installed: the declared ones must be.
-    done = run(*pip, "install", "--no-index", wheel, cwd=root)
+    # Dependencies installed only in the environment running the tests (a virtualenv of its
+    # own) are found through a .pth file: its site packages come after the new venv's.
+    own = run(python, "-c", "import site; print(site.getsitepackages()[0])", cwd=root)
+    Path(own.stdout.strip(), "test-environment.pth").write_text("\n".join(site.getsitepackages()))
+    # The dependencies are those already installed (the commands below import them all).
+    done = run(*pip, "install", "--no-deps", "--no-index", wheel, cwd=root)
     assert done.returncode == 0, done.stdout + done.stderr
     return python.parent
 
