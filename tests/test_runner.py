@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from scb_verify.cli import EXIT_ERRORED
 from scb_verify.schema import load_results
 
 PLUGIN = '''
@@ -155,7 +156,7 @@ def hung_pids(tmp_path: Path) -> list[int]:
 def test_a_dying_worker_costs_only_its_own_claim(misbehaving, tmp_path):
     out = tmp_path / "r.json"
     res = check(misbehaving, "C1", "XKILL", "C8", "XEXIT", "--jobs", "2", "--json", str(out))
-    assert res.returncode == 2, res.stderr  # an errored claim
+    assert res.returncode == EXIT_ERRORED, res.stderr
     assert "Traceback" not in res.stderr
     assert load_results(out)["complete"] is True
     claims = claims_of(out)
@@ -179,7 +180,7 @@ def test_deadlines_stop_the_work_and_the_rest_goes_on(misbehaving, tmp_path):
         *("--json", str(out)),
     )
     wall = time.monotonic() - t0
-    assert res.returncode == 2, res.stderr
+    assert res.returncode == EXIT_ERRORED, res.stderr
     claims = claims_of(out)
     assert claims["C1"]["status"] == "holds"
     assert claims["XMEASURE"]["error"] == "timed out after 45 s"
