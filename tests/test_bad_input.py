@@ -1,7 +1,7 @@
 """Bad input at every command: a table of hostile invocations, each of which must end in one line
-on stderr (``scb-verify[ COMMAND]: error: …`` naming what was wrong), exit code 2, no traceback, nothing on
-stdout, and no file created or modified. In-process through ``cli.main``; a few through the real
-console script, which must behave the same."""
+on stderr (``scb-verify[ COMMAND]: error: …`` naming what was wrong), exit code 2, no traceback,
+nothing on stdout, and no file created or modified. In-process through ``cli.main``; a few
+through the real console script, which must behave the same."""
 
 from __future__ import annotations
 
@@ -312,7 +312,7 @@ CASES: dict[str, tuple[tuple[str, ...], str]] = {
         r"argument --job-timeout: expected seconds > 0, got 'nan'",
     ),
     "check job-timeout -5": (("check", "--job-timeout", "-5"), r"--job-timeout: expected seconds"),
-    "check json folder": (("check", "C1", "--json", "folder"), r"--json folder: exists and is"),
+    "check json folder": (("check", "C1", "--json", "folder"), r"--json folder: is a folder"),
     "check json under a file": (
         ("check", "C1", "--json", "db-file/r.json"),
         r"cannot create a file in db-file",
@@ -367,7 +367,7 @@ CASES: dict[str, tuple[tuple[str, ...], str]] = {
         ("falsify", "C1", "--json", "good.json", "--merge", "good.json"),
         r"--merge good\.json: the same file as --json",
     ),
-    "falsify json folder": (("falsify", "C1", "--json", "folder"), r"--json folder: exists and"),
+    "falsify json folder": (("falsify", "C1", "--json", "folder"), r"--json folder: is a folder"),
     "falsify merge missing": (("falsify", "C1", "--merge", "missing.json"), r"no such file"),
     "falsify merge bad": (("falsify", "C1", "--merge", "id-int.json"), r"claims\[0\]\.id must"),
     "replay two claims": (("falsify", "C1", "C6", "--replay", "{}"), r"exactly one CLAIM"),
