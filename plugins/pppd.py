@@ -1,31 +1,43 @@
 """``pppd``: preconditioned projected proximal descent, the paper's learner (docs/reference.md
 §5.1).
 
-Per step, from a fresh batch of m samples and the token frequencies μ̂ of all samples seen:
+Per step, from a fresh batch of m samples and the token frequencies μ̂ of all samples seen
+(η_t = η₀ / (1 + decay·t); every quantity is observable: the learner never reads P or Q*).
 
-    V ← V − η_V G_V H(A)⁻¹                                  (curvature preconditioning)
-    z_k = a_k − η_A g_k / (μ̂_k ‖V‖²_Σ̂)                      (per-column preconditioning)
-    a_k ← argmin_a ½‖a − z_k‖² + η_A λ‖a‖₁  s.t. 1ᵀa = 1    (affine)   or   a ∈ Δ^T (simplex)
+Variant ``sparse`` (the default):
 
-with η_t = η₀ / (1 + decay·t). Every quantity is observable: the learner never reads P or Q*.
+    V ← Π_cols(V − η_V G_V H(A)⁻¹)        Π_cols: each column of V onto the simplex (1ᵀV = 1ᵀ, V ≥ 0)
+    a_k ← argmin_{a ≥ 0} ⟨g_k + λ w_k, a − a_k⟩ + (1/2η_A)‖a − a_k‖²_{H_k}
+          H_k = μ̂_k(α 11ᵀ + β I),  α = ‖Vμ̂‖², β = max(‖V‖²_Σ̂, floor)
+          w_kt = ε / (a_kt + ε)               (reweighted ℓ1; ``eps = 0`` gives plain ℓ1, w = 1)
 
-Defaults (simplex, η_V = η_A = 0.5, decay 0.02, λ = 0) and what we measured with them:
+The scale (cV, A/c) is fixed by V's constraint set, not by 1ᵀa_k = 1, so the ℓ1 term acts on
+the attention (on a ≥ 0 with a free sum it is λ·1ᵀa; under 1ᵀa = 1 it would be a constant).
+The A-step minimizes the local model in the loss's own curvature H_k exactly
+(:func:`scb_verify.prox.newton_step_nonneg`), which is what keeps it stable along 1, the
+direction in which H_k is T times stiffer than an isotropic preconditioner assumes. The
+weights w = ε/(a + ε) are those of the log penalty λε·log(1 + a/ε) majorized at the current
+iterate (reweighted ℓ1, Candès, Wakin & Boyd 2008): full weight λ on entries near 0, where it
+holds the per-position gradient noise of a small batch at zero, and little on the support, so
+the support entries carry almost none of the ℓ1 bias. With exact gradients the variant
+converges to (P, Q*) up to that bias.
 
-- A fixed step leaves a noise floor (at batch 256, T = 64 the correlation hovered around
-  0.8–0.9); ``decay`` removes it at the price of slower late progress.
-- Under 1ᵀa = 1 the ℓ1 term is inert on nonnegative columns (‖a‖₁ = 1 + 2‖a₋‖₁), so on the
-  simplex the prox is the Euclidean projection and λ has no effect; in the affine variant it
-  only penalizes negative entries, and with λ > 0 we saw the affine iterates blow up
-  (support mass ≫ 1 balanced by large negative entries).
-- The projection does not remove sampling noise on the T − Q irrelevant positions: positive
-  noise survives the clip, so at small batches a large share of each column's mass sits
-  spread thinly over irrelevant positions (≈ 50% at batch 32–256, T = 64, 10⁵ samples). The
-  correlation ρ, a cosine, hardly sees this (ρ ≈ 0.98), but ‖A − Q*‖_F does. The population
-  learner (exact gradients) converges to Q* exactly in two steps.
+Variants ``simplex`` and ``affine`` (the earlier reading, kept so that earlier results can be
+reproduced with ``--set variant=simplex --set lam=0 --set decay=0.02``):
+
+    V ← V − η_V G_V H(A)⁻¹
+    z_k = a_k − η_A g_k / (μ̂_k ‖V‖²_Σ̂)
+    a_k ← argmin_a ½‖a − z_k‖² + η_A λ‖a‖₁  s.t. 1ᵀa = 1 (affine)  or  a ∈ Δ^T (simplex)
+
+Under 1ᵀa = 1 the ℓ1 term is inert on nonnegative columns (‖a‖₁ = 1 + 2‖a₋‖₁), and at batch 32
+the attention keeps a diffuse mass on irrelevant positions. The measurements behind the
+default (C7's ci class: median ‖A − Q*‖/‖Q*‖ 0.44 for ``simplex``, ≤ 0.1 for ``sparse``; the
+λ = 0 ablation) are in docs/reference.md §5.1 and ``benchmarks/learner_recovery.py``.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -33,34 +45,56 @@ import torch
 from scb_verify.gradients import minibatch_gradients
 from scb_verify.hookspecs import hookimpl
 from scb_verify.learner import Algorithm, RunSpec, SettingsError, State, check_positive
-from scb_verify.precondition import apply_inverse_curvature, attention_scale
-from scb_verify.prox import prox_columns
+from scb_verify.precondition import apply_inverse_curvature, attention_curvature, attention_scale
+from scb_verify.prox import newton_step_nonneg, prox_columns
 from scb_verify.sampler import Batch
+
+VARIANTS = ("sparse", "simplex", "affine")
+
+
+def position_noise(G_A: torch.Tensor) -> torch.Tensor:
+    """σ̂_k = 1.4826 · median_t |g_kt − median_t g_kt| for every column k: (R, N).
+
+    The minibatch gradient of column k has the same mean at every position off the support
+    (docs/reference.md §3: μ_k[(s_k Vμ − Pμ)·Vμ + β a_kt] with a_kt ≈ 0), so its spread across the
+    T positions is sampling noise; the median absolute deviation ignores the Q ≪ T support
+    positions. Observable from the batch alone; 0 for exact gradients.
+    """
+    med = G_A.median(dim=-2, keepdim=True).values
+    return 1.4826 * (G_A - med).abs().median(dim=-2).values
 
 
 class PPPD(Algorithm):
     name = "pppd"
     summary = "preconditioned projected proximal descent on the ℓ1-regularized MSE (the paper's)"
     defaults = {
-        "variant": "simplex",
+        "variant": "sparse",
         "eta_V": 0.5,
         "eta_A": 0.5,
-        "lam": 0.0,
-        "decay": 0.02,
+        "lam": 1.0,
+        "eps": 0.003,
+        "decay": 0.1,
+        "threshold": "noise",
         "precond_floor": 1e-3,
     }
 
     def check_settings(self, settings: dict[str, Any]) -> None:
-        if settings["variant"] not in ("affine", "simplex"):
+        if settings["variant"] not in VARIANTS:
             raise SettingsError(
-                f"pppd: variant must be 'affine' or 'simplex', got {settings['variant']!r}"
+                f"pppd: variant must be one of {', '.join(VARIANTS)}; got {settings['variant']!r}"
             )
         check_positive(self.name, settings, "eta_V", "eta_A", "precond_floor")
-        if settings["lam"] < 0 or settings["decay"] < 0:
-            raise SettingsError("pppd: lam and decay must be >= 0")
+        if settings["lam"] < 0 or settings["decay"] < 0 or settings["eps"] < 0:
+            raise SettingsError("pppd: lam, eps and decay must be >= 0")
+        if settings["threshold"] not in ("noise", "fixed"):
+            raise SettingsError(
+                f"pppd: threshold must be 'noise' or 'fixed'; got {settings['threshold']!r}"
+            )
 
     def init_state(self, V, A, spec: RunSpec, settings, truth) -> State:
         R, N = V.shape[0], V.shape[-1]
+        if settings["variant"] == "sparse":  # a projected method starts inside its constraint set
+            V = prox_columns(V, 0.0, "simplex")
         return {
             "V": V.clone(),
             "A": A.clone(),
@@ -81,9 +115,25 @@ class PPPD(Algorithm):
         V, A = state["V"], state["A"]
         scale = 1.0 / (1.0 + settings["decay"] * t)
         eta_V, eta_A = settings["eta_V"] * scale, settings["eta_A"] * scale
-        z = A - eta_A * G_A / attention_scale(V, mu, settings["precond_floor"]).unsqueeze(-2)
+        floor, lam = settings["precond_floor"], settings["lam"]
+        if settings["variant"] == "sparse":
+            D, kappa = attention_curvature(V, mu, floor)
+            eps = settings["eps"]
+            w = eps / (A + eps) if eps > 0 else 1.0
+            if settings["threshold"] == "noise":  # λ · √(2 ln T) · σ̂_k: the universal threshold
+                T = A.shape[-2]
+                lam = lam * math.sqrt(2.0 * math.log(T)) * position_noise(G_A).unsqueeze(-2)
+            b = A - eta_A * (G_A + lam * w) / D.unsqueeze(-2)
+            rows = newton_step_nonneg(
+                b.transpose(-1, -2), A.sum(-2).unsqueeze(-1), kappa[:, None, None]
+            )
+            V_new = V - eta_V * apply_inverse_curvature(G_V, mu, A, floor)
+            state["V"] = prox_columns(V_new, 0.0, "simplex")
+            state["A"] = rows.transpose(-1, -2)
+            return
+        z = A - eta_A * G_A / attention_scale(V, mu, floor).unsqueeze(-2)
         state["V"] = V - eta_V * apply_inverse_curvature(G_V, mu, A)
-        state["A"] = prox_columns(z, eta_A * settings["lam"], settings["variant"])
+        state["A"] = prox_columns(z, eta_A * lam, settings["variant"])
 
 
 @hookimpl

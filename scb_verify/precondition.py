@@ -9,7 +9,10 @@ so G ↦ G H⁻¹ costs O(N²). At uniform A the centred curvature is c = 1/T: u
 on V would be T times too slow.
 
 A-step: column k is scaled by 1 / (μ_k ‖V‖²_Σ), the curvature of L in a_k, floored so that the
-step stays finite while V ≈ 0.
+step stays finite while V ≈ 0. That is the whole curvature only under 1ᵀa_k = 1; with a free
+sum the a_k-Hessian is μ_k(α 11ᵀ + β I) with α = ‖Vμ‖², β = ‖V‖²_Σ, T times stiffer along 1
+(:func:`attention_curvature` gives μ_k β and κ = α/β, used by the sparse variant's exact step,
+:func:`scb_verify.prox.newton_step_nonneg`).
 """
 
 from __future__ import annotations
@@ -19,11 +22,15 @@ import torch
 from scb_verify.population import sigma_inner, sigma_matrix
 
 
-def apply_inverse_curvature(G: torch.Tensor, mu: torch.Tensor, A: torch.Tensor) -> torch.Tensor:
-    """G H(A)⁻¹ for G (R, N, N), μ (R, N), A (R, T, N)."""
+def apply_inverse_curvature(
+    G: torch.Tensor, mu: torch.Tensor, A: torch.Tensor, floor: float = 0.0
+) -> torch.Tensor:
+    """G H(A)⁻¹ for G (R, N, N), μ (R, N), A (R, T, N); b and c floored at ``floor`` (with a
+    free attention sum A may reach 0, where H(A) = 0; H stays positive definite for b, c > 0:
+    its smallest eigenvalue ratio is b/c)."""
     s = A.sum(-2)
-    b = (mu * s**2).sum(-1)[:, None, None]
-    c = (mu * (A**2).sum(-2)).sum(-1)[:, None, None]
+    b = (mu * s**2).sum(-1)[:, None, None].clamp_min(floor)
+    c = (mu * (A**2).sum(-2)).sum(-1)[:, None, None].clamp_min(floor)
     return G / (c * mu.unsqueeze(-2)) - ((b - c) / (b * c)) * G.sum(-1, keepdim=True)
 
 
@@ -31,3 +38,13 @@ def attention_scale(V: torch.Tensor, mu: torch.Tensor, floor: float) -> torch.Te
     """μ_k · max(‖V‖²_Σ, floor) for every token k: (R, N)."""
     vs = sigma_inner(V, V, sigma_matrix(mu)).clamp_min(floor)
     return mu * vs.unsqueeze(-1)
+
+
+def attention_curvature(
+    V: torch.Tensor, mu: torch.Tensor, floor: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(μ_k · max(β, floor) for every k: (R, N); κ = α / max(β, floor): (R,)), with
+    α = ‖Vμ‖² and β = ‖V‖²_Σ: the a_k-Hessian μ_k(α11ᵀ + βI) = μ_k β (I + κ11ᵀ)."""
+    beta = sigma_inner(V, V, sigma_matrix(mu)).clamp_min(floor)
+    alpha = ((V @ mu.unsqueeze(-1)).squeeze(-1) ** 2).sum(-1)
+    return mu * beta.unsqueeze(-1), alpha / beta

@@ -19,6 +19,11 @@ rounding.
   − Σ_{z_t < b−τ}(b − τ − z_t); the counts of each sum come from one ``searchsorted`` per list.
 
 Columns run along dim −2: z has shape (…, T, N), one constraint per column.
+
+The sparse variant's step (:func:`newton_step_nonneg`) is a different subproblem: a ≥ 0 with a
+free sum, and a metric that is not the identity but the diagonal-plus-rank-one curvature of the
+loss in a_k (docs/reference.md §5.1). Its solution has the same shape a = (b − ν)₊ with one
+scalar per column, found by the same sort + cumsum argument.
 """
 
 from __future__ import annotations
@@ -95,3 +100,25 @@ def prox_columns(z: torch.Tensor, tau: float | torch.Tensor, variant: Variant) -
     else:
         raise ValueError(f"variant must be 'affine' or 'simplex', got {variant!r}")
     return out.transpose(-1, -2)
+
+
+def newton_step_nonneg(b: torch.Tensor, s0: torch.Tensor, kappa: torch.Tensor) -> torch.Tensor:
+    """a = (b − ν)₊ with ν the root of Σ_t (b_t − ν)₊ = s0 + ν/κ, one row per constraint (…, T).
+
+    This is the exact minimizer over a = a0 + d ≥ 0 of ⟨g + λw, d⟩ + (1/2η)·dᵀ(μβ)(I + κ11ᵀ)d,
+    the curvature μ(α11ᵀ + βI) of docs/reference.md §5.1 with κ = α/β, written with
+    b = a0 − η(g + λw)/(μβ) and s0 = 1ᵀa0: the KKT conditions give d_t = max(−a0_t,
+    b_t − a0_t − κσ) with σ = 1ᵀd, i.e. a = (b − ν)₊ with ν = κσ and σ = Σ(b − ν)₊ − s0.
+    The left side is non-increasing in ν and the right side increasing, so the root is unique;
+    with b sorted decreasingly and C_j = Σ_{i≤j} b_(i), the root on the piece where the top j
+    entries are positive is ν_j = (C_j − s0)/(j + 1/κ), and the active count is
+    ρ = #{j : b_(j) > ν_j} (ν = −κ·s0 when no entry stays positive). s0 and κ broadcast as
+    (…, 1); κ > 0.
+    """
+    bs = torch.sort(b, -1, descending=True).values
+    c = bs.cumsum(-1)
+    j = torch.arange(1, b.shape[-1] + 1, dtype=b.dtype, device=b.device)
+    nu_j = (c - s0) / (j + 1.0 / kappa)
+    rho = (bs > nu_j).sum(-1, keepdim=True)
+    nu = torch.where(rho > 0, nu_j.gather(-1, (rho - 1).clamp_min(0)), -kappa * s0)
+    return (b - nu).clamp_min(0.0)

@@ -238,10 +238,12 @@ def linear_params(
 # --------------------------------------------------------------------------- learner settings
 
 _PPPD = {
-    "variant": st.sampled_from(["simplex", "affine"]),
+    "variant": st.sampled_from(["sparse", "simplex", "affine"]),
     "eta_V": st.floats(0.05, 1.0),
     "eta_A": st.floats(0.05, 1.0),
-    "lam": st.floats(0.0, 0.05),
+    "lam": st.floats(0.0, 3.0),
+    "eps": st.floats(0.0, 0.05),
+    "threshold": st.sampled_from(["noise", "fixed"]),
     "decay": st.floats(0.0, 0.2),
     "precond_floor": st.floats(1e-4, 1e-2),
 }

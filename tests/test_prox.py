@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from scb_verify.prox import prox_columns, soft_threshold
+from scb_verify.prox import newton_step_nonneg, prox_columns, soft_threshold
 
 TOL = 1e-9
 
@@ -112,3 +112,67 @@ def test_soft_threshold(u, tau):
 def test_unknown_variant_is_an_error():
     with pytest.raises(ValueError, match="variant must be 'affine' or 'simplex', got 'box'"):
         prox_columns(torch.zeros(3, 2), 0.1, "box")
+
+
+# --------------------------------------------------------------- the sparse variant's Newton step
+
+#: Rows (…, T) of b, with s0 ≥ 0 and κ > 0 per row.
+ROWS = hnp.arrays(
+    np.float64,
+    st.tuples(st.integers(1, 3), st.integers(1, 12)),
+    elements=st.floats(-4.0, 4.0, allow_subnormal=False),
+)
+
+
+@given(ROWS, st.floats(0.0, 3.0), st.floats(1e-3, 1e3))
+def test_newton_step_meets_its_optimality_conditions(b, s0, kappa):
+    """a = (b − ν)₊ with Σ a = s0 + ν/κ (the rank-one curvature's sum condition), a ≥ 0."""
+    s0_t = torch.full((b.shape[0], 1), s0, dtype=torch.float64)
+    k_t = torch.full((b.shape[0], 1), kappa, dtype=torch.float64)
+    a = newton_step_nonneg(torch.tensor(b), s0_t, k_t).numpy()
+    assert np.all(a >= 0)
+    # ν is the same for every positive entry, and every zero entry has b_t ≤ ν
+    for row_a, row_b in zip(a, b, strict=True):
+        pos = row_a > 0
+        nu = (row_b[pos] - row_a[pos]).mean() if pos.any() else -kappa * s0
+        assert np.allclose(row_b[pos] - row_a[pos], nu, atol=TOL)
+        assert np.all(row_b[~pos] <= nu + TOL)
+        assert abs(row_a.sum() - (s0 + nu / kappa)) <= TOL * (1 + kappa * abs(nu))
+
+
+@given(ROWS, st.floats(0.0, 3.0), st.floats(1e-2, 1e2))
+def test_newton_step_equals_bisection_on_its_sum_equation(b, s0, kappa):
+    """Independent reference: bisection on F(ν) = Σ(b − ν)₊ − ν/κ − s0, strictly decreasing."""
+    bt = torch.tensor(b)
+    s0_t = torch.full((b.shape[0], 1), s0, dtype=torch.float64)
+    k_t = torch.full((b.shape[0], 1), kappa, dtype=torch.float64)
+    lo = np.full((b.shape[0], 1), -1e4)
+    hi = np.full((b.shape[0], 1), 1e4)
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        f = np.maximum(b - mid, 0).sum(-1, keepdims=True) - mid / kappa - s0
+        lo, hi = np.where(f > 0, mid, lo), np.where(f > 0, hi, mid)
+    expected = np.maximum(b - (lo + hi) / 2, 0)
+    assert np.allclose(newton_step_nonneg(bt, s0_t, k_t).numpy(), expected, atol=1e-8)
+
+
+def test_newton_step_is_the_minimizer_of_its_local_model():
+    """On random problems the closed form beats every feasible perturbation of itself on
+    q(a) = cᵀ(a − a0) + ½(a − a0)ᵀ(I + κ11ᵀ)(a − a0), c = a0 − b (the model it solves)."""
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        T = int(rng.integers(2, 10))
+        a0, kappa = rng.random(T), float(rng.uniform(0.1, 20))
+        b = a0 + rng.normal(0, 0.5, T)
+        a = newton_step_nonneg(
+            torch.tensor(b[None]), torch.tensor([[a0.sum()]]), torch.tensor([[kappa]])
+        ).numpy()[0]
+        H = np.eye(T) + kappa * np.ones((T, T))
+
+        def q(x, a0=a0, b=b, H=H):
+            d = x - a0
+            return (a0 - b) @ d + 0.5 * d @ H @ d
+
+        for _ in range(20):
+            other = np.maximum(a + rng.normal(0, 0.05, T), 0.0)
+            assert q(a) <= q(other) + 1e-12
