@@ -56,8 +56,10 @@ def relative_distances(algorithm: str, settings: dict, cls: dict) -> tuple[float
 
 def main() -> None:
     for title, cls in (("C7's ci class", C7_CLASS), ("default `train` instance", TRAIN_DEFAULT)):
-        print(f"\n{title}: N={cls['N']} T={cls['T']} Q={cls['Q']} batch={cls['batch']} "
-              f"samples={cls['samples']} seeds={list(cls['seeds'])}")
+        print(
+            f"\n{title}: N={cls['N']} T={cls['T']} Q={cls['Q']} batch={cls['batch']} "
+            f"samples={cls['samples']} seeds={list(cls['seeds'])}"
+        )
         print(f"  {'learner':<34} {'‖A−Q*‖/‖Q*‖':>12} {'‖V−P‖/‖P‖':>10}")
         for algorithm, settings, label in ROWS:
             a, v = relative_distances(algorithm, settings, cls)

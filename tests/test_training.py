@@ -253,9 +253,9 @@ def test_position_noise_tracks_the_per_position_gradient_noise():
     the law is closer to normal). What the threshold needs is that σ̂ follows the noise within a
     bounded factor while the noise itself falls 4×: σ̂/sd within [0.4, 1.25] at both batches."""
     import torch
+    from scb_verify.plugins.pppd import position_noise
 
     from scb_verify.gradients import minibatch_gradients
-    from scb_verify.plugins.pppd import position_noise
     from scb_verify.sampler import Sampler
 
     task = make_task(5, 32, 2, seed=1)
