@@ -20,13 +20,10 @@ class PopulationPPPD(PPPD):
     reference = True
 
     def init_state(self, V, A, spec, settings, truth: Population) -> State:
-        return {
-            "V": V.clone(),
-            "A": A.clone(),
-            "P": truth.P,
-            "Qstar": truth.Qstar,
-            "mu": truth.mu,
-        }
+        # pppd's own start (V projected for the sparse variant), plus the exact constants
+        state = super().init_state(V, A, spec, settings, truth)
+        state.update(P=truth.P, Qstar=truth.Qstar, mu=truth.mu)
+        return state
 
     def gradients(self, state: State, batch):
         pop = Population(state["P"], state["Qstar"], state["mu"])

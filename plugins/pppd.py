@@ -81,14 +81,14 @@ class PPPD(Algorithm):
     def check_settings(self, settings: dict[str, Any]) -> None:
         if settings["variant"] not in VARIANTS:
             raise SettingsError(
-                f"pppd: variant must be one of {', '.join(VARIANTS)}; got {settings['variant']!r}"
+                f"pppd: variant must be one of {', '.join(VARIANTS)}, got {settings['variant']!r}"
             )
         check_positive(self.name, settings, "eta_V", "eta_A", "precond_floor")
         if settings["lam"] < 0 or settings["decay"] < 0 or settings["eps"] < 0:
             raise SettingsError("pppd: lam, eps and decay must be >= 0")
         if settings["threshold"] not in ("noise", "fixed"):
             raise SettingsError(
-                f"pppd: threshold must be 'noise' or 'fixed'; got {settings['threshold']!r}"
+                f"pppd: threshold must be 'noise' or 'fixed', got {settings['threshold']!r}"
             )
 
     def init_state(self, V, A, spec: RunSpec, settings, truth) -> State:

@@ -37,10 +37,16 @@ def test_v1_file_is_read_with_labels_as_fields():
     assert rate["quantity"] == "log-log slope"
 
 
-def test_v1_and_v2_files_of_the_same_run_diff_as_no_change(tmp_path):
+def test_v1_and_v2_files_of_the_same_run_diff_as_no_change(tmp_path, monkeypatch):
     """The v1 file was written by the code before schema 2 (check C1 C2 C3 --budget smoke
-    --jobs 1); the same claims and seeds now write v2, and the diff pairs every check by label."""
+    --jobs 1); the same claims and seeds now write v2, and the diff pairs every check by label.
+    The fixture predates pppd's sparse default (docs/reference.md §5.1.5): the run pins the
+    learner it was written with (the simplex variant at its former defaults)."""
+    from scb_verify.plugins.pppd import PPPD
     from scb_verify.registry import load_registry
+
+    former = {"variant": "simplex", "lam": 0.0, "decay": 0.02}
+    monkeypatch.setattr(PPPD, "defaults", {**PPPD.defaults, **former})
 
     reg = load_registry()
     reports = run_claims(
