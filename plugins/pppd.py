@@ -4,35 +4,33 @@
 Per step, from a fresh batch of m samples and the token frequencies μ̂ of all samples seen
 (η_t = η₀ / (1 + decay·t); every quantity is observable: the learner never reads P or Q*).
 
-Variant ``sparse`` (the default):
+Variant ``sparse`` (the default, §5.1.3):
 
-    V ← Π_cols(V − η_V G_V H(A)⁻¹)        Π_cols: each column of V onto the simplex (1ᵀV = 1ᵀ, V ≥ 0)
-    a_k ← argmin_{a ≥ 0} ⟨g_k + λ w_k, a − a_k⟩ + (1/2η_A)‖a − a_k‖²_{H_k}
-          H_k = μ̂_k(α 11ᵀ + β I),  α = ‖Vμ̂‖², β = max(‖V‖²_Σ̂, floor)
-          w_kt = ε / (a_kt + ε)               (reweighted ℓ1; ``eps = 0`` gives plain ℓ1, w = 1)
+    V ← Π(V − η_V G_V H(A)⁻¹)        Π: every column of V onto the simplex (V ≥ 0, 1ᵀV = 1ᵀ)
+    a_k ← argmin_{a ≥ 0} ⟨g_k + λ_k w_k, a − a_k⟩ + (1/2η_A)(a − a_k)ᵀ H_k (a − a_k)
+          H_k = μ̂_k(α 11ᵀ + β I),  α = ‖Vμ̂‖²,  β = max(‖V‖²_Σ̂, floor)
+          λ_k = λ·√(2 ln T)·σ̂_k       σ̂_k: the batch's per-position gradient noise (MAD)
+          w_kt = ε / (a_kt + ε)         reweighted ℓ1 (ε = 0: plain ℓ1, w = 1)
 
-The scale (cV, A/c) is fixed by V's constraint set, not by 1ᵀa_k = 1, so the ℓ1 term acts on
-the attention (on a ≥ 0 with a free sum it is λ·1ᵀa; under 1ᵀa = 1 it would be a constant).
-The A-step minimizes the local model in the loss's own curvature H_k exactly
-(:func:`scb_verify.prox.newton_step_nonneg`), which is what keeps it stable along 1, the
-direction in which H_k is T times stiffer than an isotropic preconditioner assumes. The
-weights w = ε/(a + ε) are those of the log penalty λε·log(1 + a/ε) majorized at the current
-iterate (reweighted ℓ1, Candès, Wakin & Boyd 2008): full weight λ on entries near 0, where it
-holds the per-position gradient noise of a small batch at zero, and little on the support, so
-the support entries carry almost none of the ℓ1 bias. With exact gradients the variant
-converges to (P, Q*) up to that bias.
+The scale (cV, A/c) is fixed by V's constraint set, so A's sum is free and the ℓ1 term acts on
+it; the A-step minimizes the local model in the loss's own curvature exactly
+(:func:`scb_verify.prox.newton_step_nonneg`), which keeps it stable along 1, where H_k is
+T times stiffer than an isotropic preconditioner assumes. The threshold is the universal level
+of the noise the batch itself shows (it falls with the batch and vanishes with exact
+gradients), and the weights of the log penalty λε·log(1 + a/ε) put it on entries near 0 and
+hardly on the support, which keeps the ℓ1 bias off the support. ``threshold = fixed`` uses λ
+in gradient units instead.
 
-Variants ``simplex`` and ``affine`` (the earlier reading, kept so that earlier results can be
-reproduced with ``--set variant=simplex --set lam=0 --set decay=0.02``):
+Variants ``simplex`` and ``affine`` (§5.1.4, the earlier reading; the former default is
+``--set variant=simplex --set lam=0 --set decay=0.02``):
 
     V ← V − η_V G_V H(A)⁻¹
     z_k = a_k − η_A g_k / (μ̂_k ‖V‖²_Σ̂)
     a_k ← argmin_a ½‖a − z_k‖² + η_A λ‖a‖₁  s.t. 1ᵀa = 1 (affine)  or  a ∈ Δ^T (simplex)
 
-Under 1ᵀa = 1 the ℓ1 term is inert on nonnegative columns (‖a‖₁ = 1 + 2‖a₋‖₁), and at batch 32
-the attention keeps a diffuse mass on irrelevant positions. The measurements behind the
-default (C7's ci class: median ‖A − Q*‖/‖Q*‖ 0.44 for ``simplex``, ≤ 0.1 for ``sparse``; the
-λ = 0 ablation) are in docs/reference.md §5.1 and ``benchmarks/learner_recovery.py``.
+Under 1ᵀa = 1 the ℓ1 term is inert on nonnegative columns (‖a‖₁ = 1 + 2‖a₋‖₁). What each
+formulation does with exact gradients and with samples, and the ablations of the default, are
+in §5.1.5 and ``benchmarks/learner_recovery.py``.
 """
 
 from __future__ import annotations

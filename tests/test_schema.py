@@ -43,6 +43,7 @@ def test_v1_and_v2_files_of_the_same_run_diff_as_no_change(tmp_path, monkeypatch
     The fixture predates pppd's sparse default (docs/reference.md §5.1.5): the run pins the
     learner it was written with (the simplex variant at its former defaults)."""
     from scb_verify.plugins.pppd import PPPD
+
     from scb_verify.registry import load_registry
 
     former = {"variant": "simplex", "lam": 0.0, "decay": 0.02}
