@@ -329,7 +329,7 @@ def test_an_unknown_setting_lists_the_allowed_ones(registry, name):
         ("pppd", {"eta_V": "fast"}, r"pppd: setting 'eta_V' must be a finite number, got 'fast'"),
         ("pppd", {"variant": "box"}, r"pppd: variant must be .*, got 'box'"),
         ("pppd", {"eta_A": 0}, r"setting 'eta_A' must be > 0"),
-        ("pppd", {"lam": -1}, r"lam and decay must be >= 0"),
+        ("pppd", {"lam": -1}, r"lam, eps and decay must be >= 0"),
         ("sgd", {"lr": -0.1}, r"sgd: setting 'lr' must be > 0"),
         ("softmax", {"optimizer": "lbfgs"}, r"optimizer must be 'adam' or 'sgd'"),
         ("softmax", {"loss": "hinge"}, r"loss must be 'mse' or 'ce'"),
