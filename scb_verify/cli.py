@@ -28,7 +28,7 @@ from scb_verify.claim import BUDGETS
 from scb_verify.diff import compare, table_rows
 from scb_verify.falsify import BUDGET_EXAMPLES, DEFAULT_DB
 from scb_verify.learner import Milestone, Params, RunSpec, SettingsError, SpecError
-from scb_verify.progress import progress_bar
+from scb_verify.progress import progress_bar, status_line
 from scb_verify.provenance import STDOUT, provenance, replaceable, write_json_atomic
 from scb_verify.registry import PluginError, load_registry
 from scb_verify.report import ReportError, write_report
@@ -521,7 +521,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             write_json_atomic(args.json, doc)
 
     with progress_bar(
-        len(claims), f"claims ({args.budget})", quiet=args.quiet, unit="claim"
+        len(claims), f"claims ({args.budget})", quiet=args.quiet, unit="claim", scale=False
     ) as bar:
         finished = []
 
@@ -542,6 +542,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                 job_timeout=args.job_timeout,
                 plugins=args.plugin,
                 on_done=on_done,
+                on_progress=lambda running: bar(len(finished), len(claims), status_line(running)),
             )
     wall = time.perf_counter() - t0
     out = _human(args)

@@ -28,6 +28,7 @@ from scb_verify.claim import Budget, Claim, ClaimContext, ClaimOutcome, Job, mea
 from scb_verify.hookspecs import ExecutorFactory, hookimpl
 from scb_verify.learner import RunResult
 from scb_verify.pool import ProcessPool, worker_death
+from scb_verify.progress import ClaimProgress
 from scb_verify.provenance import config_hash
 from scb_verify.registry import load_registry
 from scb_verify.schema import label_checks
@@ -136,6 +137,7 @@ class _ClaimRun:
         self.started: dict[cf.Future, float] = {}
         self.results: list[list[RunResult] | None] = []
         self.done = False
+        self.jobs_done = self.jobs_total = self.samples_total = 0
 
     def step(self, send: list[list[RunResult]] | None) -> tuple[str, Any]:
         """Step the generator (in the step thread; touches nothing but the generator):
@@ -152,9 +154,13 @@ class _ClaimRun:
             return []
         if not value or not all(isinstance(j, Job) for j in value):
             raise RuntimeError(f"{self.claim.id}: measure() must yield a non-empty list of Job")
+        self.jobs_total += len(value)
+        self.samples_total += sum(spec.samples for job in value for spec in job.specs)
         return [self.ctx.apply(job) for job in value]
 
     def record(self, results: list[RunResult]) -> None:
+        """Account for one finished job's results."""
+        self.jobs_done += 1
         for r in results:
             self.report.samples += r.samples
             self.report.runs += 1
@@ -187,6 +193,16 @@ class _ClaimRun:
         self.report.seeds.sort()
         self.done = True
 
+    def progress(self) -> ClaimProgress:
+        return ClaimProgress(
+            claim=self.claim.id,
+            jobs_done=self.jobs_done,
+            jobs_total=self.jobs_total,
+            samples_done=self.report.samples,
+            samples_total=self.samples_total,
+            elapsed=time.perf_counter() - self.t0,
+        )
+
     def job_name(self, idx: int) -> str:
         label = self.jobs[idx].label
         return f"job {idx}" + (f" ({label})" if label else "")
@@ -203,6 +219,7 @@ def run_claims(
     job_timeout: float | None = None,
     plugins: Sequence[str] = (),
     on_done: Callable[[ClaimReport], None] | None = None,
+    on_progress: Callable[[list[ClaimProgress]], None] | None = None,
 ) -> list[ClaimReport]:
     """Run ``claims`` (or their negative controls) at ``budget`` on ``executor``.
 
@@ -212,8 +229,10 @@ def run_claims(
     running (defaults: :data:`DEADLINES` of the budget); past either, the claim's error is
     ``timed out after N s``, its jobs are cancelled (which stops running ones on executors that
     can) and the other claims go on. A job whose worker died makes its claim's error name the
-    signal or exit code. ``on_done(report)`` is called as each claim finishes. Returns one
-    report per claim run, in the order of ``claims``.
+    signal or exit code. ``on_done(report)`` is called as each claim finishes, and
+    ``on_progress(running)`` whenever the runner wakes (a job finished or started, a step
+    returned) with the :class:`~scb_verify.progress.ClaimProgress` of each running claim.
+    Returns one report per claim run, in the order of ``claims``.
 
     The claims' measurement code runs one step at a time on a helper thread, so a measurement
     that never returns holds only its own claim, until its deadline; it is then abandoned (a
@@ -332,6 +351,8 @@ def run_claims(
                 steps = deque(s for s in steps if s[0] is not run)
                 # A step still running is abandoned: its thread ends with the process.
                 stepping = {f: r for f, r in stepping.items() if r is not run}
+        if on_progress:
+            on_progress([r.progress() for r in live if not r.done])
     return [r.report for r in runs]
 
 
