@@ -8,8 +8,12 @@ on a fixed geometric grid in increasing order; it is *resolved* at the first bat
 reaches the milestone within ``cap`` steps, and its measurement is the samples consumed when the
 milestone was first reached in that run (at least one batch: milestones are checked after every
 step, so a run that starts at the milestone counts one batch, the resolution). An instance that
-no batch on the grid resolves is missing (NaN) — reported, and dropped by the statistics; a cell
-where most instances are missing is *censored*: it has no measurement.
+no batch on the grid resolves is *censored*: its cost exceeds every budget it was given, so it
+is recorded at the largest, ``budget`` = largest batch × ``cap`` (a right-censored observation,
+never dropped and never NaN). The censored seeds of each cell are evidence
+(:func:`censoring_check`) and enter the slope at the budget, marked
+(:func:`scaling_over_cells`, :func:`~scb_verify.checks.scaling_check`'s censoring rules). A cell
+where at least half the seeds are censored has a censored median: only a lower bound.
 
 :func:`smallest_batch_search` is a generator to be driven from a claim's ``measure`` with
 ``yield from``: every round it yields one :class:`~scb_verify.claim.Job` per cell that still has
@@ -18,13 +22,12 @@ unresolved instances (those instances only, all at the cell's next batch size).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from scb_verify.checks import scaling_check
+from scb_verify.checks import MAX_CENSORED_SHARE, scaling_check
 from scb_verify.claim import Job
 from scb_verify.learner import Init, Milestone, RunResult, RunSpec
 from scb_verify.task import SCBTask
@@ -82,18 +85,31 @@ def seeded_cell(
 @dataclass
 class CellOutcome:
     """The measurement of one cell, per seed (in the cell's seed order): the batch that resolved
-    it (None if none did), the samples to the first milestone (NaN if unresolved), every
-    milestone's first-hit samples in the last run tried, and that run's result."""
+    it (None if none did), the samples to the first milestone (``budget`` if unresolved: a
+    right-censored observation), every milestone's first-hit samples in the last run tried, and
+    that run's result; ``budget``: the largest batch tried × cap."""
 
     batches: list[int | None]
     samples: list[float]
     hits: dict[str, list[int | None]]
     results: list[RunResult]
+    budget: float
+
+    @property
+    def censored_seeds(self) -> list[bool]:
+        """Per seed: never resolved (its cost is only known to exceed ``budget``)."""
+        return [b is None for b in self.batches]
 
     @property
     def censored(self) -> bool:
-        """True when most seeds were never resolved."""
-        return 2 * sum(b is None for b in self.batches) >= len(self.batches)
+        """True when at least half the seeds are censored: the cell's median cost is then only
+        known to exceed the budget (below that, the censored seeds rank above every resolved
+        one and the median is exact)."""
+        return 2 * sum(self.censored_seeds) >= len(self.batches)
+
+    @property
+    def seeds(self) -> list[int]:
+        return [r.seed for r in self.results]
 
 
 def smallest_batch_search(
@@ -138,14 +154,15 @@ def smallest_batch_search(
             if not pending[key] or level[key] == len(batches):
                 del level[key]
     out = {}
+    budget = float(batches[-1] * cap)
     for key in cells:
         runs = last[key]
         samples = [
-            float(max(r.milestones[target], b)) if b is not None else math.nan
+            float(max(r.milestones[target], b)) if b is not None else budget
             for r, b in zip(runs, found[key], strict=True)
         ]
         hits = {ms.name: [r.milestones[ms.name] for r in runs] for ms in milestones}
-        out[key] = CellOutcome(found[key], samples, hits, runs)
+        out[key] = CellOutcome(found[key], samples, hits, runs, budget)
     return out
 
 
@@ -156,55 +173,86 @@ def _with_milestones(spec: RunSpec, milestones: Sequence[Milestone]) -> RunSpec:
 def censoring_check(
     outcomes: Mapping[Hashable, CellOutcome], what: str, *, label: str = ""
 ) -> CheckResult:
-    """Did every cell reach its milestone at some batch on the grid? holds: all did;
-    violated: none did (the learner never got there within any budget tried);
-    inconclusive: some cells are censored (beyond the budget at this scale). Predicted: 0
-    censored cells."""
-    censored = [str(k) for k, o in outcomes.items() if o.censored]
-    missing = {str(k): sum(b is None for b in o.batches) for k, o in outcomes.items()}
+    """Did the seeds reach the milestone within the budget? Per cell, the count of censored
+    seeds (never resolved at any batch on the grid) is evidence. holds: every cell has at most
+    :data:`~scb_verify.checks.MAX_CENSORED_SHARE` of its seeds censored (the share with which a
+    slope can still decide); violated: every cell's median is censored (at least half its seeds:
+    the typical seed never gets there within the budget); inconclusive otherwise."""
+    counts = {str(k): sum(o.censored_seeds) for k, o in outcomes.items()}
+    sizes = {str(k): len(o.batches) for k, o in outcomes.items()}
+    shares = {k: counts[k] / sizes[k] for k in counts}
+    over = [k for k, share in shares.items() if share > MAX_CENSORED_SHARE]
+    budgets = {o.budget for o in outcomes.values()}
     evidence = {
-        "censored_cells": censored,
-        "cells": [str(k) for k in outcomes],
-        "missing_seeds": missing,
+        "cells": list(counts),
+        "censored_seeds": counts,
+        "seeds": sizes,
+        "share": shares,
+        "max_share": MAX_CENSORED_SHARE,
+        "budget": max(budgets) if budgets else None,
+        "censored_cells": [str(k) for k, o in outcomes.items() if o.censored],
         "batches": {str(k): o.batches for k, o in outcomes.items()},
     }
-    if not censored:
-        n_missing = sum(missing.values())
-        note = f" ({n_missing} seed(s) never resolved)" if n_missing else ""
-        status, text = Status.HOLDS, f"{what} reached in every cell{note}"
-    elif len(censored) == len(outcomes):
-        status, text = Status.VIOLATED, f"{what} never reached, at any batch tried"
+    total = sum(counts.values())
+    budget = max(budgets, default=0.0)
+    note = f"{total} of {sum(sizes.values())} seed(s) censored at {budget:.6g} samples"
+    if outcomes and all(o.censored for o in outcomes.values()):
+        status, text = Status.VIOLATED, f"{what} not reached by half the seeds in any cell ({note})"
+    elif outcomes and not over:
+        status, text = Status.HOLDS, f"{what} reached in every cell ({note})"
     else:
-        status, text = Status.INCONCLUSIVE, f"{what} not reached in cells {censored}"
+        worst = max(shares, key=shares.get, default=None)
+        text = (
+            f"{what}: more than {MAX_CENSORED_SHARE:.0%} of the seeds censored in cells {over} "
+            f"(worst {worst}: {counts[worst]} of {sizes[worst]}; {note})"
+            if worst is not None
+            else f"{what}: no cells"
+        )
+        status = Status.INCONCLUSIVE
     return CheckResult(
-        "reach", status, f"{text}: {status.value}", evidence, label=label, predicted=Range(0, 0)
+        "reach",
+        status,
+        f"{text}: {status.value}",
+        evidence,
+        label=label,
+        quantity="largest share of censored seeds in a cell",
+        predicted=Range(0.0, MAX_CENSORED_SHARE),
     )
 
 
 def scaling_over_cells(
     outcomes: Mapping[float, CellOutcome],
-    predicted: tuple[float, float],
+    predicted: Range | tuple[float, float],
     *,
     expr=None,
-    seed: int = 0,
     label: str = "",
     axis: str | None = None,
 ) -> CheckResult:
     """:func:`~scb_verify.checks.scaling_check` of the per-seed samples against the cell value,
-    on the uncensored cells (inconclusive when fewer than 3 remain)."""
-    keep = sorted(k for k, o in outcomes.items() if not o.censored)
-    if len(keep) < 3:
+    every cell included, censored seeds at the budget and marked. The design is ``"paired"``
+    when every cell ran the same seeds (then seed j is the same task and stream at every point)
+    and ``"independent"`` otherwise (e.g. C4's phase 2, run on the seeds that handed off).
+    Inconclusive when fewer than 3 cells have runs."""
+    keys = sorted(k for k, o in outcomes.items() if o.samples)
+    if len(keys) < 3:
         return CheckResult(
             "scaling",
             Status.INCONCLUSIVE,
-            f"only {len(keep)} uncensored grid point(s); a slope needs 3: inconclusive",
-            {"uncensored": keep, "predicted": list(predicted)},
+            f"only {len(keys)} grid point(s) with runs; a slope needs 3: inconclusive",
+            {"cells": keys},
             label=label,
             axis=axis,
-            predicted=Range(*predicted),
+            predicted=predicted if isinstance(predicted, Range) else Range(*predicted),
         )
-    width = max(len(outcomes[k].samples) for k in keep)
-    y = np.full((len(keep), width), np.nan)  # cells may have different seed counts
-    for i, k in enumerate(keep):
-        y[i, : len(outcomes[k].samples)] = outcomes[k].samples
-    return scaling_check(keep, y, predicted, expr=expr, seed=seed, label=label, axis=axis)
+    cells = [outcomes[k] for k in keys]
+    paired = all(o.seeds == cells[0].seeds for o in cells)
+    return scaling_check(
+        keys,
+        [np.array(o.samples) for o in cells],
+        predicted,
+        design="paired" if paired else "independent",
+        right_censored=[np.array(o.censored_seeds) for o in cells],
+        expr=expr,
+        label=label,
+        axis=axis,
+    )

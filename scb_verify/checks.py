@@ -1,30 +1,49 @@
 """The check library: how measurements reach a verdict (docs/reference.md §7).
 
-Every check is deterministic given its `seed` (numpy `default_rng(seed)`), returns a
-`CheckResult` whose evidence is plain JSON, and raises `ValueError` for malformed input. A check
-never raises for an unlucky measurement: too little data gives an inconclusive verdict with a
-reason. Intervals are percentile-bootstrap intervals, which under-cover with very few seeds;
-the seed count is always part of the evidence.
+Every check returns a `CheckResult` whose evidence is plain JSON and names the statistical method
+behind its interval or test (`evidence["method"]`, one of the methods of :mod:`scb_verify.stats`,
+where each is stated and its coverage measured), and raises `ValueError` for malformed input. A
+check never raises for an unlucky measurement: too little data gives an inconclusive verdict with
+a reason. Every check is deterministic (the intervals are closed-form; the permutation test draws
+from its `seed`).
+
+**Interval against a predicted range** (:class:`~scb_verify.verdict.Range`, ends open or
+closed): *holds* when the interval lies inside the range — strictly inside at an open end, so an
+interval that touches an open end never holds; *violated* when the interval and the range are
+disjoint (an interval that reaches an open end from outside counts as disjoint: e.g. [0, 0]
+against "exponent > 0"); *inconclusive* otherwise.
+
+**Which check for which design.** A scaling check's `design` says how seeds relate across grid
+points: ``"paired"`` when every point is measured on the same seeds (same task or data stream at
+every x: the per-seed slopes are compared, so what a seed shares across x cancels), and
+``"independent"`` when each point has its own data or its own subset of seeds. Positive,
+heavy-tailed quantities (sample counts, distances) are analysed on the log scale: scaling and
+bound checks always are; a threshold check with ``scale="log"``.
+
+**Censoring** (scaling checks): an entry known only as a bound — a run that never reached its
+target costs at least the budget (right-censored) — enters at its bound, marked by a mask. The
+number of censored entries per grid point is evidence; a point with more than
+:data:`MAX_CENSORED_SHARE` of its seeds censored makes the check inconclusive; below that, the
+direction in which the entries held at their bounds bias the slope is reported, and a verdict
+that rests on the interval end the bias could move is inconclusive too.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
-from itertools import combinations
-from statistics import NormalDist
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
 import sympy
 
+from scb_verify import stats
 from scb_verify.verdict import CheckResult, Range, Status
 
 ArrayLike = Sequence[float] | np.ndarray
 
-_STATISTICS: dict[str, Callable[..., np.ndarray]] = {"median": np.median, "mean": np.mean}
-# Elements per chunk of permutation draws, to bound memory for large samples.
-_CHUNK_ELEMENTS = 1 << 22
+#: Largest share of censored seeds at a grid point with which a scaling check can still decide.
+MAX_CENSORED_SHARE = 0.25
 
 
 # ----------------------------------------------------------------------------- validation
@@ -76,23 +95,6 @@ def _expr_evidence(expr: sympy.Expr | None) -> dict[str, str]:
     return {"expr": str(expr), "expr_latex": sympy.latex(expr)}
 
 
-# ----------------------------------------------------------------------------- statistics
-
-
-def _bootstrap(
-    values: np.ndarray, statistic: Callable[..., np.ndarray], n_boot: int, rng: np.random.Generator
-) -> np.ndarray:
-    """`n_boot` bootstrap replicates of `statistic` over the 1-D sample `values`."""
-    idx = rng.integers(0, values.size, size=(n_boot, values.size))
-    return statistic(values[idx], axis=1)
-
-
-def _percentile_ci(draws: np.ndarray, level: float) -> tuple[float, float]:
-    tail = (1.0 - level) / 2.0
-    low, high = np.quantile(draws, [tail, 1.0 - tail])
-    return float(low), float(high)
-
-
 def _ols(u: np.ndarray, v: np.ndarray) -> tuple[float, float, float]:
     """Least-squares line v ≈ a + b·u: returns (b, a, residual sum of squares)."""
     du = u - u.mean()
@@ -106,23 +108,36 @@ def _fmt(value: float) -> str:
     return f"{value:.3g}"
 
 
-def _fmt_range(low: float, high: float) -> str:
-    if math.isinf(low) and math.isinf(high):
-        return "any value"
-    if math.isinf(low):
-        return f"<= {_fmt(high)}"
-    if math.isinf(high):
-        return f">= {_fmt(low)}"
-    return f"[{_fmt(low)}, {_fmt(high)}]"
+def _as_range(predicted: Range | tuple[float, float]) -> Range:
+    """A Range as given, or a (lo, hi) pair as the closed range [lo, hi] (±inf: unbounded)."""
+    if isinstance(predicted, Range):
+        return predicted
+    bounds = np.asarray(predicted, dtype=float)
+    if bounds.shape != (2,):
+        raise ValueError(f"predicted must be a Range or a pair (lo, hi), got {predicted!r}")
+    return Range(float(bounds[0]), float(bounds[1]))
 
 
-def _interval_verdict(ci: tuple[float, float], low: float, high: float) -> Status:
-    """holds if ci ⊂ [low, high]; violated if ci ∩ [low, high] = ∅; else inconclusive."""
-    if low <= ci[0] and ci[1] <= high:
-        return Status.HOLDS
-    if ci[1] < low or ci[0] > high:
-        return Status.VIOLATED
-    return Status.INCONCLUSIVE
+def _inside_low(value: float, predicted: Range) -> bool:
+    return value >= predicted.lo if predicted.lo_closed else value > predicted.lo
+
+
+def _inside_high(value: float, predicted: Range) -> bool:
+    return value <= predicted.hi if predicted.hi_closed else value < predicted.hi
+
+
+def _interval_verdict(ci: tuple[float, float], predicted: Range) -> tuple[Status, set[str]]:
+    """(status, the interval ends it rests on): holds if ci lies inside `predicted` (strictly at
+    an open end), violated if they are disjoint, else inconclusive (module docstring)."""
+    low, high = ci
+    if _inside_low(low, predicted) and _inside_high(high, predicted):
+        ends = {"low"} if math.isfinite(predicted.lo) else set()
+        return Status.HOLDS, ends | ({"high"} if math.isfinite(predicted.hi) else set())
+    if not _inside_low(high, predicted):
+        return Status.VIOLATED, {"high"}
+    if not _inside_high(low, predicted):
+        return Status.VIOLATED, {"low"}
+    return Status.INCONCLUSIVE, set()
 
 
 # ----------------------------------------------------------------------------- exponents
@@ -200,94 +215,179 @@ def power_vs_exponential(x: ArrayLike, y_stat: ArrayLike) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- checks
 
 
+def _rows(name: str, values: Any, n_points: int, *, ragged: bool) -> list[np.ndarray]:
+    """One 1-D float array per grid point: a (n_points, n_seeds) array, or (``ragged``) a
+    sequence of n_points 1-D arrays of any lengths."""
+    if not ragged or (isinstance(values, np.ndarray) and values.ndim == 2):
+        if not isinstance(values, np.ndarray) and len({np.size(row) for row in values}) > 1:
+            lengths = [int(np.size(row)) for row in values]
+            raise ValueError(f"{name} must be 2-D: the same seeds at every point, got {lengths}")
+        array = _as_array(name, values, 2)
+        rows = list(array)
+    else:
+        rows = [_as_array(f"{name}[{i}]", row, 1) for i, row in enumerate(values)]
+    if len(rows) != n_points:
+        raise ValueError(f"{name} must have one row per grid point ({n_points}), got {len(rows)}")
+    return rows
+
+
+def _masks(name: str, values: Any, rows: list[np.ndarray]) -> list[np.ndarray]:
+    """Boolean masks shaped like ``rows`` (all False when ``values`` is None)."""
+    if values is None:
+        return [np.zeros(r.size, dtype=bool) for r in rows]
+    masks = [np.asarray(m) for m in values]
+    if len(masks) != len(rows) or any(
+        m.dtype != np.bool_ or m.shape != r.shape for m, r in zip(masks, rows, strict=False)
+    ):
+        raise ValueError(f"{name} must be boolean masks with the shape of y")
+    return masks
+
+
+def _padded(rows: list[np.ndarray]) -> np.ndarray:
+    width = max(r.size for r in rows)
+    out = np.zeros((len(rows), width), dtype=bool)
+    for i, r in enumerate(rows):
+        out[i, : r.size] = r
+    return out
+
+
+#: Which interval ends a slope biased in a direction leaves unreliable: biased down (the true
+#: slope can only be larger) moves the upper end, biased up the lower one.
+_UNRELIABLE_ENDS: dict[str, set[str]] = {
+    "none": set(),
+    "down": {"high"},
+    "up": {"low"},
+    "both": {"low", "high"},
+}
+
+
 def scaling_check(
     x: ArrayLike,
-    y: ArrayLike,
-    predicted: tuple[float, float],
+    y: ArrayLike | Sequence[ArrayLike],
+    predicted: Range | tuple[float, float],
     *,
+    design: Literal["paired", "independent"],
+    right_censored: Any = None,
+    left_censored: Any = None,
     expr: sympy.Expr | None = None,
     level: float = 0.95,
-    n_boot: int = 2000,
-    seed: int = 0,
-    statistic: Literal["median", "mean"] = "median",
     label: str = "",
     axis: str | None = None,
 ) -> CheckResult:
     """Scaling check (docs/reference.md §7): is the log–log slope of y in x inside `predicted`?
 
-    y has shape (len(x), n_seeds); non-finite entries (NaN: failed or unreached run) are
-    dropped, finite ones must be > 0. Per grid point s_i = statistic over seeds; slope = OLS
-    slope of log s_i on log x_i. CI: percentile bootstrap at `level`, resampling seeds
-    independently within each grid point. With [lo, hi] = predicted (closed; ±inf for one
-    side): holds if CI ⊂ [lo, hi]; violated if CI ∩ [lo, hi] = ∅; inconclusive if it
-    straddles a boundary, or if some grid point has fewer than 2 finite values. `label` names
-    the check within its claim, `axis` the swept variable x; the result's `predicted` is the
-    closed :class:`~scb_verify.verdict.Range` [lo, hi].
+    The slope is that of the per-point mean of log y (the log of the geometric mean) against
+    log x, an OLS line. ``design="paired"``: y has shape (len(x), n_seeds), column j = seed j at
+    every point; interval :func:`~scb_verify.stats.paired_slope_interval` (t interval of the
+    mean per-seed slope). ``design="independent"``: y is that array or one 1-D array per point
+    (counts may differ, each ≥ 2); interval :func:`~scb_verify.stats.independent_slope_interval`
+    (Welch). All y finite and > 0: a run without a measurement has no place here — one that
+    never reached its target enters at its budget with ``right_censored`` set (masks shaped
+    like y; ``left_censored`` for entries known only to be at most their value). Verdict
+    against `predicted` (a :class:`~scb_verify.verdict.Range`, or a pair (lo, hi) meaning the
+    closed [lo, hi]) as in the module docstring, including the censoring rules: inconclusive
+    when a point has more than :data:`MAX_CENSORED_SHARE` of its entries censored, or when the
+    verdict rests on an interval end that the censoring bias (reported) could move. `label`
+    names the check within its claim, `axis` the swept variable x.
     """
-    xs, ys = _as_array("x", x, 1), _as_array("y", y, 2)
+    xs = _as_array("x", x, 1)
     if xs.size < 3:
         raise ValueError(f"a scaling check needs at least 3 grid points, got {xs.size}")
-    if ys.shape[0] != xs.size:
-        raise ValueError(f"y must have shape (len(x), n_seeds) = ({xs.size}, n), got {ys.shape}")
     _require_finite("x", xs)
     _require_positive("x", xs)
     if np.unique(xs).size < 2:
         raise ValueError("x needs at least two distinct values to fit a slope")
-    _require_positive("y", ys)
-    bounds = np.asarray(predicted, dtype=float)
-    if bounds.shape != (2,) or np.isnan(bounds).any() or bounds[0] > bounds[1]:
-        raise ValueError(f"predicted must be (lo, hi), lo <= hi, ±inf allowed; got {predicted!r}")
-    low, high = float(bounds[0]), float(bounds[1])
+    if design not in ("paired", "independent"):
+        raise ValueError(f"design must be 'paired' or 'independent', got {design!r}")
+    rows = _rows("y", y, xs.size, ragged=design == "independent")
+    for i, row in enumerate(rows):
+        _require_finite(f"y[{i}]", row)
+        _require_positive(f"y[{i}]", row)
+    right = _masks("right_censored", right_censored, rows)
+    left = _masks("left_censored", left_censored, rows)
+    target = _as_range(predicted)
     _check_level(level)
-    _check_count("n_boot", n_boot)
-    if statistic not in _STATISTICS:
-        raise ValueError(f"statistic must be one of {sorted(_STATISTICS)}, got {statistic!r}")
-    stat = _STATISTICS[statistic]
-    fields = {"label": label, "axis": axis, "predicted": Range(low, high)}
 
-    samples = [row[np.isfinite(row)] for row in ys]
-    n_finite = [s.size for s in samples]
+    counts = [r.size for r in rows]
+    censored = [int(np.sum(r | lft)) for r, lft in zip(right, left, strict=True)]
+    shares = [c / n for c, n in zip(censored, counts, strict=True)]
+    log_x = np.log(xs)
+    bias = stats.censoring_bias(stats.slope_weights(log_x), _padded(right), _padded(left))
+    method = stats.PAIRED_SLOPE if design == "paired" else stats.INDEPENDENT_SLOPE
+    fields = {
+        "label": label,
+        "axis": axis,
+        "quantity": "log-log slope of the geometric mean over seeds",
+        "predicted": target,
+    }
     evidence: dict[str, Any] = {
         "x": xs,
-        "y": ys,
-        "n_seeds": ys.shape[1],
-        "n_finite": n_finite,
-        "statistic": statistic,
-        "predicted": [low, high],
+        "y": rows,
+        "design": design,
+        "method": method,
+        "n_seeds": counts,
         "level": level,
-        "n_boot": n_boot,
-        "seed": seed,
+        "censored": {
+            "right": [int(m.sum()) for m in right],
+            "left": [int(m.sum()) for m in left],
+            "share": shares,
+            "max_share": MAX_CENSORED_SHARE,
+            "bias": bias,
+        },
         **_expr_evidence(expr),
     }
-    short = [i for i, n in enumerate(n_finite) if n < 2]
-    if short:
-        i = short[0]
-        reason = (
-            f"grid point x={_fmt(xs[i])} has {n_finite[i]} finite value(s) of {ys.shape[1]}; "
-            "a bootstrap needs at least 2"
-        )
+    if min(counts) < 2:
+        i = counts.index(min(counts))
+        reason = f"grid point x={_fmt(xs[i])} has {counts[i]} value(s); an interval needs 2"
         evidence["reason"] = reason
         return CheckResult(
             "scaling", Status.INCONCLUSIVE, f"{reason}: inconclusive", evidence, **fields
         )
+    if design == "paired" and len(set(counts)) > 1:
+        raise ValueError(f"a paired design needs the same seeds at every point, got {counts}")
 
-    rng = np.random.default_rng(seed)
-    point_stat = np.array([stat(s) for s in samples])
-    log_x = np.log(xs)
-    slope, intercept, _ = _ols(log_x, np.log(point_stat))
-    boot_log = np.log(np.column_stack([_bootstrap(s, stat, n_boot, rng) for s in samples]))
-    centred = log_x - log_x.mean()
-    boot_slopes = (boot_log - boot_log.mean(axis=1, keepdims=True)) @ centred / (centred @ centred)
-    ci = _percentile_ci(boot_slopes, level)
-    status = _interval_verdict(ci, low, high)
+    logs = [np.log(r) for r in rows]
+    if design == "paired":
+        slope, low, high = (float(v) for v in stats.paired_slope_interval(log_x, logs, level))
+    else:
+        slope, low, high = stats.independent_slope_from_samples(log_x, logs, level)
+    point_log = np.array([lg.mean() for lg in logs])
+    ci = (low, high)
+    status, ends = _interval_verdict(ci, target)
+    reason = None
+    worst = int(np.argmax(shares))
+    if shares[worst] > MAX_CENSORED_SHARE:
+        reason = (
+            f"x={_fmt(xs[worst])} has {censored[worst]} of {counts[worst]} seeds censored "
+            f"(more than {MAX_CENSORED_SHARE:.0%})"
+        )
+    elif ends & _UNRELIABLE_ENDS[bias]:
+        reason = (
+            f"censored entries held at their bounds bias the slope {bias}, and the verdict "
+            f"rests on the {'/'.join(sorted(ends & _UNRELIABLE_ENDS[bias]))} interval end"
+        )
+    if reason is not None and status is not Status.INCONCLUSIVE:
+        status = Status.INCONCLUSIVE
+    if reason is not None:
+        evidence["reason"] = reason
 
-    missing = sum(ys.shape[1] - n for n in n_finite)
-    note = f", {missing} run(s) missing" if missing else ""
+    n_censored = sum(censored)
+    note = f", {n_censored} censored, bias {bias}" if n_censored else ""
+    seeds = str(counts[0]) if len(set(counts)) == 1 else f"{min(counts)}-{max(counts)}"
     summary = (
-        f"slope {_fmt(slope)} [{_fmt(ci[0])}, {_fmt(ci[1])}] ({level:.0%} CI, {ys.shape[1]} "
-        f"seeds{note}) vs predicted {_fmt_range(low, high)}: {status.value}"
+        f"slope {_fmt(slope)} [{_fmt(low)}, {_fmt(high)}] ({level:.0%} {design} t interval, "
+        f"{seeds} seeds{note}) vs predicted {target}"
+        + (f"; {reason}" if reason else "")
+        + f": {status.value}"
     )
-    evidence.update({"stat": point_stat, "slope": slope, "intercept": intercept, "ci": ci})
+    evidence.update(
+        {
+            "stat": np.exp(point_log),
+            "slope": slope,
+            "intercept": float(point_log.mean() - slope * log_x.mean()),
+            "ci": ci,
+        }
+    )
     return CheckResult("scaling", status, summary, evidence, **fields)
 
 
@@ -297,8 +397,6 @@ def bound_check(
     calibrate: ArrayLike,
     *,
     level: float = 0.95,
-    n_boot: int = 2000,
-    seed: int = 0,
     labels: Sequence[str] | None = None,
     expr: sympy.Expr | None = None,
     label: str = "",
@@ -306,17 +404,19 @@ def bound_check(
     """Bound check (docs/reference.md §7): measured ≤ C·f, C calibrated on some points, tested on
     the rest.
 
-    measured has shape (n_points, n_seeds) (non-finite entries = missing runs, dropped);
-    bound_values[i] = f at point i (finite, > 0); calibrate[i] marks calibration points (at
-    least one calibration and one held-out point). Per point: median m_i and its percentile
-    bootstrap CI [l_i, u_i] at `level`. C = max over calibration points of u_i / f_i: the
-    upper confidence end, so the calibration noise is paid for once, here. A held-out point j
-    is violated if l_j > C·f_j (significantly above the bound), holds if m_j ≤ C·f_j, else
-    inconclusive. Overall: violated if any held-out point is, holds if all hold, else
-    inconclusive (also when some point has fewer than 2 finite values). `labels` name the
-    points, `label` the check within its claim; `predicted` is median/(C·f) ≤ 1.
+    measured has shape (n_points, n_seeds), finite entries > 0 (non-finite entries: runs
+    without a measurement, dropped and counted); bound_values[i] = f at point i (finite, > 0);
+    calibrate[i] marks calibration points (at least one calibration and one held-out point). Per
+    point, on the log scale (measured values are sample counts and distances: positive,
+    heavy-tailed): the geometric mean g_i and its t interval [l_i, u_i] at `level`
+    (:func:`~scb_verify.stats.geometric_mean_interval`). C = max over calibration points of
+    u_i / f_i: the upper confidence end, so the calibration noise is paid for once, here. A
+    held-out point j is violated if l_j > C·f_j (significantly above the bound), holds if g_j ≤
+    C·f_j, else inconclusive. Overall: violated if any held-out point is, holds if all hold, else
+    inconclusive (also when some point has fewer than 2 values). `labels` name the points,
+    `label` the check within its claim; `predicted` is g/(C·f) ≤ 1.
 
-    Comparing u_j (rather than m_j) with C·f_j would pay the noise twice: for measured ∝ f,
+    Comparing u_j (rather than g_j) with C·f_j would pay the noise twice: for measured ∝ f,
     u_j / f_j and the calibration u_i / f_i are exchangeable, so a tight, true bound would hold
     only with probability ≈ n_calibration / n_points.
     """
@@ -335,13 +435,17 @@ def bound_check(
         raise ValueError("calibrate needs at least one True (calibration) and one False point")
     _require_finite("bound_values", fs)
     _require_positive("bound_values", fs)
+    _require_positive("measured", ms)
     _check_level(level)
-    _check_count("n_boot", n_boot)
     names = [f"point {i}" for i in range(n_points)] if labels is None else list(labels)
     if len(names) != n_points:
         raise ValueError(f"labels must have length n_points = {n_points}, got {len(names)}")
 
-    fields = {"label": label, "predicted": Range(hi=1.0)}
+    fields = {
+        "label": label,
+        "quantity": "held-out geometric mean over seeds / (C·f)",
+        "predicted": Range(hi=1.0),
+    }
     samples = [row[np.isfinite(row)] for row in ms]
     evidence: dict[str, Any] = {
         "labels": names,
@@ -349,9 +453,9 @@ def bound_check(
         "bound_values": fs,
         "calibrate": cal,
         "n_seeds": ms.shape[1],
+        "n_finite": [s.size for s in samples],
         "level": level,
-        "n_boot": n_boot,
-        "seed": seed,
+        "method": stats.T_LOG_MEAN,
         **_expr_evidence(expr),
     }
     short = [i for i, s in enumerate(samples) if s.size < 2]
@@ -359,16 +463,17 @@ def bound_check(
         i = short[0]
         reason = (
             f"{names[i]} has {samples[i].size} finite value(s) of {ms.shape[1]}; "
-            "a bootstrap needs at least 2"
+            "an interval needs at least 2"
         )
         evidence["reason"] = reason
         return CheckResult(
             "bound", Status.INCONCLUSIVE, f"{reason}: inconclusive", evidence, **fields
         )
 
-    rng = np.random.default_rng(seed)
-    medians = np.array([np.median(s) for s in samples])
-    cis = np.array([_percentile_ci(_bootstrap(s, np.median, n_boot, rng), level) for s in samples])
+    intervals = np.array(
+        [[float(v) for v in stats.geometric_mean_interval(s, level)] for s in samples]
+    )
+    estimates, cis = intervals[:, 0], intervals[:, 1:]
     constant = float(np.max(cis[cal, 1] / fs[cal]))
     limit = constant * fs
     points = []
@@ -377,7 +482,7 @@ def bound_check(
             verdict = "calibration"
         elif cis[i, 0] > limit[i]:
             verdict = Status.VIOLATED.value
-        elif medians[i] <= limit[i]:
+        elif estimates[i] <= limit[i]:
             verdict = Status.HOLDS.value
         else:
             verdict = Status.INCONCLUSIVE.value
@@ -385,9 +490,9 @@ def bound_check(
             {
                 "label": names[i],
                 "f": fs[i],
-                "median": medians[i],
+                "estimate": estimates[i],
                 "ci": cis[i],
-                "ratio": medians[i] / limit[i],
+                "ratio": estimates[i] / limit[i],
                 "ratio_ci": cis[i] / limit[i],
                 "verdict": verdict,
             }
@@ -402,58 +507,13 @@ def bound_check(
         status = Status.INCONCLUSIVE
     worst = max(held, key=lambda p: p["ratio"])
     summary = (
-        f"C = {_fmt(constant)} from {int(cal.sum())} calibration point(s); held-out "
-        f"median/(C·f) up to {_fmt(worst['ratio'])} [{_fmt(worst['ratio_ci'][0])}, "
-        f"{_fmt(worst['ratio_ci'][1])}] ({level:.0%} CI) at {worst['label']}: {status.value}"
+        f"C = {_fmt(constant)} from {int(cal.sum())} calibration point(s); held-out geometric "
+        f"mean/(C·f) up to {_fmt(worst['ratio'])} [{_fmt(worst['ratio_ci'][0])}, "
+        f"{_fmt(worst['ratio_ci'][1])}] ({level:.0%} log-scale t interval) at {worst['label']}: "
+        f"{status.value}"
     )
     evidence.update({"C": constant, "points": points})
     return CheckResult("bound", status, summary, evidence, **fields)
-
-
-def _permutation_stats(
-    a: np.ndarray,
-    b: np.ndarray,
-    sign: float,
-    paired: bool,
-    n_perm: int,
-    rng: np.random.Generator,
-) -> tuple[float, np.ndarray, bool]:
-    """Observed statistic (positive = A better), its permutation distribution, exactness.
-
-    Unpaired: t = sign·(mean B − mean A) over relabellings of the pooled sample into groups
-    of sizes |A|, |B|. Paired: t = mean of sign·(b_i − a_i) over sign flips of each pair.
-    Exact enumeration when the count of relabellings is ≤ n_perm, else n_perm random ones.
-    """
-    if paired:
-        d = sign * (b - a)
-        n = d.size
-        exact = 2**n <= n_perm
-        if exact:
-            signs = 1.0 - 2.0 * ((np.arange(2**n)[:, None] >> np.arange(n)) & 1)
-            return float(d.mean()), signs @ d / n, True
-        rows = max(1, _CHUNK_ELEMENTS // n)
-        draws = [
-            rng.choice([-1.0, 1.0], size=(min(rows, n_perm - s), n)) @ d / n
-            for s in range(0, n_perm, rows)
-        ]
-        return float(d.mean()), np.concatenate(draws), False
-    pooled = np.concatenate([a, b])
-    n, n_a, n_b = pooled.size, a.size, b.size
-    total = pooled.sum()
-
-    def stat(sum_a: np.ndarray) -> np.ndarray:
-        return sign * ((total - sum_a) / n_b - sum_a / n_a)
-
-    observed = float(stat(np.array(a.sum())))
-    if math.comb(n, n_a) <= n_perm:
-        groups = np.array(list(combinations(range(n), n_a)))
-        return observed, stat(pooled[groups].sum(axis=1)), True
-    rows = max(1, _CHUNK_ELEMENTS // n)
-    draws = []
-    for s in range(0, n_perm, rows):
-        order = rng.permuted(np.tile(np.arange(n), (min(rows, n_perm - s), 1)), axis=1)
-        draws.append(stat(pooled[order[:, :n_a]].sum(axis=1)))
-    return observed, np.concatenate(draws), False
 
 
 def ordering_check(
@@ -470,15 +530,15 @@ def ordering_check(
 ) -> CheckResult:
     """Ordering check (docs/reference.md §7): is A (`better`) better than B (`worse`) across seeds?
 
-    One-sided permutation test of the difference of means t (positive = A better). Unpaired:
-    relabellings of the pooled sample; paired (equal lengths, pair i = seed i): sign flips of
-    the differences. Exact when there are ≤ n_perm relabellings (p = #{t* ≥ t} / #all), else
-    Monte Carlo with n_perm draws (p = (1 + #{t* ≥ t}) / (n_perm + 1)); statistics equal to t
-    up to floating-point rounding count as extreme. holds if p < alpha; violated if the reverse test
-    (B better) has p < alpha; otherwise inconclusive. `min_achievable_p` (1 / #relabellings,
-    or 1 / (n_perm + 1)) is reported: when it is ≥ alpha, no verdict but inconclusive is
-    possible with these sample sizes. alpha must lie in (0, 0.5] so both tests cannot pass.
-    `labels` name A and B, `label` the check within its claim; `predicted` is t > 0 (open).
+    One-sided permutation test of the difference of means t (positive = A better),
+    :func:`~scb_verify.stats.permutation_p_values`: unpaired, relabellings of the pooled sample;
+    paired (equal lengths, pair i = seed i), sign flips of the differences; exact when there are
+    ≤ n_perm relabellings, else Monte Carlo with n_perm draws from `seed`. holds if p < alpha;
+    violated if the reverse test (B better) has p < alpha; otherwise inconclusive.
+    `min_achievable_p` is reported: when it is ≥ alpha, no verdict but inconclusive is possible
+    with these sample sizes. alpha must lie in (0, 0.5] so both tests cannot pass; each sample
+    needs ≥ 2 values (scipy's requirement; one value each allows no verdict anyway). `labels` name
+    A and B, `label` the check within its claim; `predicted` is t > 0 (open).
     """
     a, b = _as_array("better", better, 1), _as_array("worse", worse, 1)
     _require_finite("better", a)
@@ -486,23 +546,17 @@ def ordering_check(
     if not 0.0 < alpha <= 0.5:
         raise ValueError(f"alpha must lie in (0, 0.5] for a one-sided test, got {alpha}")
     _check_count("n_perm", n_perm)
+    if min(a.size, b.size) < 2:
+        raise ValueError(f"each sample needs at least 2 values, got {a.size} and {b.size}")
     if paired and a.size != b.size:
         raise ValueError(f"paired samples need equal lengths, got {a.size} and {b.size}")
     if len(labels) != 2:
         raise ValueError(f"labels must be a pair of names, got {labels!r}")
 
-    rng = np.random.default_rng(seed)
-    sign = 1.0 if smaller_is_better else -1.0
-    observed, null, exact = _permutation_stats(a, b, sign, paired, n_perm, rng)
-    # Rounding bound: each mean of ≤ n values is off by ≤ n·eps·max|v|; two statistics compared.
-    pooled = np.concatenate([a, b])
-    tol = 8 * pooled.size * np.finfo(float).eps * float(np.max(np.abs(pooled)))
-    at_least, at_most = np.sum(null >= observed - tol), np.sum(null <= observed + tol)
-    if exact:
-        p, p_reverse, min_p = at_least / null.size, at_most / null.size, 1.0 / null.size
-    else:
-        p, p_reverse = (1 + at_least) / (n_perm + 1), (1 + at_most) / (n_perm + 1)
-        min_p = 1.0 / (n_perm + 1)
+    test = stats.permutation_p_values(
+        a, b, smaller_is_better=smaller_is_better, paired=paired, n_resamples=n_perm, seed=seed
+    )
+    p, p_reverse = float(test.p), float(test.p_reverse)
     if p < alpha:
         status = Status.HOLDS
     elif p_reverse < alpha:
@@ -511,16 +565,13 @@ def ordering_check(
         status = Status.INCONCLUSIVE
 
     name_a, name_b = labels
-    kind = "paired sign-flip" if paired else "permutation"
-    how = f"exact, {null.size} relabellings" if exact else f"Monte Carlo, {n_perm} draws"
-    test = f"one-sided {kind} test of the difference of means ({how})"
     direction = "smaller" if smaller_is_better else "larger"
     summary = (
         f"{name_a} mean {_fmt(a.mean())} vs {name_b} mean {_fmt(b.mean())} ({direction} is "
-        f"better); p = {_fmt(p)} (reverse {_fmt(p_reverse)}), alpha {_fmt(alpha)}, {test}"
+        f"better); p = {_fmt(p)} (reverse {_fmt(p_reverse)}), alpha {_fmt(alpha)}, {test.method}"
     )
-    if min_p >= alpha:
-        summary += f"; min achievable p = {_fmt(min_p)} >= alpha: too few seeds for a verdict"
+    if test.min_p >= alpha:
+        summary += f"; min achievable p = {_fmt(test.min_p)} >= alpha: too few seeds for a verdict"
     summary += f": {status.value}"
     evidence = {
         "labels": list(labels),
@@ -528,16 +579,16 @@ def ordering_check(
         "worse": b,
         "mean_better": a.mean(),
         "mean_worse": b.mean(),
-        "statistic": observed,
+        "statistic": float(test.statistic),
         "smaller_is_better": smaller_is_better,
         "paired": paired,
         "p_value": p,
         "p_value_reverse": p_reverse,
         "alpha": alpha,
-        "test": test,
-        "exact": exact,
-        "n_resamples": int(null.size),
-        "min_achievable_p": min_p,
+        "method": test.method,
+        "exact": test.exact,
+        "n_resamples": test.n_null,
+        "min_achievable_p": test.min_p,
         "seed": seed,
     }
     return CheckResult(
@@ -550,17 +601,18 @@ def threshold_check(
     threshold: float,
     *,
     direction: Literal[">=", "<="],
+    scale: Literal["linear", "log"] = "linear",
     level: float = 0.95,
-    seed: int = 0,
-    n_boot: int = 2000,
     label: str = "",
 ) -> CheckResult:
     """Threshold check: is the mean of `values` (one per seed) `direction` `threshold`?
 
-    Verdict from the percentile bootstrap CI [l, u] of the mean at `level`. For ">=": holds if
-    l ≥ threshold, violated if u < threshold; for "<=": holds if u ≤ threshold, violated if
-    l > threshold; inconclusive otherwise. The CLT interval mean ± z·s/√n (s with ddof 1,
-    z the normal quantile) is recorded alongside. Needs ≥ 2 finite values. `label` names the
+    ``scale="linear"``: the mean and its Student t interval [l, u] at `level`
+    (:func:`~scb_verify.stats.mean_interval`); ``scale="log"`` (positive, heavy-tailed values:
+    distances, errors): the geometric mean and the t interval on the log scale
+    (:func:`~scb_verify.stats.geometric_mean_interval`). For ">=": holds if l ≥ threshold,
+    violated if u < threshold; for "<=": holds if u ≤ threshold, violated if l > threshold;
+    inconclusive otherwise. Needs ≥ 2 finite values (> 0 on the log scale). `label` names the
     check within its claim; `predicted` is the closed side of `threshold` that holds.
     """
     vs = _as_array("values", values, 1)
@@ -571,29 +623,38 @@ def threshold_check(
         raise ValueError(f"threshold must be finite, got {threshold}")
     if direction not in (">=", "<="):
         raise ValueError(f"direction must be '>=' or '<=', got {direction!r}")
+    if scale not in ("linear", "log"):
+        raise ValueError(f"scale must be 'linear' or 'log', got {scale!r}")
+    if scale == "log":
+        _require_positive("values", vs)
     _check_level(level)
-    _check_count("n_boot", n_boot)
 
-    rng = np.random.default_rng(seed)
-    mean = float(vs.mean())
-    ci = _percentile_ci(_bootstrap(vs, np.mean, n_boot, rng), level)
-    z = NormalDist().inv_cdf(0.5 + level / 2.0)
-    half = z * float(vs.std(ddof=1)) / math.sqrt(vs.size)
-    good = (threshold, math.inf) if direction == ">=" else (-math.inf, threshold)
-    status = _interval_verdict(ci, *good)
+    interval = stats.mean_interval if scale == "linear" else stats.geometric_mean_interval
+    estimate, low, high = (float(v) for v in interval(vs, level))
+    good = Range(threshold, math.inf) if direction == ">=" else Range(-math.inf, threshold)
+    status, _ = _interval_verdict((low, high), good)
+    what = "mean" if scale == "linear" else "geometric mean"
     summary = (
-        f"mean {_fmt(mean)} [{_fmt(ci[0])}, {_fmt(ci[1])}] ({level:.0%} bootstrap CI, "
-        f"{vs.size} seeds) vs required {direction} {_fmt(threshold)}: {status.value}"
+        f"{what} {_fmt(estimate)} [{_fmt(low)}, {_fmt(high)}] ({level:.0%} t interval"
+        f"{'' if scale == 'linear' else ' on the log scale'}, {vs.size} seeds) vs required "
+        f"{direction} {_fmt(threshold)}: {status.value}"
     )
     evidence = {
         "values": vs,
-        "mean": mean,
-        "ci": ci,
-        "clt_ci": [mean - half, mean + half],
+        "estimate": estimate,
+        "ci": (low, high),
+        "scale": scale,
+        "method": stats.T_MEAN if scale == "linear" else stats.T_LOG_MEAN,
         "threshold": threshold,
         "direction": direction,
         "level": level,
-        "n_boot": n_boot,
-        "seed": seed,
     }
-    return CheckResult("threshold", status, summary, evidence, label=label, predicted=Range(*good))
+    return CheckResult(
+        "threshold",
+        status,
+        summary,
+        evidence,
+        label=label,
+        quantity="mean over seeds" if scale == "linear" else "geometric mean over seeds",
+        predicted=good,
+    )

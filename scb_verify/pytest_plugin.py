@@ -44,9 +44,9 @@ if TYPE_CHECKING:
 DEPENDENT_OPTIONS = ("scb_controls", "scb_algorithm", "scb_jobs", "scb_plugin", "scb_strict",
                      "scb_json")  # fmt: skip
 #: Evidence entries left out of failure reports (settings of the check, not findings).
-BOOKKEEPING = frozenset({"seed", "n_boot", "level", "expr_latex", "n_resamples", "test",
-                         "intercept", "clt_ci", "statistic", "labels", "direction",
-                         "smaller_is_better", "paired", "exact"})  # fmt: skip
+BOOKKEEPING = frozenset({"seed", "level", "expr_latex", "n_resamples", "intercept",
+                         "statistic", "labels", "direction", "smaller_is_better", "paired",
+                         "exact"})  # fmt: skip
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

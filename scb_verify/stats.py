@@ -22,18 +22,21 @@ samples at once. The methods, and why each is the one used:
   point has its own seeds (its own data, or a different subset of seeds), the slope Σ c_i m_i of
   the per-point means m_i of log y has variance Σ c_i² s_i²/n_i; the interval is Welch's, t with
   the Welch–Satterthwaite degrees of freedom.
-- **Permutation tests** (:func:`permutation_p_values`): ``scipy.stats.permutation_test`` of a
-  difference of means, sign flips of paired differences or relabellings of two independent
-  samples; exact when the relabellings number at most ``n_resamples``, else Monte Carlo with
-  p = (1 + #{t* ≥ t})/(n_resamples + 1). Valid at level α under exchangeability, any n.
+- **Permutation tests** (:func:`permutation_p_values`): a difference of means against its
+  ``scipy.stats.permutation_test`` null distribution, sign flips of paired differences or
+  relabellings of two independent samples; exact when the relabellings number at most
+  ``n_resamples``, else Monte Carlo with p = (1 + #{t* ≥ t})/(n_resamples + 1). Valid at
+  level α under exchangeability, any n.
 - **Clopper–Pearson interval** (:func:`binomial_interval`): ``scipy.stats.binomtest``'s exact
   interval for a binomial proportion; coverage ≥ level for every p.
 
-The percentile bootstrap (``scipy.stats.bootstrap``) is not used: at the seed counts the budgets
-use (3 seeds at smoke) no resampling interval reaches its nominal level — a resample of 3 values
-takes at most 10 distinct means — while the t-based intervals above are exact under normal noise
-and are measured in the suite to cover within binomial error of 95% for lognormal,
-normal-multiplicative and exponential noise.
+The bootstrap (``scipy.stats.bootstrap``) is not used: at the seed counts the budgets use (3 seeds
+at smoke) no resampling interval reaches its nominal level — a resample of 3 values takes at
+most 10 distinct means. Measured for the mean of normal data (2,000 repetitions, nominal 95%):
+percentile 0.75 / 0.86 / 0.90 / 0.93 and BCa 0.72 / 0.85 / 0.90 / 0.92 at 3 / 6 / 12 / 24
+values. The t-based intervals above are exact under normal noise and are measured in the suite
+(``tests/test_stats.py``) to cover within binomial error of 95% for lognormal,
+normal-multiplicative and exponential noise at every seed count the claims use.
 
 **Censoring** (:func:`censoring_bias`): an observation known only as a bound (a run that never
 reached its target within the budget costs at least the budget: right-censored) enters the
@@ -191,14 +194,17 @@ def permutation_p_values(
     n_resamples: int,
     seed: int,
 ) -> PermutationResult:
-    """``scipy.stats.permutation_test`` along the last axis of ``better`` (A) and ``worse`` (B).
+    """One-sided permutation tests along the last axis of ``better`` (A) and ``worse`` (B); the
+    null distribution is ``scipy.stats.permutation_test``'s.
 
     t = sign·(mean B − mean A), sign = +1 when smaller is better. Paired (equal lengths, pair i =
     seed i): t = mean of sign·(b_i − a_i) over the 2ⁿ sign flips of the pairs. Unpaired: over
     the relabellings of the pooled sample into groups of sizes |A|, |B|. Exact when those number
     ≤ n_resamples (p = #{t* ≥ t}/#all), else Monte Carlo with ``n_resamples`` draws from
-    ``seed`` (p = (1 + #{t* ≥ t})/(n_resamples + 1)); scipy counts statistics equal to t up to
-    100 ulps as extreme."""
+    ``seed`` (p = (1 + #{t* ≥ t})/(n_resamples + 1)). Both directions are read off the same
+    null distribution. Statistics within 8·n·ε·max|v| of t (rounding of a mean of n values
+    of size ≤ max|v|) count as ties — as extreme; scipy's own tolerance is relative to |t| and
+    misses ties at t = 0, where every relabelling of tied data computes 0 up to rounding."""
     a, b = np.asarray(better, dtype=float), np.asarray(worse, dtype=float)
     sign = 1.0 if smaller_is_better else -1.0
     if paired:
@@ -210,38 +216,44 @@ def permutation_p_values(
             return d.mean(axis=axis)
 
     else:
-        data, kind = (a, b), "independent"
+        # Centred on the pooled mean (t is shift-invariant): a large common offset would
+        # otherwise dominate the rounding.
+        centre = np.concatenate([a, b], axis=-1).mean(axis=-1, keepdims=True)
+        data, kind = (a - centre, b - centre), "independent"
         count = math.comb(a.shape[-1] + b.shape[-1], a.shape[-1])
 
         def statistic(x: np.ndarray, y: np.ndarray, axis: int) -> np.ndarray:
             return sign * (y.mean(axis=axis) - x.mean(axis=axis))
 
-    def run(alternative: str):
-        return stats.permutation_test(
-            data,
-            statistic,
-            permutation_type=kind,
-            vectorized=True,
-            n_resamples=n_resamples,
-            alternative=alternative,
-            axis=-1,
-            rng=np.random.default_rng(seed),
-        )
-
-    greater, less = run("greater"), run("less")
+    result = stats.permutation_test(
+        data,
+        statistic,
+        permutation_type=kind,
+        vectorized=True,
+        n_resamples=n_resamples,
+        alternative="greater",
+        axis=-1,
+        rng=np.random.default_rng(seed),
+    )
+    values = np.concatenate(data, axis=-1)
+    tol = 8 * values.shape[-1] * np.finfo(float).eps * np.max(np.abs(values), axis=-1)
+    null, observed = result.null_distribution, result.statistic
     exact = count <= n_resamples
-    n_null = count if exact else n_resamples
+    extra = 0 if exact else 1
+    at_least = np.sum(null >= observed - tol, axis=0)
+    at_most = np.sum(null <= observed + tol, axis=0)
+    n_null = null.shape[0]
     test = "paired sign-flip" if paired else "permutation"
     how = f"exact, {n_null} relabellings" if exact else f"Monte Carlo, {n_resamples} draws"
     return PermutationResult(
-        statistic=greater.statistic,
-        p=greater.pvalue,
-        p_reverse=less.pvalue,
+        statistic=observed,
+        p=(at_least + extra) / (n_null + extra),
+        p_reverse=(at_most + extra) / (n_null + extra),
         exact=exact,
         n_null=n_null,
-        min_p=1.0 / n_null if exact else 1.0 / (n_resamples + 1),
+        min_p=1.0 / (n_null + extra),
         method=f"one-sided {test} test of the difference of means "
-        f"(scipy.stats.permutation_test, {how})",
+        f"(scipy.stats.permutation_test null distribution, {how})",
     )
 
 

@@ -32,7 +32,7 @@ def scaling(
         * np.array(GRID_T, float)[:, None] ** slope
         * np.exp(noise * rng.standard_normal((len(GRID_T), seeds)))
     )
-    return scaling_check(GRID_T, y, predicted, expr=BOUND)
+    return scaling_check(GRID_T, y, predicted, design="paired", expr=BOUND)
 
 
 def passing() -> CheckResult:

@@ -15,8 +15,12 @@ import pytest
 import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.stats import linregress, ttest_1samp
 
+from scb_verify import stats
 from scb_verify.checks import (
+    MAX_CENSORED_SHARE,
+    _interval_verdict,
     bound_check,
     fit_loglog_slope,
     local_exponent,
@@ -25,15 +29,11 @@ from scb_verify.checks import (
     scaling_check,
     threshold_check,
 )
-from scb_verify.verdict import CheckResult, Status, combine
+from scb_verify.verdict import CheckResult, Range, Status, combine
 
 T = sp.Symbol("T", positive=True)
 C = sp.Symbol("C", positive=True)
 N = sp.Symbol("N", positive=True)
-
-# sd of the median of n lognormal(σ) values, in log space: ≈ sqrt(π/2)·σ/√n (large-n formula,
-# conservative enough for the ≥ 10-sigma margins used below).
-MEDIAN_EFFICIENCY = math.sqrt(math.pi / 2)
 
 
 def power_data(x: np.ndarray, exponent: float, sigma: float, n_seeds: int, seed: int):
@@ -44,9 +44,9 @@ def power_data(x: np.ndarray, exponent: float, sigma: float, n_seeds: int, seed:
 
 
 def slope_se(x: np.ndarray, sigma: float, n_seeds: int) -> float:
-    """Standard error of the log–log OLS slope of per-point medians: sd(log median)/‖u − ū‖."""
+    """Standard error of the log–log OLS slope of per-point mean logs: (σ/√n)/‖u − ū‖."""
     u = np.log(x)
-    return MEDIAN_EFFICIENCY * sigma / math.sqrt(n_seeds) / float(np.linalg.norm(u - u.mean()))
+    return sigma / math.sqrt(n_seeds) / float(np.linalg.norm(u - u.mean()))
 
 
 def assert_strict_json(result: CheckResult) -> dict:
@@ -170,90 +170,156 @@ def test_fit_loglog_slope_recovers_exact_power_law_and_names_bad_entries():
 X_GRID = np.geomspace(10.0, 1000.0, 5)
 
 
+@pytest.mark.parametrize("design", ["paired", "independent"])
 @pytest.mark.parametrize(
     ("predicted", "expected"),
     [((1.2, 1.8), Status.HOLDS), ((1.2, math.inf), Status.HOLDS), ((-0.2, 0.2), Status.VIOLATED)],
 )
-def test_scaling_check_verdict_for_clear_cases(predicted, expected):
-    # Truth 1.5, σ = 0.1, 8 seeds: slope SE ≈ 0.012, so the 95% CI half-width is ≈ 0.024. The
+def test_scaling_check_verdict_for_clear_cases(predicted, expected, design):
+    # Truth 1.5, σ = 0.1, 8 seeds: slope SE ≈ 0.012, so the 95% CI half-width is ≈ 0.03. The
     # nearest boundary is 0.3 (≥ 25 SE) from the truth: any other verdict is a > 20-sigma event.
     sigma, n_seeds = 0.1, 8
     assert 20 * slope_se(X_GRID, sigma, n_seeds) < 0.3
-    result = scaling_check(X_GRID, power_data(X_GRID, 1.5, sigma, n_seeds, seed=1), predicted)
+    y = power_data(X_GRID, 1.5, sigma, n_seeds, seed=1)
+    result = scaling_check(X_GRID, y, predicted, design=design)
     assert result.status is expected
     assert result.evidence["slope"] == pytest.approx(1.5, abs=10 * slope_se(X_GRID, sigma, 8))
 
 
-def test_scaling_check_records_evidence():
+def test_scaling_check_records_evidence_and_matches_scipy():
     y = power_data(X_GRID, 1.5, 0.1, 4, seed=2)
-    result = scaling_check(X_GRID, y, (1.0, math.inf), expr=C * T ** sp.Rational(3, 2), n_boot=300)
+    bound = C * T ** sp.Rational(3, 2)
+    result = scaling_check(X_GRID, y, (1.0, math.inf), design="paired", expr=bound, axis="T")
     ev = assert_strict_json(result)["evidence"]
     assert ev["x"] == pytest.approx(list(X_GRID))
     np.testing.assert_allclose(np.array(ev["y"]), y, rtol=1e-15)
-    assert ev["stat"] == pytest.approx(list(np.median(y, axis=1)))
-    assert ev["predicted"] == [1.0, None]  # +inf is stored as None (strict JSON)
-    assert (ev["n_seeds"], ev["n_boot"], ev["level"], ev["seed"]) == (4, 300, 0.95, 0)
-    assert ev["ci"][0] <= ev["ci"][1]
+    assert ev["stat"] == pytest.approx(list(np.exp(np.log(y).mean(axis=1))))
+    assert result.predicted == Range(1.0, math.inf)
+    assert (ev["n_seeds"], ev["level"], ev["design"]) == ([4] * 5, 0.95, "paired")
+    assert ev["method"] == stats.PAIRED_SLOPE
+    assert ev["censored"] == {
+        "right": [0] * 5,
+        "left": [0] * 5,
+        "share": [0.0] * 5,
+        "max_share": MAX_CENSORED_SHARE,
+        "bias": "none",
+    }
     assert ev["expr"] == "C*T**(3/2)" and "T^{\\frac{3}{2}}" in ev["expr_latex"]
     assert result.summary.startswith(f"slope {ev['slope']:.3g} [{ev['ci'][0]:.3g}, ")
     assert result.summary.endswith(": holds")
+    # Reference: each seed's own OLS slope (scipy.stats.linregress), then the t interval of
+    # their mean (scipy.stats.ttest_1samp).
+    per_seed = [linregress(np.log(X_GRID), np.log(y[:, j])).slope for j in range(4)]
+    ci = ttest_1samp(per_seed, 0.0).confidence_interval(0.95)
+    assert ev["slope"] == pytest.approx(np.mean(per_seed), abs=1e-12)
+    assert ev["ci"] == pytest.approx([ci.low, ci.high], abs=1e-12)
 
 
+@pytest.mark.parametrize("design", ["paired", "independent"])
 @pytest.mark.parametrize("predicted", [(1.5, math.inf), (-math.inf, 1.5)])
-def test_scaling_check_is_inconclusive_when_noise_hides_a_boundary_at_the_truth(predicted):
-    # Huge noise (factors e^{-1}, 1, e^{+1}) and 3 seeds, constructed so that each grid point's
-    # median is exactly on the truth (slope 1.5). A bootstrap median of 3 is the low, middle or
-    # high value with probabilities 7/27, 13/27, 7/27, independently per point, so the
-    # bootstrap slope is symmetric about 1.5 with P(< 1.5) = P(> 1.5) ≈ 0.45 ≫ 0.025: the 95%
-    # interval must contain 1.5 inside. Its width: slope = 1.5 + Σ w_i ε_i, w = (u − ū)/‖u − ū‖²,
-    # Var ε_i = 14/27, so sd = √(14/27)/‖u − ū‖ ≈ 0.198 and width ≈ 3.92·sd ≈ 0.78; the
-    # distribution is discrete with steps of min |w_i| ≈ 0.087 per end, hence rel=0.25.
+def test_scaling_check_is_inconclusive_when_noise_hides_a_boundary_at_the_truth(predicted, design):
+    # Huge noise (factors e^{-1}, 1, e^{+1}) and 3 seeds, permuted per point, so each point's
+    # mean log is exactly on the truth: the slope estimate is 1.5 (up to rounding) and the
+    # interval, centred on it with a positive half-width (the seeds differ), contains 1.5
+    # strictly inside.
     rng = np.random.default_rng(3)
     factors = rng.permuted(np.tile(np.exp([-1.0, 0.0, 1.0]), (X_GRID.size, 1)), axis=1)
     y = 3.0 * X_GRID[:, None] ** 1.5 * factors
-    result = scaling_check(X_GRID, y, predicted)
+    result = scaling_check(X_GRID, y, predicted, design=design)
     assert result.status is Status.INCONCLUSIVE
     low, high = result.evidence["ci"]
-    u = np.log(X_GRID)
-    sd = math.sqrt(14 / 27) / float(np.linalg.norm(u - u.mean()))
     assert low < 1.5 < high
-    assert high - low == pytest.approx(3.92 * sd, rel=0.25)
     assert result.evidence["slope"] == pytest.approx(1.5, abs=1e-12)
 
 
-def test_scaling_check_drops_missing_runs_and_is_inconclusive_without_enough():
-    y = power_data(X_GRID, 1.5, 0.1, 8, seed=4)
-    y[1, :3] = np.nan  # three failed runs at one point: 5 left, still a clear verdict
-    result = scaling_check(X_GRID, y, (1.2, 1.8))
-    assert result.status is Status.HOLDS
-    assert result.evidence["n_finite"] == [8, 5, 8, 8, 8]
-    assert "3 run(s) missing" in result.summary
-    y[2, 1:] = np.nan  # one finite value left at x = 100: no bootstrap possible there
-    result = scaling_check(X_GRID, y, (1.2, 1.8))
+def test_paired_design_sees_a_quantity_constant_in_x_where_independent_cannot():
+    # Each seed's value is the same at every x (a cost that does not depend on x), seeds differ
+    # by a factor up to e^2: per-seed slopes are exactly 0, so the paired interval is [0, 0] —
+    # against "exponent > 0" (open) that is violated, against [0, ∞) it holds. Treating the
+    # points as independent ignores the pairing: the seed spread makes a wide interval around 0.
+    y = np.tile(np.random.default_rng(5).lognormal(size=(1, 6)), (5, 1))
+    strict = Range(0.0, math.inf, lo_closed=False)
+    paired = scaling_check(X_GRID, y, strict, design="paired")
+    assert paired.evidence["ci"] == [0.0, 0.0] and paired.status is Status.VIOLATED
+    assert scaling_check(X_GRID, y, (0.0, math.inf), design="paired").status is Status.HOLDS
+    independent = scaling_check(X_GRID, y, strict, design="independent")
+    assert independent.status is Status.INCONCLUSIVE
+    assert independent.evidence["ci"][0] < -0.1 < 0.1 < independent.evidence["ci"][1]
+
+
+@pytest.mark.parametrize(
+    ("ci", "predicted", "expected"),
+    [
+        ((0.1, 0.5), Range(0.0, math.inf, lo_closed=False), Status.HOLDS),
+        ((0.0, 0.5), Range(0.0, math.inf, lo_closed=False), Status.INCONCLUSIVE),  # touches
+        ((0.0, 0.5), Range(0.0, math.inf), Status.HOLDS),
+        ((-0.5, 0.0), Range(0.0, math.inf, lo_closed=False), Status.VIOLATED),
+        ((-0.5, 0.0), Range(0.0, math.inf), Status.INCONCLUSIVE),
+        ((0.0, 0.0), Range(0.0, math.inf, lo_closed=False), Status.VIOLATED),
+        ((0.2, 1.0), Range(-math.inf, 1.0, hi_closed=False), Status.INCONCLUSIVE),
+        ((1.0, 2.0), Range(-math.inf, 1.0, hi_closed=False), Status.VIOLATED),
+        ((1.0, 2.0), Range(-math.inf, 1.0), Status.INCONCLUSIVE),
+    ],
+)
+def test_an_interval_touching_an_open_end_never_holds(ci, predicted, expected):
+    assert _interval_verdict(ci, predicted)[0] is expected
+
+
+def _censored_data(n_censored: int):
+    """Slope 1.5, σ = 0.05, 8 seeds (half-width ≈ 0.02); the top point's first seeds held at
+    a bound 20% below their value (right-censored: the true value is larger)."""
+    y = power_data(X_GRID, 1.5, 0.05, 8, seed=21)
+    mask = np.zeros(y.shape, dtype=bool)
+    mask[-1, :n_censored] = True
+    y[mask] *= 0.8
+    return y, mask
+
+
+def test_censored_entries_bias_the_slope_in_a_known_direction():
+    # Right-censored at the largest x: the slope can only be larger than estimated ("down").
+    # A verdict resting on the lower end (slope > 1) survives; one resting on the upper end
+    # (slope ≤ 2) does not — the censored values could be arbitrarily large.
+    y, mask = _censored_data(1)
+    lower = scaling_check(X_GRID, y, (1.0, math.inf), design="paired", right_censored=mask)
+    assert lower.status is Status.HOLDS and lower.evidence["censored"]["bias"] == "down"
+    upper = scaling_check(X_GRID, y, (-math.inf, 2.0), design="paired", right_censored=mask)
+    assert upper.status is Status.INCONCLUSIVE
+    assert "bias the slope down" in upper.evidence["reason"]
+    assert scaling_check(X_GRID, y, (-math.inf, 2.0), design="paired").status is Status.HOLDS
+    # The same entries as upper bounds (left-censored) bias it up: the roles swap.
+    left = scaling_check(X_GRID, y, (1.0, math.inf), design="paired", left_censored=mask)
+    assert left.status is Status.INCONCLUSIVE and left.evidence["censored"]["bias"] == "up"
+
+
+def test_more_than_the_stated_share_censored_is_inconclusive():
+    # 3 of 8 seeds (37.5% > 25%) censored at one point: no verdict, whatever the interval.
+    y, mask = _censored_data(3)
+    result = scaling_check(X_GRID, y, (1.0, math.inf), design="paired", right_censored=mask)
     assert result.status is Status.INCONCLUSIVE
-    assert "x=100 has 1 finite value(s) of 8" in result.evidence["reason"]
+    assert result.evidence["censored"]["right"] == [0, 0, 0, 0, 3]
+    assert "3 of 8 seeds censored (more than 25%)" in result.summary
+    assert MAX_CENSORED_SHARE == 0.25
     assert_strict_json(result)
 
 
-def test_scaling_check_with_mean_statistic_and_determinism():
+def test_independent_design_takes_ragged_points():
     y = power_data(X_GRID, -0.5, 0.1, 8, seed=5)
-    first = scaling_check(X_GRID, y, (-0.7, -0.3), statistic="mean", seed=11)
-    assert first.status is Status.HOLDS
-    assert (
-        first.to_dict()
-        == scaling_check(X_GRID, y, (-0.7, -0.3), statistic="mean", seed=11).to_dict()
-    )
-    other = scaling_check(X_GRID, y, (-0.7, -0.3), statistic="mean", seed=12)
-    assert other.evidence["ci"] != first.evidence["ci"]  # the seed drives the bootstrap
+    rows = [row[: 3 + i] for i, row in enumerate(y)]  # 3..7 seeds per point
+    result = scaling_check(X_GRID, rows, (-0.7, -0.3), design="independent")
+    assert result.status is Status.HOLDS
+    assert result.evidence["n_seeds"] == [3, 4, 5, 6, 7]
+    assert result.evidence["method"] == stats.INDEPENDENT_SLOPE
+    with pytest.raises(ValueError, match="must be 2-D"):
+        scaling_check(X_GRID, rows, (-0.7, -0.3), design="paired")
 
 
 @settings(max_examples=40, deadline=None, derandomize=True, database=None)
 @given(exponent=st.floats(-2.0, 2.0), seed=st.integers(0, 2**32 - 1))
 def test_scaling_slope_recovers_exponent_under_tiny_noise(exponent, seed):
-    # σ = 0.01, 5 seeds on x ∈ [1, 100]: slope SE ≈ 0.0015, so 0.05 is ≈ 30 SE.
+    # σ = 0.01, 5 seeds on x ∈ [1, 100]: slope SE ≈ 0.001, so 0.05 is ≈ 50 SE.
     x = np.geomspace(1.0, 100.0, 5)
     assert 30 * slope_se(x, 0.01, 5) < 0.05
-    result = scaling_check(x, power_data(x, exponent, 0.01, 5, seed), (-5.0, 5.0), n_boot=200)
+    result = scaling_check(x, power_data(x, exponent, 0.01, 5, seed), (-5.0, 5.0), design="paired")
     assert abs(result.evidence["slope"] - exponent) <= 0.05
     assert result.status is Status.HOLDS
 
@@ -262,19 +328,20 @@ def test_scaling_slope_recovers_exponent_under_tiny_noise(exponent, seed):
     ("x", "y", "kwargs", "message"),
     [
         ([1.0, 2.0], [[1.0, 1.0], [2.0, 2.0]], {}, "at least 3 grid points"),
-        ([1.0, 2.0, 3.0], [[1.0, 1.0]] * 4, {}, r"shape \(len\(x\), n_seeds\) = \(3, n\)"),
+        ([1.0, 2.0, 3.0], [[1.0, 1.0]] * 4, {}, r"one row per grid point \(3\), got 4"),
         ([1.0, 2.0, 3.0], [1.0, 2.0, 3.0], {}, "must be 2-D"),
-        ([1.0, 2.0, 3.0], [[1.0, 1.0], [0.0, 1.0], [3.0, 3.0]], {}, r"y\[1, 0\] = 0.0"),
+        ([1.0, 2.0, 3.0], [[1.0, 1.0], [0.0, 1.0], [3.0, 3.0]], {}, r"y\[1\]\[0\] = 0.0"),
+        ([1.0, 2.0, 3.0], [[1.0, 1.0], [np.nan, 1.0], [3.0, 3.0]], {}, r"y\[1\]\[0\] = nan"),
         ([1.0, 2.0, 3.0], [[1.0, 1.0]] * 3, {"level": 1.0}, r"open interval \(0, 1\)"),
         ([1.0, 2.0, 3.0], [[1.0, 1.0]] * 3, {"predicted": (2.0, 1.0)}, "lo <= hi"),
-        ([1.0, 2.0, 3.0], [[1.0, 1.0]] * 3, {"statistic": "mode"}, "statistic must be one of"),
-        ([1.0, 2.0, 3.0], [[1.0, 1.0]] * 3, {"n_boot": 0}, "n_boot must be a positive integer"),
+        ([1.0, 2.0, 3.0], [[1.0, 1.0]] * 3, {"design": "both"}, "design must be"),
+        ([1.0, 2.0, 3.0], [[1.0, 1.0]] * 3, {"right_censored": [[1, 0]] * 3}, "boolean masks"),
         ([2.0, 2.0, 2.0], [[1.0, 1.0]] * 3, {}, "two distinct values"),
         ([], [[]], {}, "x is empty"),
     ],
 )
 def test_scaling_check_rejects_bad_input(x, y, kwargs, message):
-    kwargs = {"predicted": (0.0, 1.0), **kwargs}
+    kwargs = {"predicted": (0.0, 1.0), "design": "paired", **kwargs}
     with pytest.raises(ValueError, match=message):
         scaling_check(x, y, **kwargs)
 
@@ -484,8 +551,8 @@ def test_ordering_check_monte_carlo_when_relabellings_are_many():
 
 @settings(max_examples=50, deadline=None, derandomize=True, database=None)
 @given(
-    a=st.lists(st.integers(-5, 5).map(float), min_size=1, max_size=4),
-    b=st.lists(st.integers(-5, 5).map(float), min_size=1, max_size=3),
+    a=st.lists(st.integers(-5, 5).map(float), min_size=2, max_size=4),
+    b=st.lists(st.integers(-5, 5).map(float), min_size=2, max_size=3),
 )
 def test_ordering_exact_p_values_match_brute_force(a, b):
     # Independent reference: all (|A| + |B|)! orderings of the pooled values (each split into
@@ -509,6 +576,7 @@ def test_ordering_exact_p_values_match_brute_force(a, b):
         ({"n_perm": 0}, "n_perm must be a positive integer"),
         ({"better": [1.0, np.nan]}, r"better\[1\] = nan is not finite"),
         ({"worse": []}, "worse is empty"),
+        ({"worse": [3.0]}, "at least 2 values, got 2 and 1"),
     ],
 )
 def test_ordering_check_rejects_bad_input(kwargs, message):
@@ -538,27 +606,27 @@ def test_threshold_check_clear_cases(threshold, direction, expected):
 
 
 def test_threshold_check_inconclusive_at_the_sample_mean():
-    # The bootstrap distribution of the mean is centred on the sample mean (P(below) ≈ 1/2 ≫
-    # 0.025), so the 95% interval straddles a threshold placed there.
+    # The t interval is centred on the sample mean with a positive half-width, so it
+    # straddles a threshold placed there.
     values = 0.9 + 0.01 * np.random.default_rng(15).standard_normal(10)
     for direction in (">=", "<="):
         result = threshold_check(values, float(values.mean()), direction=direction)
         assert result.status is Status.INCONCLUSIVE
 
 
-@pytest.mark.parametrize("n", [20, 50])
-def test_threshold_check_bootstrap_interval_agrees_with_clt(n):
-    # For normal data the percentile interval's width is ≈ z·2·s·√((n−1)/n)/√n (the bootstrap
-    # uses the plug-in sd). Monte-Carlo error of a 2.5%/97.5% quantile from B = 2000 draws is
-    # √(0.025·0.975/B)/φ(1.96) ≈ 0.06 SE per end, ≈ 2.2% of the width: allow 5× that (11%).
-    values = np.random.default_rng(16).standard_normal(n)
-    result = threshold_check(values, 10.0, direction="<=")
-    clt_low, clt_high = result.evidence["clt_ci"]
-    half = 1.959963984540054 * values.std(ddof=1) / math.sqrt(n)
-    assert (clt_low, clt_high) == pytest.approx((values.mean() - half, values.mean() + half))
-    low, high = result.evidence["ci"]
-    expected_ratio = math.sqrt((n - 1) / n)
-    assert (high - low) / (clt_high - clt_low) == pytest.approx(expected_ratio, rel=0.11)
+@pytest.mark.parametrize("n", [3, 20])
+def test_threshold_check_interval_is_the_t_interval(n):
+    # Reference: scipy.stats.ttest_1samp's confidence interval, on the values or their logs.
+    values = np.exp(np.random.default_rng(16).standard_normal(n))
+    linear = threshold_check(values, 10.0, direction="<=")
+    ci = ttest_1samp(values, 0.0).confidence_interval(0.95)
+    assert linear.evidence["ci"] == pytest.approx([ci.low, ci.high], rel=1e-12)
+    assert linear.evidence["method"] == stats.T_MEAN
+    log = threshold_check(values, 10.0, direction="<=", scale="log")
+    ci = ttest_1samp(np.log(values), 0.0).confidence_interval(0.95)
+    assert log.evidence["ci"] == pytest.approx(np.exp([ci.low, ci.high]), rel=1e-12)
+    assert log.evidence["estimate"] == pytest.approx(math.exp(np.log(values).mean()))
+    assert log.summary.startswith("geometric mean")
 
 
 @pytest.mark.parametrize(
@@ -570,6 +638,8 @@ def test_threshold_check_bootstrap_interval_agrees_with_clt(n):
         ([1.0, 2.0], 0.0, {"direction": ">"}, "direction must be"),
         ([1.0, 2.0], 0.0, {"level": 95}, r"open interval \(0, 1\)"),
         ([[1.0, 2.0]], 0.0, {}, "must be 1-D"),
+        ([1.0, 2.0], 0.0, {"scale": "ln"}, "scale must be"),
+        ([1.0, 0.0], 0.0, {"scale": "log"}, r"values\[1\] = 0.0 is not positive"),
     ],
 )
 def test_threshold_check_rejects_bad_input(values, threshold, kwargs, message):

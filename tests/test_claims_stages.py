@@ -6,14 +6,25 @@ on a synthetic learner-free cell."""
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import pytest
+import sympy
+from scb_verify.claims import c5_transfer as c5
 
-from scb_verify.batch_rule import BATCH_GRID, CONTROL_MAX_BATCH, batch_grid, censoring_check
-from scb_verify.bounds import STAGE2, log_growth_range
+from scb_verify.batch_rule import (
+    BATCH_GRID,
+    CONTROL_MAX_BATCH,
+    CellOutcome,
+    batch_grid,
+    censoring_check,
+    scaling_over_cells,
+)
+from scb_verify.bounds import STAGE1, STAGE2, T, log_growth_range, predicted_range
+from scb_verify.checks import local_exponent
 from scb_verify.registry import load_registry
 from scb_verify.runner import SerialExecutor, run_claims
-from scb_verify.verdict import Status
+from scb_verify.verdict import Range, Status
 
 IDS = ("C1", "C3", "C4", "C5")
 
@@ -56,9 +67,24 @@ def test_null_learner_violates_the_learning_claims():
 
 
 def test_log_growth_limit_comes_from_the_bound():
-    lo, hi = log_growth_range(STAGE2, 32)
-    assert lo == -math.inf
-    assert hi == pytest.approx(1 / math.log(32))
+    # Closed at w = 1/ln 32: a cost growing exactly like C·log T is within the upper bound.
+    band = log_growth_range(STAGE2, 32)
+    assert (band.lo, band.hi) == (-math.inf, pytest.approx(1 / math.log(32)))
+    assert band.hi_closed
+
+
+def test_predicted_ranges_are_open_where_the_statement_is_strict():
+    # C3: ∂log(C·T^κ₁)/∂log T = κ₁, declared positive: (0, ∞), open at 0.
+    assert predicted_range(local_exponent(STAGE1, T)) == Range(0.0, math.inf, lo_closed=False)
+    # C5: "the ratio grows with T", a strict relation; a non-strict one is closed.
+    assert predicted_range(c5.RATIO_GROWS) == Range(0.0, math.inf, lo_closed=False)
+    s = sympy.Symbol("s", real=True)
+    assert predicted_range(sympy.Le(s, -0.1)) == Range(-math.inf, -0.1)
+    assert predicted_range(sympy.Symbol("q", nonnegative=True)) == Range(0.0, math.inf)
+    with pytest.raises(ValueError, match="state no sign"):
+        predicted_range(local_exponent(c5.RATIO, T))  # κ₁ − 1/log T: sign not fixed
+    with pytest.raises(ValueError, match="not one interval"):
+        predicted_range(sympy.Gt(s**2, 1))
 
 
 def test_batch_grid_caps():
@@ -68,15 +94,23 @@ def test_batch_grid_caps():
         batch_grid(16)
 
 
+def _cell(batches, seeds=None):
+    """A cell outcome without training: resolved seeds cost 100 samples, censored ones sit at
+    the budget 1000; the runs only carry their seed (what the cell rule reads)."""
+    seeds = range(len(batches)) if seeds is None else seeds
+    samples = [100.0 * (1 + i) if b else 1000.0 for i, b in enumerate(batches)]
+    runs = [SimpleNamespace(seed=s) for s in seeds]
+    return CellOutcome(batches, samples, {}, runs, 1000.0)
+
+
 def test_censoring_check_outcomes():
-    from scb_verify.batch_rule import CellOutcome
-
-    def cell(batches):
-        return CellOutcome(batches, [1.0 if b else math.nan for b in batches], {}, [])
-
-    assert censoring_check({1: cell([32, 64, None])}, "x").status is Status.HOLDS
-    assert censoring_check({1: cell([None, None, 32])}, "x").status is Status.VIOLATED
-    mixed = {1: cell([32, 32, 32]), 2: cell([None, None, None])}
+    # At most a quarter censored per cell: holds; a censored median in every cell: violated.
+    assert censoring_check({1: _cell([32, 64, 32, None])}, "x").status is Status.HOLDS
+    result = censoring_check({1: _cell([32, 64, None])}, "x")  # a third: too many to decide
+    assert result.status is Status.INCONCLUSIVE
+    assert result.evidence["censored_seeds"] == {"1": 1} and result.evidence["budget"] == 1000.0
+    assert censoring_check({1: _cell([None, None, 32])}, "x").status is Status.VIOLATED
+    mixed = {1: _cell([32, 32, 32]), 2: _cell([None, None, None])}
     assert censoring_check(mixed, "x").status is Status.INCONCLUSIVE
 
 
@@ -131,3 +165,18 @@ def test_c5_falsifier_measures_what_c5_measures(verdicts):
     instance = _stage_instance("C5", t, seed, perturb_P=0.0)
     (measured,) = _falsifier("C5").measurement(instance)
     assert measured == pytest.approx(finetune[seed], rel=1e-12)
+
+
+def test_scaling_over_cells_keeps_censored_seeds_and_picks_the_design():
+    # Survivorship: the slow seeds never resolve at the largest T. They stay in the fit at the
+    # budget, marked; with 2 of 4 censored there, the slope cannot decide.
+    cells = {t: _cell([32] * 4) for t in (32, 64, 128)}
+    cells[256] = _cell([32, 32, None, None])
+    result = scaling_over_cells(cells, Range(0.0, math.inf, lo_closed=False), axis="T")
+    assert result.evidence["design"] == "paired"
+    assert result.evidence["censored"]["right"] == [0, 0, 0, 2]
+    assert result.evidence["y"][-1][2:] == [1000.0, 1000.0]
+    assert result.status is Status.INCONCLUSIVE and "2 of 4 seeds censored" in result.summary
+    # Different seeds per cell (C4's hand-off): independent points.
+    cells = {t: _cell([32] * 3, seeds=[t, t + 1, t + 2]) for t in (32, 64, 128)}
+    assert scaling_over_cells(cells, (0.0, 1.0)).evidence["design"] == "independent"

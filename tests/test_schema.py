@@ -62,15 +62,18 @@ def test_v1_and_v2_files_of_the_same_run_diff_as_no_change(tmp_path, monkeypatch
     )
     old, new = load_results(V1_FILE), load_results(path)
     assert "upgraded_from" not in new
+    # The statistics changed after the v1 file was written (issue 13: geometric means and t
+    # intervals instead of medians and bootstrap; C3's 3-seed slope is now inconclusive), so
+    # verdicts and slopes may move: what must not change is the pairing of checks by label.
+    moved = set()
     for before, after in zip(old["claims"], new["claims"], strict=True):
         assert [c["label"] for c in before["checks"]] == [c["label"] for c in after["checks"]]
-        assert [c["status"] for c in before["checks"]] == [c["status"] for c in after["checks"]]
-        fits_old, fits_new = scaling_fits(before), scaling_fits(after)
-        assert fits_old.keys() == fits_new.keys()
-        for label, fit in fits_old.items():
-            assert fit.slope == fits_new[label].slope and fit.ci == fits_new[label].ci
-    assert compare(old, new) == []
-    assert compare(new, old) == []
+        assert scaling_fits(before).keys() == scaling_fits(after).keys()
+        if before["status"] != after["status"]:
+            moved.add(before["id"])
+    for changes in (compare(old, new), compare(new, old)):
+        assert {c.claim for c in changes if c.what == "verdict"} == moved
+        assert not [c for c in changes if c.what.startswith("check (")]
 
 
 def test_diff_keys_checks_by_label_not_position(tmp_path):

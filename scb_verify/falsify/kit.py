@@ -21,7 +21,6 @@ import sympy
 from hypothesis import strategies as st
 
 from scb_verify import bounds
-from scb_verify.batch_rule import CellOutcome
 from scb_verify.checks import bound_check
 from scb_verify.claim import Claim, ClaimContext
 from scb_verify.falsify.engine import Evaluation, Falsifier, bound_function
@@ -72,10 +71,10 @@ def held_out(
     )
     point = check.evidence["points"][-1]
     limit = check.evidence["C"] * f_test
-    lower, median = point["ci"][0], point["median"]
+    lower, estimate = point["ci"][0], point["estimate"]
     holds = point["verdict"] != "violated"
     text = (
-        f"{what}: median {median:.4g}, 95% lower end {lower:.4g} "
+        f"{what}: geometric mean {estimate:.4g}, 95% lower end {lower:.4g} "
         f"{'<=' if holds else '>'} C·f = {limit:.4g} (C = {check.evidence['C']:.4g})"
     )
     return Evaluation(
@@ -85,7 +84,7 @@ def held_out(
         text,
         {
             "per_seed": list(map(float, row)),
-            "median": median,
+            "geometric_mean": estimate,
             "ci": point["ci"],
             "C": check.evidence["C"],
             "f": f_test,
@@ -106,10 +105,11 @@ def calibrated_falsifier(
     what: str,
 ) -> Falsifier:
     """A falsifier of ``measured(instance)`` (one value per data seed) ≤ C·``bound(instance)``,
-    C calibrated by :func:`~scb_verify.checks.bound_check` (the upper 95% bootstrap end of the
-    median, maximized over calibration instances) on the ``calibration`` instances, measured
-    once per process; every searched instance is the check's held-out point and fails when its
-    verdict is *violated* (the lower end of its median's interval lies above C·f)."""
+    C calibrated by :func:`~scb_verify.checks.bound_check` (the upper end of the 95% log-scale
+    t interval of the geometric mean, maximized over calibration instances) on the
+    ``calibration`` instances, measured once per process; every searched instance is the
+    check's held-out point and fails when its verdict is *violated* (the lower end of its
+    geometric mean's interval lies above C·f)."""
 
     @functools.cache
     def calibrated() -> tuple[np.ndarray, list[float]]:
@@ -149,14 +149,6 @@ def calibrated_falsifier(
 
 #: Data seeds per instance of the samples-to-ε claims (C4, C5).
 STAGE_DATA_SEEDS = 5
-
-
-def cell_samples(outcome: CellOutcome, grid: Mapping[str, Any]) -> list[float]:
-    """Per seed samples of a smallest-batch cell; a censored cell counts the largest budget
-    tried, ``max_batch · cap`` (a lower bound)."""
-    if outcome.censored:
-        return [float(grid["max_batch"] * grid["cap"])] * len(outcome.samples)
-    return outcome.samples
 
 
 def stage_falsifier(
