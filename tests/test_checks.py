@@ -9,6 +9,7 @@ import dataclasses
 import json
 import math
 from itertools import permutations
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -646,3 +647,12 @@ def test_threshold_check_rejects_bad_input(values, threshold, kwargs, message):
     kwargs = {"direction": ">=", **kwargs}
     with pytest.raises(ValueError, match=message):
         threshold_check(values, threshold, **kwargs)
+
+
+def test_the_plugin_guides_worked_example_runs_and_its_control_fails_for_the_right_reason():
+    # The guide's code asserts its own verdicts: the waiting time holds, its control (a wait
+    # that ignores x) is violated paired, inconclusive unpaired, and would hold if closed.
+    guide = (Path(__file__).parents[1] / "docs" / "plugin-guide.md").read_text()
+    start = guide.index("```python", guide.index("A worked example, with a negative"))
+    source = guide[start + len("```python") : guide.index("```", start + 3)]
+    exec(compile(source, "plugin-guide.md", "exec"), {})
