@@ -1,9 +1,10 @@
 """Hook specifications: the whole plugin API of scb-verify.
 
 A plugin is a module (or object) with functions marked ``@hookimpl`` whose names match the
-specs below. Plugins are found through the ``scb_verify`` entry-point group — the built-in
-algorithms and claims are registered exactly that way — and through ``--plugin module.path`` or
-the ``SCB_VERIFY_PLUGINS`` environment variable (comma-separated module paths).
+specs below. The built-in learners, claims and executor are such modules, registered from
+:data:`scb_verify.registry.DEFAULT_PLUGINS`; third-party plugins are found through the
+``scb_verify`` entry-point group, ``--plugin module.path`` or the ``SCB_VERIFY_PLUGINS``
+environment variable (comma-separated module paths).
 Set ``SCB_VERIFY_TRACE_HOOKS=1`` to print every hook call to stderr.
 """
 

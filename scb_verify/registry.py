@@ -1,8 +1,9 @@
 """Plugin discovery and lookup (pluggy).
 
 :func:`plugin_manager` builds a fresh manager on every call — nothing is loaded at import time —
-registers every module of the ``scb_verify`` entry-point group (the built-ins included), then the
-extra modules named by the caller or by ``SCB_VERIFY_PLUGINS``. :func:`load_registry` collects
+registers the built-in modules of :data:`DEFAULT_PLUGINS`, then every module of the
+``scb_verify`` entry-point group (third-party plugins), then the extra modules named by the
+caller or by ``SCB_VERIFY_PLUGINS``. :func:`load_registry` collects
 what those plugins register, remembering which plugin registered what.
 """
 
@@ -13,11 +14,12 @@ import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from importlib import metadata
 from typing import Any
 
 import pluggy
 
-from scb_verify import hookspecs
+from scb_verify import __version__, hookspecs
 from scb_verify.claim import Claim
 from scb_verify.hookspecs import ExecutorFactory
 from scb_verify.learner import Algorithm
@@ -25,6 +27,25 @@ from scb_verify.learner import Algorithm
 ENTRY_POINT_GROUP = "scb_verify"
 PLUGINS_ENV = "SCB_VERIFY_PLUGINS"
 TRACE_ENV = "SCB_VERIFY_TRACE_HOOKS"
+#: The built-in plugins, registered by module name before any entry point (as pytest's
+#: ``default_plugins`` and datasette's ``DEFAULT_PLUGINS``): a new built-in is a line here, not
+#: a reinstall. Third-party plugins keep the ``scb_verify`` entry-point group.
+DEFAULT_PLUGINS = (
+    "scb_verify.plugins.pppd",
+    "scb_verify.plugins.sgd",
+    "scb_verify.plugins.population",
+    "scb_verify.plugins.softmax",
+    "scb_verify.plugins.null",
+    "scb_verify.runner",
+    "scb_verify.claims.c1_realizability",
+    "scb_verify.claims.c2_bigram",
+    "scb_verify.claims.c3_stage1",
+    "scb_verify.claims.c4_stage2",
+    "scb_verify.claims.c5_transfer",
+    "scb_verify.claims.c6_concentration",
+    "scb_verify.claims.c7_vs_sgd",
+    "scb_verify.claims.c8_softmax",
+)
 
 
 class PluginError(RuntimeError):
@@ -32,12 +53,19 @@ class PluginError(RuntimeError):
 
 
 def plugin_manager(extra_modules: Sequence[str] = ()) -> pluggy.PluginManager:
-    """A new plugin manager with entry-point plugins and ``extra_modules`` registered."""
+    """A new plugin manager with the built-ins, the entry-point plugins and ``extra_modules``
+    registered."""
     pm = pluggy.PluginManager(ENTRY_POINT_GROUP)
     pm.add_hookspecs(hookspecs)
     if os.environ.get(TRACE_ENV):
         pm.trace.root.setwriter(sys.stderr.write)
         pm.enable_tracing()
+    for name in DEFAULT_PLUGINS:
+        pm.register(importlib.import_module(name), name=name)
+    # An install from before DEFAULT_PLUGINS still lists the built-ins as entry points: skip them.
+    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if ep.dist is not None and ep.dist.name == "scb-verify":
+            pm.set_blocked(ep.name)
     pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
     env = [m.strip() for m in os.environ.get(PLUGINS_ENV, "").split(",") if m.strip()]
     for name in [*extra_modules, *env]:
@@ -54,6 +82,8 @@ def plugin_manager(extra_modules: Sequence[str] = ()) -> pluggy.PluginManager:
 def plugin_source(pm: pluggy.PluginManager, plugin: object) -> str:
     """Human-readable origin of a registered plugin."""
     name = pm.get_name(plugin)
+    if name in DEFAULT_PLUGINS:
+        return f"built-in {name.rsplit('.', 1)[-1]} (scb-verify {__version__})"
     for p, dist in pm.list_plugin_distinfo():
         if p is plugin:
             kind = "built-in" if dist.project_name == "scb-verify" else "entry point"

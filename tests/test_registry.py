@@ -1,15 +1,27 @@
-"""Plugins: built-ins through the entry-point group, extra modules through --plugin and
-SCB_VERIFY_PLUGINS, duplicate and malformed registrations rejected with the sources named."""
+"""Plugins: built-ins from DEFAULT_PLUGINS, third parties through the entry-point group, extra
+modules through --plugin and SCB_VERIFY_PLUGINS, duplicate and malformed registrations rejected
+with the sources named."""
 
+import importlib
 import json
+import os
 import shutil
 import subprocess
-from importlib.metadata import entry_points, version
+import sys
+import tomllib
+from importlib.metadata import version
+from pathlib import Path
 
 import pytest
 from conftest import BUILTIN_ALGORITHMS
 
-from scb_verify.registry import PLUGINS_ENV, TRACE_ENV, PluginError, load_registry
+from scb_verify.registry import (
+    DEFAULT_PLUGINS,
+    PLUGINS_ENV,
+    TRACE_ENV,
+    PluginError,
+    load_registry,
+)
 
 #: A plugin that registers one do-nothing algorithm; ``{name}`` is its registered name.
 STILL_PLUGIN = """
@@ -22,7 +34,7 @@ class Still(Algorithm):
     summary = "keeps its initialization (test plugin)"
     defaults = {{"speed": 0.0}}
 
-    def init_state(self, V, A, spec, settings, pop):
+    def init_state(self, V, A, spec, settings, truth):
         return {{"V": V.clone(), "A": A.clone()}}
 
     def step(self, state, batch, t, settings):
@@ -50,12 +62,14 @@ def no_plugins_from_the_environment(monkeypatch):
     monkeypatch.delenv(TRACE_ENV, raising=False)
 
 
-def test_builtins_are_registered_through_the_entry_point_group(registry):
-    ours = [ep for ep in entry_points(group="scb_verify") if ep.dist.name == "scb-verify"]
-    assert {"pppd", "sgd", "softmax", "population"} <= {ep.name for ep in ours}
+def test_builtins_are_registered_from_default_plugins(registry):
+    for name in DEFAULT_PLUGINS:
+        assert registry.pm.get_plugin(name) is importlib.import_module(name)
+    # Only once: the project declares no built-in entry point (an older install's are skipped).
+    assert len(registry.pm.get_plugins()) == len(set(map(id, registry.pm.get_plugins())))
+    pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    assert "scb_verify" not in pyproject["project"].get("entry-points", {})
     tag = f"(scb-verify {version('scb-verify')})"
-    for ep in ours:
-        assert registry.pm.get_plugin(ep.name) is ep.load()
     for (hook, name), source in registry.sources.items():
         assert source.startswith("built-in ") and source.endswith(tag), (hook, name, source)
     assert {n for n, s in _algorithm_sources(registry).items() if "built-in" in s} == set(
@@ -155,3 +169,29 @@ def test_a_plugin_that_cannot_be_imported_is_an_error(plugin_module, cli):
 def test_an_unknown_algorithm_lists_the_available_ones(registry):
     with pytest.raises(KeyError, match="unknown algorithm 'nope'; available: null, population"):
         registry.algorithm("nope")
+
+
+def test_an_older_install_listing_the_builtins_as_entry_points_still_loads(tmp_path):
+    # Metadata of an install from before DEFAULT_PLUGINS: the built-ins as entry points.
+    info = tmp_path / "scb_verify-0.0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: scb-verify\nVersion: 0.0.1\n")
+    (info / "entry_points.txt").write_text(
+        "[scb_verify]\npppd = scb_verify.plugins.pppd\nlocal-executor = scb_verify.runner\n"
+    )
+    code = (
+        "from importlib.metadata import entry_points\n"
+        "from scb_verify.registry import load_registry\n"
+        "assert {e.name for e in entry_points(group='scb_verify')} >= {'pppd', 'local-executor'}\n"
+        "reg = load_registry()\n"
+        "assert 'pppd' in reg.algorithms and 'local' in reg.executors\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
