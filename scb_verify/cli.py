@@ -23,8 +23,9 @@ from typing import Any, NoReturn, TextIO
 import sympy
 import torch
 
-from scb_verify import __version__, kernels, reference
+from scb_verify import __version__, cost, kernels, reference
 from scb_verify.claim import BUDGETS
+from scb_verify.cost import CostError
 from scb_verify.diff import compare, table_rows
 from scb_verify.falsify import BUDGET_EXAMPLES, DEFAULT_DB
 from scb_verify.learner import Milestone, Params, RunSpec, SettingsError, SpecError
@@ -323,6 +324,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     algorithm.resolve_settings(settings)
     device = _device(args.device)
     check_outputs(json=args.json, save=args.save)
+    dtype = getattr(torch, args.dtype)
+    need = cost.estimate(
+        args.N, args.T, batch=args.batch, samples=args.samples, float_bytes=dtype.itemsize
+    )
+    cost.check_memory(need)  # before the task or anything else of that size is allocated
+    long_run = need.seconds > cost.LONG_RUN_SECONDS
+    if long_run and not args.quiet:
+        print(f"note: a long run: {need.work_text()}; {need.memory_text()}", file=sys.stderr)
     init: str | Params = args.init
     if args.init not in ("uniform", "random"):
         init = Params.load(args.init)
@@ -345,10 +354,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         milestones=(Milestone("correlation", 0.9),),
     )
     kernels.set_threads(args.threads)
-    dtype = getattr(torch, args.dtype)
-    with progress_bar(
-        spec.steps * spec.batch, f"{algorithm.name} N={task.N} T={task.T}", quiet=args.quiet
-    ) as bar:
+    desc = f"{algorithm.name} N={task.N} T={task.T}"
+    if long_run:
+        desc += f" (estimated {cost.duration(need.seconds)})"
+    with progress_bar(spec.steps * spec.batch, desc, quiet=args.quiet) as bar:
         result = train(algorithm, [spec], device=device, dtype=dtype, progress=bar)[0]
     f = result.final
     print(
@@ -759,6 +768,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     except (
         UsageError,
+        CostError,
         TaskError,
         SettingsError,
         SpecError,

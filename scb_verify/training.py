@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 
+from scb_verify.cost import check_memory, estimate
 from scb_verify.learner import Algorithm, Params, RunResult, RunSpec, Withheld, initial_params
 from scb_verify.metrics import all_metrics, correlation, dist_A, dist_V, support_recovery
 from scb_verify.population import Population
@@ -68,7 +69,9 @@ def train(
 ) -> list[RunResult]:
     """Run ``specs`` with ``algorithm``; compatible specs are stacked into one computation.
 
-    Results come back in the order of ``specs``. Settings are validated before anything runs.
+    Results come back in the order of ``specs``. Settings are validated before anything runs;
+    a stack whose estimated memory (:func:`scb_verify.cost.estimate`) exceeds what the machine
+    has is refused with :class:`~scb_verify.cost.CostError` before it allocates anything.
     """
     results: list[RunResult | None] = [None] * len(specs)
     groups: dict[tuple, list[int]] = {}
@@ -96,6 +99,8 @@ def _train_stack(
     spec0 = specs[0]
     settings = algorithm.resolve_settings(spec0.settings)
     R, m, steps = len(specs), spec0.batch, spec0.steps
+    N, T = spec0.task.N, spec0.task.T
+    check_memory(estimate(N, T, batch=m, samples=spec0.samples, runs=R, float_bytes=dtype.itemsize))
     tasks = [s.task for s in specs]
     pop = Population.of(tasks, dtype=dtype, device=device)
     inits = [initial_params(s) for s in specs]
