@@ -26,7 +26,8 @@ import torch
 from scb_verify import __version__, cost, kernels, reference
 from scb_verify.claim import BUDGETS
 from scb_verify.cost import CostError
-from scb_verify.diff import compare, table_rows
+from scb_verify.diff import compare, table_rows, to_json
+from scb_verify.diff import summary as diff_summary
 from scb_verify.falsify import BUDGET_EXAMPLES, DEFAULT_DB
 from scb_verify.learner import Milestone, Params, RunSpec, SettingsError, SpecError
 from scb_verify.progress import progress_bar, status_line
@@ -224,6 +225,14 @@ def build_parser() -> argparse.ArgumentParser:
         "full 10800)",
     )
     c.add_argument("--json", type=Path, metavar="PATH", help="write the results file (- : stdout)")
+    c.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="FILE",
+        help="results file of expected verdicts (from check --json): a claim violated there and "
+        "still violated is an expected finding; exit 1 on any move for the worse, or when a "
+        "baseline violation no longer shows",
+    )
     c.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
     r = sub.add_parser("report", help="write a Markdown report with figures from a results file")
@@ -239,6 +248,9 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("diff", help="compare two results files; exit 1 on a regression")
     d.add_argument("old", type=Path, metavar="OLD.json")
     d.add_argument("new", type=Path, metavar="NEW.json")
+    d.add_argument(
+        "--json", type=Path, metavar="PATH", help="write the changes as JSON (- : stdout)"
+    )
 
     f = sub.add_parser(
         "falsify",
@@ -501,6 +513,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             "check: --strict has no effect with --controls (a control passes only if violated)"
         )
     check_outputs(json=args.json)
+    baseline = _baseline(args) if args.baseline else None
     reg = load_registry(args.plugin)
     try:
         claims = [reg.claim(c) for c in args.claims] or [
@@ -558,7 +571,41 @@ def cmd_check(args: argparse.Namespace) -> int:
     print(verdict_table(reports, control=args.controls), file=out)
     print(f"\n{len(reports)} claim run(s) in {wall:.1f} s at budget {args.budget!r}", file=out)
     write(reports, complete=True)
-    return exit_code(reports, control=args.controls, strict=args.strict)
+    code = exit_code(reports, control=args.controls, strict=args.strict)
+    if baseline is None:
+        return code
+    ran = {r.id for r in reports} | {c.id for c in claims}
+    baseline["claims"] = [r for r in baseline["claims"] if r["id"] in ran]
+    new = results_document(
+        reports, budget=args.budget, learner=args.algorithm, control=args.controls, wall_time=wall
+    )
+    changes = compare(baseline, new)
+    if changes:
+        print(f"\nagainst the baseline {args.baseline}:", file=out)
+        print(format_table(table_rows(changes)), file=out)
+    print(f"baseline: {diff_summary(changes)}", file=out)
+    if code == EXIT_ERRORED:
+        return code
+    strict = args.strict and any(r.status is Status.INCONCLUSIVE for r in reports)
+    return EXIT_VIOLATED if strict or any(c.regression for c in changes) else EXIT_OK
+
+
+def _baseline(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``--baseline`` results file, checked before any work: the same budget and kind of
+    run (claims or controls) as this one."""
+    doc = load_results(args.baseline)
+    if doc.get("budget") != args.budget:
+        raise UsageError(
+            f"--baseline {args.baseline}: recorded at budget {doc.get('budget')!r}, this run is "
+            f"at {args.budget!r}; give a baseline of the same budget"
+        )
+    if bool(doc.get("controls")) != bool(args.controls):
+        kinds = ("claims", "negative controls")
+        raise UsageError(
+            f"--baseline {args.baseline}: holds {kinds[bool(doc.get('controls'))]}, this run "
+            f"runs {kinds[bool(args.controls)]}"
+        )
+    return doc
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -572,15 +619,18 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
+    check_outputs(json=args.json)
     old, new = load_results(args.old), load_results(args.new)
     changes = compare(old, new)
+    out = _human(args)
     if old.get("budget") != new.get("budget"):
-        print(f"note: budgets differ ({old.get('budget')} → {new.get('budget')})")
+        print(f"note: budgets differ ({old.get('budget')} → {new.get('budget')})", file=out)
     if changes:
-        print(format_table(table_rows(changes)))
-    regressions = sum(c.regression for c in changes)
-    print(f"\n{len(changes)} change(s), {regressions} regression(s)" if changes else "no change")
-    return 1 if regressions else 0
+        print(format_table(table_rows(changes)) + "\n", file=out)
+    print(diff_summary(changes), file=out)
+    if args.json:
+        write_json_atomic(args.json, to_json(changes))
+    return EXIT_VIOLATED if any(c.regression for c in changes) else EXIT_OK
 
 
 def cmd_falsify(args: argparse.Namespace) -> int:

@@ -16,7 +16,10 @@ Verdicts map to outcomes as ``scb-verify check`` maps them to exit codes:
   measurement had too little power to decide — which is what a skip says. ``--scb-strict``
   turns it into a failure, like ``scb-verify check --strict``;
 - ``--scb-controls``: each item runs the claim's negative control and passes only if it comes
-  out violated (holds or inconclusive: the check may be unable to fail).
+  out violated (holds or inconclusive: the check may be unable to fail);
+- ``--scb-baseline FILE`` (a results file of the same budget): the gate of
+  :mod:`scb_verify.diff` first — a move for the worse, or a baseline violation that no longer
+  shows, fails; a violation the baseline records is ``xfail``; otherwise as above.
 
 Each item records ``scb_verdict``, ``scb_samples`` and ``scb_config_hash`` as user properties
 (they appear in ``--junitxml`` output); ``--scb-json PATH`` writes the results file of the
@@ -42,7 +45,7 @@ if TYPE_CHECKING:
 
 #: Options that only make sense with --scb-claims.
 DEPENDENT_OPTIONS = ("scb_controls", "scb_algorithm", "scb_jobs", "scb_plugin", "scb_strict",
-                     "scb_json")  # fmt: skip
+                     "scb_json", "scb_baseline")  # fmt: skip
 #: Evidence entries left out of failure reports (settings of the check, not findings).
 BOOKKEEPING = frozenset({"seed", "level", "expr_latex", "n_resamples", "intercept",
                          "statistic", "labels", "direction", "smaller_is_better", "paired",
@@ -83,6 +86,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="an inconclusive verdict fails instead of skipping",
     )
     group.addoption(
+        "--scb-baseline",
+        metavar="FILE",
+        help="results file of expected verdicts (scb-verify check --json): a claim violated "
+        "there and still violated is xfail; any move for the worse fails, and so does a "
+        "baseline violation that no longer shows (like xfail strict)",
+    )
+    group.addoption(
         "--scb-json",
         metavar="PATH",
         help="write the results file of the claims run (for report and diff)",
@@ -116,6 +126,23 @@ class ClaimSession:
         self.learner = config.getoption("scb_algorithm")
         self.plugins = tuple(config.getoption("scb_plugin") or ())
         self.strict = bool(config.getoption("scb_strict"))
+        self.baseline: dict[str, dict[str, Any]] = {}
+        path = config.getoption("scb_baseline")
+        if path is not None:
+            from scb_verify.results import claim_key
+            from scb_verify.schema import ResultsError, load_results
+
+            try:
+                doc = load_results(path)
+            except ResultsError as e:
+                raise pytest.UsageError(f"--scb-baseline: {e}") from None
+            if doc.get("budget") != budget or bool(doc.get("controls")) != self.control:
+                raise pytest.UsageError(
+                    f"--scb-baseline {path}: recorded at budget {doc.get('budget')!r}"
+                    f"{' (controls)' if doc.get('controls') else ''}, this session runs "
+                    f"{budget!r}{' (controls)' if self.control else ''}"
+                )
+            self.baseline = {claim_key(r): r for r in doc["claims"]}
         self.reports: list[ClaimReport] = []
         self.t0: float | None = None
         self._executor: cf.Executor | None = None
@@ -237,6 +264,24 @@ class ClaimItem(pytest.Item):
         ]
         control = self.session_run.control
         wanted = Status.VIOLATED if control else Status.HOLDS
+        before = self.session_run.baseline.get(f"{report.id} (control)" if control else report.id)
+        if before is not None:
+            from scb_verify.diff import claim_changes
+
+            changes = claim_changes(report.id, before, report.to_dict())
+            failing = [c for c in changes if c.regression]
+            if failing:
+                raise ClaimFailed(
+                    "against the baseline: "
+                    + "; ".join(f"{c.what} {c.old} → {c.new}" for c in failing)
+                    + "\n"
+                    + describe_failure(report, wanted.value)
+                )
+            if any(c.expected for c in changes):
+                pytest.xfail(
+                    f"{report.id} {report.status.value}, as in the baseline: "
+                    + "; ".join(headline(c) for c in report.checks if c["status"] != wanted.value)
+                )
         if report.status is wanted:
             return
         if report.status is Status.INCONCLUSIVE and not (control or self.session_run.strict):

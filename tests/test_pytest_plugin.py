@@ -201,3 +201,20 @@ def test_budgets_match_the_claim_contract():
     from scb_verify.claim import BUDGETS
 
     assert pytest_plugin.BUDGETS == BUDGETS
+
+
+def test_baseline_turns_a_recorded_violation_into_xfail(pytester, fake):
+    base = pytester.path / "baseline.json"
+    args = ("--scb-claims=smoke", f"--scb-plugin={fake}", "-k", "X1 or X4")
+    run(pytester, *args, f"--scb-json={base}").assert_outcomes(failed=1, passed=1)
+    result = run(pytester, *args, f"--scb-baseline={base}", "-rx")
+    result.assert_outcomes(xfailed=1, passed=1)
+    result.stdout.fnmatch_lines(["XFAIL*X1 violated, as in the baseline: threshold #1*"])
+
+
+def test_baseline_of_another_budget_is_a_usage_error(pytester, fake):
+    base = pytester.path / "baseline.json"
+    run(pytester, "--scb-claims=smoke", f"--scb-plugin={fake}", "-k", "X4", f"--scb-json={base}")
+    result = run(pytester, "--scb-claims=ci", f"--scb-plugin={fake}", f"--scb-baseline={base}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--scb-baseline*recorded at budget 'smoke'*runs 'ci'*"])
