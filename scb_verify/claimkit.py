@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -15,19 +16,26 @@ def median_curves(results: Sequence[RunResult], metrics: Sequence[str]) -> dict[
 
     The runs must share batch, steps and record points (one stacked job does). A run that
     diverged stops early; its missing points are left out of the median there (None where
-    every run has stopped). Returns ``{"samples": [...], metric: [...], ...}``.
+    every run has stopped). Returns ``{"samples": [...], metric: [...], ..., "quartiles":
+    {metric: [[first quartile, ...], [third quartile, ...]]}}``: the spread over seeds that a
+    figure draws as a band around the median.
     """
     longest = max(results, key=lambda r: len(r.trajectory["samples"]))
-    out: dict[str, list] = {"samples": list(longest.trajectory["samples"])}
+    out: dict[str, Any] = {"samples": list(longest.trajectory["samples"]), "quartiles": {}}
     for metric in metrics:
         table = np.full((len(results), len(out["samples"])), np.nan)
         for i, r in enumerate(results):
             values = r.trajectory[metric]
             table[i, : len(values)] = values
-        medians = [
-            np.median(col[np.isfinite(col)]) if np.isfinite(col).any() else None for col in table.T
-        ]
-        out[metric] = [None if v is None else float(v) for v in medians]
+        q25, q50, q75 = (
+            [
+                float(np.quantile(col[np.isfinite(col)], q)) if np.isfinite(col).any() else None
+                for col in table.T
+            ]
+            for q in (0.25, 0.5, 0.75)
+        )
+        out[metric] = q50
+        out["quartiles"][metric] = [q25, q75]
     return out
 
 

@@ -56,6 +56,14 @@ EXIT_CODES = {
 CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+#: The one-line legend ``train`` prints under its table (docs/reference.md §4).
+TRAIN_COLUMNS = (
+    "columns: correlation ρ(A) with Q*; dist_V ‖V − P‖_F; dist_A ‖A − Q*‖_F; excess_risk "
+    "L − σ²/2; support: share of tokens whose attention support is Q*'s; ρ≥0.9 at: samples "
+    "when ρ first reached 0.9 (None: never)"
+)
+
+
 class UsageError(Exception):
     """A user error: printed as one line, exit code 2. ``prog`` names the (sub)command."""
 
@@ -403,6 +411,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         ),
         file=_human(args),
     )
+    print(TRAIN_COLUMNS, file=_human(args))
     if args.json:
         doc = {
             "kind": "train",

@@ -277,7 +277,7 @@ def _distance_curves(figure_cls, report, budget, key, curves) -> list[Plot]:
 
 def _learning_curve(figure_cls, report, budget, key, curve) -> list[Plot]:
     name = report.get("learner") or "run"
-    metrics = [m for m in curve if m != "samples"]
+    metrics = [m for m in curve if m not in CURVE_EXTRAS]
     fig = _curve_figure(
         figure_cls,
         {name: curve},
@@ -289,7 +289,7 @@ def _learning_curve(figure_cls, report, budget, key, curve) -> list[Plot]:
 
 
 def _metric_curves(figure_cls, report, budget, key, curves) -> list[Plot]:
-    metrics = [m for m in next(iter(curves.values())) if m != "samples"]
+    metrics = [m for m in next(iter(curves.values())) if m not in CURVE_EXTRAS]
     names = {label: _display(label, report) for label in curves}
     fig = _curve_figure(
         figure_cls,
@@ -348,6 +348,10 @@ def _correlation_curves(figure_cls, report, budget, key, curves) -> list[Plot]:
     return [Plot("correlation", caption, fig)]
 
 
+#: Keys of a curve that are not metrics: its x values and the band around its median.
+CURVE_EXTRAS = ("samples", "quartiles", "batch", "stage1_end")
+
+
 def _curve_figure(
     figure_cls,
     curves: dict[str, dict[str, list]],
@@ -360,7 +364,9 @@ def _curve_figure(
     size: tuple[float, float] | None = None,
 ):
     """One panel per metric, one line per curve against samples (log x when the samples span
-    two decades or more); lower-is-better curves that blow up are cut off and say so."""
+    two decades or more), with the interquartile band over seeds where the curve has one
+    (``quartiles``, :func:`~scb_verify.claimkit.median_curves`); lower-is-better curves that
+    blow up are cut off at the top of the plot, marked ▲ and say so in the legend."""
     fig = figure_cls(figsize=size or (5.2 * len(metrics) + 1.6, 4.4), layout="constrained")
     axes = fig.subplots(1, len(metrics), squeeze=False)[0]
     xs = {label: _floats(c["samples"]) for label, c in curves.items()}
@@ -375,6 +381,20 @@ def _curve_figure(
         for label, y in ys.items():
             x = xs[label]
             keep = np.isfinite(y) & (x > 0 if log_x else np.isfinite(x))
+            band = (curves[label].get("quartiles") or {}).get(metric)
+            if band is not None:
+                lo, hi = _floats(band[0]), _floats(band[1])
+                if top is not None:
+                    hi = np.minimum(hi, top)
+                inside = keep & np.isfinite(lo) & np.isfinite(hi)
+                ax.fill_between(
+                    x[inside],
+                    lo[inside],
+                    hi[inside],
+                    alpha=0.15,
+                    linewidth=0,
+                    color=styles.get(label, {}).get("color", "black"),
+                )
             ax.plot(
                 x[keep],
                 y[keep],
@@ -413,7 +433,7 @@ def _curve_figure(
         if log_x:
             ax.set_xscale("log")
         finite = np.concatenate([y[np.isfinite(y)] for y in ys.values()])
-        if finite.size and finite.min() > 0 and finite.max() / finite.min() >= 30:
+        if finite.size and finite.min() > 0 and finite.max() / finite.min() >= 10:
             ax.set_yscale("log")
             _plain_log_ticks(ax.yaxis)
         ax.set_xlabel("samples" + (" (log scale)" if log_x else ""))
