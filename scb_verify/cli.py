@@ -24,6 +24,8 @@ import sympy
 import torch
 
 from scb_verify import __version__, cost, kernels, reference
+from scb_verify.cache import DEFAULT_DIR as DEFAULT_CACHE
+from scb_verify.cache import JobCache
 from scb_verify.claim import BUDGETS
 from scb_verify.cost import CostError
 from scb_verify.diff import compare, table_rows, to_json
@@ -85,6 +87,10 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
     return value
+
+
+def _warn(message: str) -> None:
+    print(f"scb-verify: {message}", file=sys.stderr)
 
 
 def _positive_seconds(text: str) -> float:
@@ -210,6 +216,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="parallel workers (default: the number of cores)",
     )
     c.add_argument("--executor", default="local", help="registered executor (default: local)")
+    c.add_argument(
+        "--address",
+        metavar="ADDR",
+        help="with --executor ray: the Ray cluster to use (default: $RAY_ADDRESS, else a local "
+        "Ray instance of --jobs CPUs)",
+    )
+    c.add_argument(
+        "--cache",
+        type=Path,
+        default=DEFAULT_CACHE,
+        metavar="DIR",
+        help=f"job cache: a rerun redoes only jobs not stored here (default: {DEFAULT_CACHE})",
+    )
+    c.add_argument("--no-cache", action="store_true", help="neither read nor write the job cache")
     c.add_argument(
         "--algorithm", metavar="NAME", help="substitute this learner in every claim that trains"
     )
@@ -536,6 +556,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise UsageError(e.args[0]) from None
     if factory is None:
         raise UsageError(f"unknown executor {args.executor!r}; available: {sorted(factories)}")
+    if args.address is not None:
+        if args.executor != "ray":
+            raise UsageError(f"--address is for --executor ray, not {args.executor!r}")
+        os.environ["RAY_ADDRESS"] = args.address  # read by Ray when it connects
+    cache = None if args.no_cache else JobCache(args.cache, warn=_warn)
     t0 = time.perf_counter()
 
     def write(reports, complete: bool) -> None:
@@ -562,7 +587,11 @@ def cmd_check(args: argparse.Namespace) -> int:
             if args.json and replaceable(args.json):  # a stream gets the final document only
                 write(finished, complete=False)
 
-        with factory.create(args.jobs) as executor:
+        try:
+            executor = factory.create(args.jobs)
+        except ImportError as e:
+            raise UsageError(f"executor {args.executor!r} cannot start: {e}") from None
+        with executor:
             reports = run_claims(
                 claims,
                 budget=args.budget,
@@ -574,11 +603,18 @@ def cmd_check(args: argparse.Namespace) -> int:
                 plugins=args.plugin,
                 on_done=on_done,
                 on_progress=lambda running: bar(len(finished), len(claims), status_line(running)),
+                cache=cache,
             )
     wall = time.perf_counter() - t0
     out = _human(args)
     print(verdict_table(reports, control=args.controls), file=out)
     print(f"\n{len(reports)} claim run(s) in {wall:.1f} s at budget {args.budget!r}", file=out)
+    if cache is not None and cache.hits + cache.misses:
+        print(
+            f"job cache {args.cache}: {cache.hits} of {cache.hits + cache.misses} jobs reused, "
+            f"{cache.misses} computed" + (f" ({cache.bad} bad entries)" if cache.bad else ""),
+            file=out,
+        )
     write(reports, complete=True)
     code = exit_code(reports, control=args.controls, strict=args.strict)
     if baseline is None:

@@ -29,6 +29,7 @@ session's claim runs, for ``scb-verify report`` and ``scb-verify diff``.
 from __future__ import annotations
 
 import inspect
+import os
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
 
 #: Options that only make sense with --scb-claims.
 DEPENDENT_OPTIONS = ("scb_controls", "scb_algorithm", "scb_jobs", "scb_plugin", "scb_strict",
-                     "scb_json", "scb_baseline")  # fmt: skip
+                     "scb_json", "scb_baseline", "scb_executor", "scb_address")  # fmt: skip
 #: Evidence entries left out of failure reports (settings of the check, not findings).
 BOOKKEEPING = frozenset({"seed", "level", "expr_latex", "n_resamples", "intercept",
                          "statistic", "labels", "direction", "smaller_is_better", "paired",
@@ -73,6 +74,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type=int,
         metavar="N",
         help="worker processes for training jobs (default 1: in the pytest process)",
+    )
+    group.addoption(
+        "--scb-executor",
+        metavar="NAME",
+        help="registered executor for the training jobs (default: local; e.g. ray)",
+    )
+    group.addoption(
+        "--scb-address",
+        metavar="ADDR",
+        help="with --scb-executor=ray: the Ray cluster (default: $RAY_ADDRESS, else a local one)",
     )
     group.addoption(
         "--scb-plugin",
@@ -143,9 +154,14 @@ class ClaimSession:
                     f"{budget!r}{' (controls)' if self.control else ''}"
                 )
             self.baseline = {claim_key(r): r for r in doc["claims"]}
+        self.executor_name = config.getoption("scb_executor")
+        self.address = config.getoption("scb_address")
+        if self.address is not None and self.executor_name != "ray":
+            raise pytest.UsageError("--scb-address needs --scb-executor=ray")
         self.reports: list[ClaimReport] = []
         self.t0: float | None = None
         self._executor: cf.Executor | None = None
+        self.factory = None
 
     @pytest.hookimpl(tryfirst=True)  # before -k / -m deselection
     def pytest_collection_modifyitems(self, session: pytest.Session, items: list) -> None:
@@ -156,6 +172,12 @@ class ClaimSession:
             registry = load_registry(self.plugins)
             if self.learner:
                 registry.algorithm(self.learner)
+            if self.executor_name is not None and self.executor_name not in registry.executors:
+                raise KeyError(
+                    f"unknown executor {self.executor_name!r}; available: "
+                    f"{', '.join(sorted(registry.executors))}"
+                )
+            self.factory = registry.executors.get(self.executor_name)
         except KeyError as e:
             raise pytest.UsageError(f"scb-verify: {e.args[0]}") from None
         except PluginError as e:
@@ -174,7 +196,14 @@ class ClaimSession:
         from scb_verify.runner import SerialExecutor, local_executor, run_claims
 
         if self._executor is None:
-            self._executor = SerialExecutor() if self.jobs == 1 else local_executor(self.jobs)
+            if self.address is not None:
+                os.environ["RAY_ADDRESS"] = self.address  # read by Ray when it connects
+            if self.factory is not None:
+                self._executor = self.factory.create(self.jobs)
+            elif self.jobs == 1:
+                self._executor = SerialExecutor()
+            else:
+                self._executor = local_executor(self.jobs)
             self.config.add_cleanup(self._executor.shutdown)
             self.t0 = time.perf_counter()
         (report,) = run_claims(

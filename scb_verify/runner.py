@@ -24,9 +24,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scb_verify import kernels
+from scb_verify.cache import JobCache
 from scb_verify.claim import Budget, Claim, ClaimContext, ClaimOutcome, Job, measurement
 from scb_verify.hookspecs import ExecutorFactory, hookimpl
-from scb_verify.learner import RunResult
+from scb_verify.learner import RunResult, SettingsError
 from scb_verify.pool import ProcessPool, worker_death
 from scb_verify.progress import ClaimProgress
 from scb_verify.provenance import config_hash
@@ -38,12 +39,17 @@ from scb_verify.verdict import Status, combine
 _REGISTRY_CACHE: dict[tuple[str, ...], Any] = {}
 
 
+def _registry(plugins: tuple[str, ...]):
+    """The registry of ``plugins``, built once per process."""
+    if plugins not in _REGISTRY_CACHE:
+        _REGISTRY_CACHE[plugins] = load_registry(plugins)
+    return _REGISTRY_CACHE[plugins]
+
+
 def execute_job(job: Job, plugins: tuple[str, ...] = ()) -> list[RunResult]:
     """Train one job (in whatever process the executor chose); the registry is cached per
     process and plugin list."""
-    if plugins not in _REGISTRY_CACHE:
-        _REGISTRY_CACHE[plugins] = load_registry(plugins)
-    return train(_REGISTRY_CACHE[plugins].algorithm(job.algorithm), list(job.specs))
+    return train(_registry(plugins).algorithm(job.algorithm), list(job.specs))
 
 
 # --------------------------------------------------------------------------- executors
@@ -133,6 +139,7 @@ class _ClaimRun:
         )
         self.gen = measurement(claim, ctx)
         self.jobs: list[Job] = []
+        self.keys: list[str | None] = []
         self.pending: dict[cf.Future, int] = {}
         self.started: dict[cf.Future, float] = {}
         self.results: list[list[RunResult] | None] = []
@@ -220,6 +227,7 @@ def run_claims(
     plugins: Sequence[str] = (),
     on_done: Callable[[ClaimReport], None] | None = None,
     on_progress: Callable[[list[ClaimProgress]], None] | None = None,
+    cache: JobCache | None = None,
 ) -> list[ClaimReport]:
     """Run ``claims`` (or their negative controls) at ``budget`` on ``executor``.
 
@@ -232,7 +240,9 @@ def run_claims(
     signal or exit code. ``on_done(report)`` is called as each claim finishes, and
     ``on_progress(running)`` whenever the runner wakes (a job finished or started, a step
     returned) with the :class:`~scb_verify.progress.ClaimProgress` of each running claim.
-    Returns one report per claim run, in the order of ``claims``.
+    With ``cache``, a job whose results it holds is not submitted, and every job that
+    completes is stored (by the driver, so workers need no shared disk). Returns one report per
+    claim run, in the order of ``claims``.
 
     The claims' measurement code runs one step at a time on a helper thread, so a measurement
     that never returns holds only its own claim, until its deadline; it is then abandoned (a
@@ -316,8 +326,16 @@ def run_claims(
                         on_done(run.report)
                 else:
                     run.jobs, run.results = jobs, [None] * len(jobs)
+                    run.keys = [None] * len(jobs)
                     for i, job in enumerate(jobs):
-                        run.pending[executor.submit(execute_job, job, plugins)] = i
+                        if cache is not None:
+                            run.keys[i], run.results[i] = _lookup(cache, job, plugins)
+                        if run.results[i] is None:
+                            run.pending[executor.submit(execute_job, job, plugins)] = i
+                        else:
+                            run.record(run.results[i])
+                    if not run.pending:
+                        steps.append((run, run.results))
         for f in done:
             run = waiting.get(f)
             if run is None or run.done or f not in run.pending:
@@ -334,6 +352,8 @@ def run_claims(
                     failed(run, f"{run.job_name(idx)} raised:\n{traceback.format_exc()}")
                 continue
             run.record(run.results[idx])
+            if cache is not None and run.keys[idx] is not None:
+                cache.put(run.keys[idx], run.results[idx])
             if not run.pending:
                 steps.append((run, run.results))
         now = time.monotonic()
@@ -381,6 +401,21 @@ class _Finished:
 
     def __init__(self, report: ClaimReport):
         self.report, self.done, self.pending, self.deadline = report, True, {}, 0.0
+
+
+def _lookup(
+    cache: JobCache, job: Job, plugins: tuple[str, ...]
+) -> tuple[str | None, list[RunResult] | None]:
+    """``(key, cached results or None)``; no key when the job names an algorithm or settings
+    that do not resolve (its worker then raises the error)."""
+    try:
+        algorithm = _registry(plugins).algorithm(job.algorithm)
+    except KeyError:
+        return None, None
+    try:
+        return cache.lookup(algorithm, job)
+    except SettingsError:
+        return None, None
 
 
 def _in_thread(fn: Callable[..., Any], *args: Any) -> cf.Future:

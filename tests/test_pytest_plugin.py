@@ -171,6 +171,15 @@ def test_selection_by_marker_and_paper_statement(pytester):
         (["--scb-controls"], "--scb-controls needs --scb-claims=BUDGET"),
         (["--scb-claims=smoke", "--scb-algorithm=nosuch"], "unknown algorithm 'nosuch'"),
         (["--scb-claims=smoke", "--scb-plugin=no_such_module"], "cannot import plugin module"),
+        (["--scb-executor=ray"], "--scb-executor needs --scb-claims=BUDGET"),
+        (
+            ["--scb-claims=smoke", "--scb-executor=nosuch"],
+            "unknown executor 'nosuch'; available: *",
+        ),
+        (
+            ["--scb-claims=smoke", "--scb-address=127.0.0.1:1"],
+            "--scb-address needs --scb-executor=ray",
+        ),
     ],
 )
 def test_usage_errors(pytester, args, message):

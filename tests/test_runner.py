@@ -114,14 +114,17 @@ def command(plugin: str, *args: str) -> list[str]:
     return [shutil.which("scb-verify"), "--plugin", plugin, "check", "--budget", "smoke", *args]
 
 
-def check(plugin: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(command(plugin, *args), capture_output=True, text=True, timeout=300)
+def check(plugin: str, *args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        command(plugin, *args), capture_output=True, text=True, timeout=300, cwd=cwd
+    )
 
 
-def kill_9_when(ready, plugin: str, *args: str) -> None:
-    """Run check with ``args`` and SIGKILL it (only it, not its workers) once ``ready()``."""
+def kill_9_when(ready, plugin: str, *args: str, cwd: Path) -> None:
+    """Run check with ``args`` in ``cwd`` and SIGKILL it (only it, not its workers) once
+    ``ready()``."""
     proc = subprocess.Popen(
-        command(plugin, *args), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        command(plugin, *args), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=cwd
     )
     try:
         deadline = time.monotonic() + 240
@@ -155,7 +158,9 @@ def hung_pids(tmp_path: Path) -> list[int]:
 
 def test_a_dying_worker_costs_only_its_own_claim(misbehaving, tmp_path):
     out = tmp_path / "r.json"
-    res = check(misbehaving, "C1", "XKILL", "C8", "XEXIT", "--jobs", "2", "--json", str(out))
+    res = check(
+        misbehaving, "C1", "XKILL", "C8", "XEXIT", "--jobs", "2", "--json", str(out), cwd=tmp_path
+    )
     assert res.returncode == EXIT_ERRORED, res.stderr
     assert "Traceback" not in res.stderr
     assert load_results(out)["complete"] is True
@@ -178,6 +183,7 @@ def test_deadlines_stop_the_work_and_the_rest_goes_on(misbehaving, tmp_path):
         misbehaving,
         *("C1", "XMEASURE", "XHANG", "--jobs", "2", "--timeout", "45", "--job-timeout", "10"),
         *("--json", str(out)),
+        cwd=tmp_path,
     )
     wall = time.monotonic() - t0
     assert res.returncode == EXIT_ERRORED, res.stderr
@@ -196,6 +202,7 @@ def test_kill_9_of_check_keeps_the_verdicts_reached(misbehaving, tmp_path):
     kill_9_when(
         lambda: hung_pids(tmp_path) and out.exists(),
         *(misbehaving, "C1", "XHANG", "--jobs", "2", "--json", str(out)),
+        cwd=tmp_path,
     )
     doc = load_results(out)
     assert doc["complete"] is False
@@ -212,7 +219,17 @@ def test_kill_9_before_any_verdict_leaves_the_old_results_file_intact(misbehavin
     old = '{"not": "touched"}\n'
     out.write_text(old)
     kill_9_when(
-        lambda: hung_pids(tmp_path), misbehaving, "XHANG", "--jobs", "2", "--json", str(out)
+        lambda: hung_pids(tmp_path),
+        *(misbehaving, "XHANG", "--jobs", "2", "--json", str(out)),
+        cwd=tmp_path,
     )
     assert out.read_text() == old
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".r.json")] == []
+
+
+def test_an_address_needs_the_ray_executor(cli):
+    code, _, err = cli("check", "C1", "--address", "127.0.0.1:1", "--no-cache")
+    assert (code, err.strip()) == (
+        2,
+        "scb-verify: error: --address is for --executor ray, not 'local'",
+    )
