@@ -168,6 +168,7 @@ DOCUMENT: dict[str, Field] = {
     "algorithm": _field("string", "null"),
     "controls": _field("bool"),
     "wall_time": _field("number"),
+    "complete": _field("bool"),
     "claims": _field("list", required=True),
 }
 #: One entry of ``claims`` (:class:`scb_verify.runner.ClaimReport`).
