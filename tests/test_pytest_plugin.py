@@ -68,6 +68,15 @@ def register_claims():
 """
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _numba_registries_loaded():
+    """Compile a kernel out here first: pytester's in-process runs drop the modules they import
+    afterwards, and numba's registry modules imported again register their types twice."""
+    from scb_verify import kernels
+
+    kernels.stream_key(0)
+
+
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     return pytester.runpytest(
         "-p",
