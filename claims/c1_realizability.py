@@ -20,7 +20,7 @@ from scb_verify.checks import threshold_check
 from scb_verify.claim import Claim, ClaimContext, ClaimOutcome
 from scb_verify.hookspecs import hookimpl
 from scb_verify.population import Population
-from scb_verify.task import make_task, related_task, task_from_spec
+from scb_verify.task import TaskError, make_task, related_task, task_from_spec
 
 N, T, Q = sympy.symbols("N T Q", positive=True, integer=True)
 
@@ -119,8 +119,11 @@ def _falsifier():
     (V, A) the excess risk is ≥ 0; all to C1's tolerance. Needs hypothesis (the test extra)."""
     from hypothesis import strategies as st
 
+    from scb_verify.falsify import instance as schema
     from scb_verify.falsify.engine import Evaluation, Falsifier
+    from scb_verify.falsify.kit import task_schema
     from scb_verify.strategies import (
+        MAX_T,
         linear_params,
         sparse_attention,
         task_sizes,
@@ -143,6 +146,54 @@ def _falsifier():
             task = task_from_spec(spec)
         V, A = draw(linear_params(N=task.N, T=task.T))
         return {"task": spec, "V": V.tolist(), "A": A.tolist()}
+
+    fields = schema.record(
+        {
+            "task": schema.either(
+                (
+                    "make_task arguments",
+                    task_schema(
+                        N=schema.integer(2, 8),
+                        T=schema.integer(1, MAX_T),
+                        Q=schema.integer(1, MAX_T),
+                    ),
+                ),
+                (
+                    "explicit arrays",
+                    schema.built(
+                        schema.record(
+                            {
+                                "P": schema.matrix(rows=8, columns=8, lo=0.0, hi=1.0),
+                                "Qstar": schema.matrix(rows=MAX_T, columns=8, lo=0.0, hi=1.0),
+                                "Q": schema.integer(1, MAX_T),
+                            }
+                        ),
+                        task_from_spec,
+                        (TaskError,),
+                    ),
+                ),
+            ),
+            "V": schema.matrix(rows=8, columns=8, lo=-2.0, hi=2.0),
+            "A": schema.matrix(rows=MAX_T, columns=8),
+        }
+    )
+
+    def check_instance(instance: dict, where: str) -> None:
+        """The class: a task (make_task arguments or arrays), V (N×N, entries in [−2, 2]) and
+        a feasible A (T×N, every column summing to one)."""
+        fields(instance, where)
+        task = task_from_spec(instance["task"])
+        V, A = np.array(instance["V"]), np.array(instance["A"])
+        if V.shape != (task.N, task.N) or A.shape != (task.T, task.N):
+            raise schema.InstanceError(
+                f"V must be {task.N}×{task.N} and A {task.T}×{task.N} (the task's N, T), "
+                f"got {V.shape[0]}×{V.shape[1]} and {A.shape[0]}×{A.shape[1]}"
+            )
+        sums = A.sum(axis=0)
+        if not np.allclose(sums, 1.0, rtol=0.0, atol=1e-9):
+            raise schema.InstanceError(
+                f"A must be feasible (every column summing to 1), got column sums {sums.tolist()}"
+            )
 
     def evaluate(instance: dict, control: bool) -> Evaluation:
         parts = identities({**instance, "control": control})
@@ -171,6 +222,7 @@ def _falsifier():
         measurement=identities,
         control="the identities at (P, A) with A the drawn attention instead of Q*",
         stochastic=False,
+        schema=check_instance,
     )
 
 

@@ -38,7 +38,7 @@ from scb_verify.claim import Claim, ClaimContext, ClaimOutcome, Job
 from scb_verify.claimkit import final_value, median_curves
 from scb_verify.hookspecs import hookimpl
 from scb_verify.learner import RunResult, runs_per_seed
-from scb_verify.task import SCBTask, bigram_task
+from scb_verify.task import SCBTask, TaskError, bigram_task
 
 N, n = sympy.symbols("N n", positive=True, integer=True)
 C, gamma = sympy.symbols("C gamma", positive=True)
@@ -162,8 +162,9 @@ def _falsifier(claim: Bigram, learner: str):
     C calibrated (:func:`scb_verify.falsify.kit.calibrated_falsifier`). Needs hypothesis."""
     from hypothesis import strategies as st
 
+    from scb_verify.falsify import instance as schema
     from scb_verify.falsify.engine import bound_function
-    from scb_verify.falsify.kit import SEEDS, calibrated_falsifier, data_seeds
+    from scb_verify.falsify.kit import DATA_SEEDS, SEED, SEEDS, calibrated_falsifier, data_seeds
     from scb_verify.runner import execute_job
 
     grid, settings = claim.grid("smoke"), claim.settings_for(learner)
@@ -219,6 +220,25 @@ def _falsifier(claim: Bigram, learner: str):
         measured,
         lambda instance: bound(instance["task"]["N"], instance["samples"]),
         "‖V − P‖_F",
+        schema.record(
+            {
+                "task": schema.built(
+                    schema.record(
+                        {
+                            "N": schema.integer(2, 6),
+                            "T": schema.one_of(grid["T"]),
+                            "seed": SEED,
+                            "concentration": schema.one_of(0.5),
+                        }
+                    ),
+                    lambda task: bigram_task(**task),
+                    (TaskError,),
+                ),
+                "samples": schema.one_of(*budgets),
+                "seed": SEED,
+            },
+            DATA_SEEDS,
+        ),
     )
 
 

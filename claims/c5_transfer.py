@@ -203,6 +203,7 @@ def _falsifier(claim: Transfer, learner: str):
     hypothesis."""
     from hypothesis import strategies as st
 
+    from scb_verify.falsify import instance as schema
     from scb_verify.falsify import kit
 
     grid = claim.grid("smoke")
@@ -232,7 +233,7 @@ def _falsifier(claim: Transfer, learner: str):
             "downstream": f"related_task(keep = {grid['keep']}, seed + 1000), P′ = P or "
             "perturbed by 0.1; pretrained model = (P, Q*)",
         },
-        {"perturb_P": (st.sampled_from((0.0, 0.1)), 0.0)},
+        {"perturb_P": (st.sampled_from((0.0, 0.1)), 0.0, schema.one_of(0.0, 0.1))},
         measured,
         FINETUNE,
         "finetuning samples",

@@ -210,6 +210,7 @@ def _falsifier(claim: Concentration):
 
     from hypothesis import strategies as st
 
+    from scb_verify.falsify import instance as schema
     from scb_verify.falsify import kit
     from scb_verify.falsify.engine import Evaluation, Falsifier, bound_function
     from scb_verify.stats import binomial_interval
@@ -312,6 +313,21 @@ def _falsifier(claim: Concentration):
             "deltas": FALSIFY_DELTAS,
             "replicates": CALIBRATION_REPLICATES,
         },
+        schema=schema.record(
+            {
+                "task": kit.task_schema(
+                    N=schema.one_of(task_kwargs["N"]),
+                    T=schema.integer(2, 64),
+                    Q=schema.integer(1, 8),
+                    seed=schema.one_of(task_kwargs["seed"]),
+                    concentration=schema.one_of(task_kwargs["concentration"]),
+                ),
+                "m": schema.one_of(*(2**e for e in range(4, 11))),
+                "delta": schema.one_of(*FALSIFY_DELTAS),
+                "seed": kit.SEED,
+            },
+            kit.DATA_SEEDS,
+        ),
     )
 
 

@@ -681,6 +681,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
 def cmd_falsify(args: argparse.Namespace) -> int:
     try:
         from scb_verify.falsify.engine import measure, search
+        from scb_verify.falsify.instance import InstanceError
+        from scb_verify.falsify.instance import parse as parse_instance
         from scb_verify.falsify.output import claim_report, class_text, merge, result_text
     except ModuleNotFoundError as e:
         raise UsageError(f"falsify needs {e.name}: pip install 'scb-verify[test]'") from None
@@ -716,15 +718,19 @@ def cmd_falsify(args: argparse.Namespace) -> int:
     if args.replay is not None:
         if len(ids) != 1:
             raise UsageError("falsify: --replay measures an instance of exactly one CLAIM")
+        falsifier = falsifiers[ids[0]]
         try:
-            instance = json.loads(args.replay)
-        except json.JSONDecodeError as e:
-            raise UsageError(f"falsify: --replay is not JSON: {e}") from None
-        if not isinstance(instance, dict):
-            raise UsageError("falsify: --replay must be a JSON object (an instance)")
+            instance = parse_instance(args.replay, falsifier.schema)
+        except InstanceError as e:
+            raise UsageError(
+                f"falsify: --replay is not an instance of {ids[0]}'s class: {e} "
+                f"(the class: scb-verify falsify --list {ids[0]})"
+            ) from None
         try:
-            trial = measure(falsifiers[ids[0]], instance, args.control)
+            trial = measure(falsifier, instance, args.control)
         except (KeyError, TypeError) as e:
+            if falsifier.schema is not None:
+                raise  # the instance passed the schema: a bug, with its traceback
             raise UsageError(
                 f"falsify: --replay is not an instance of {ids[0]}: {type(e).__name__}: {e}"
             ) from None

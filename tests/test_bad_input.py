@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scb_verify.claims.c4_stage2 import StageTwo
+from scb_verify.claims.c5_transfer import Transfer
 from synthetic_results import claim, passing, scaling, write
 
 from scb_verify.learner import Params
@@ -23,6 +25,41 @@ from scb_verify.learner import Params
 #: The smallest valid train run; a case appends its bad arguments after these.
 TRAIN = ("train", "--N", "3", "--T", "4", "--Q", "2", "--batch", "16", "--samples", "64")
 TRAIN += ("--quiet",)
+C1_TASK = {
+    "N": 3,
+    "T": 4,
+    "Q": 2,
+    "seed": 0,
+    "concentration": 0.5,
+    "support": "random",
+    "weights": "uniform",
+}
+C1_INSTANCE = {"task": C1_TASK, "V": [[0.0] * 3] * 3, "A": [[0.25] * 3] * 4}
+
+
+def _stage_task(claim) -> dict:
+    """A task of the class of a samples-to-ε claim's falsifier (its smoke grid's N, Q, weights)."""
+    grid = claim.grid("smoke")
+    return {**C1_TASK, "N": grid["N"], "T": 8, "Q": grid["Q"], "weights": grid["weights"]}
+
+
+C4_TASK, C5_TASK = _stage_task(StageTwo()), _stage_task(Transfer())
+
+
+def _with(base: dict, path: str, value) -> str:
+    """``base`` as JSON with the field at dotted ``path`` set to ``value`` (removed if ...)."""
+    doc = copy.deepcopy(base)
+    *parents, last = path.split(".")
+    node = doc
+    for key in parents:
+        node = node[key]
+    if value is ...:
+        del node[last]
+    else:
+        node[last] = value
+    return json.dumps(doc)
+
+
 #: Malformed results files: file name → (how it is made from a valid file, message).
 RESULTS_MUTATIONS = {
     "claims-object": (lambda d: d.update(claims={}), r"claims must be a list, got \{\}"),
@@ -371,10 +408,156 @@ CASES: dict[str, tuple[tuple[str, ...], str]] = {
     "falsify merge missing": (("falsify", "C1", "--merge", "missing.json"), r"no such file"),
     "falsify merge bad": (("falsify", "C1", "--merge", "id-int.json"), r"claims\[0\]\.id must"),
     "replay two claims": (("falsify", "C1", "C6", "--replay", "{}"), r"exactly one CLAIM"),
-    "replay not json": (("falsify", "C1", "--replay", "{oops"), r"--replay is not JSON"),
-    "replay list": (("falsify", "C1", "--replay", "[1]"), r"--replay must be a JSON object"),
-    "replay NaN": (("falsify", "C1", "--replay", "NaN"), r"--replay must be a JSON object"),
-    "replay empty": (("falsify", "C1", "--replay", "{}"), r"not an instance of C1: KeyError"),
+    "replay not json": (("falsify", "C1", "--replay", "{oops"), r"not JSON \(Expecting property"),
+    "replay list": (("falsify", "C1", "--replay", "[1]"), r"must be a JSON object .*got \[1\]"),
+    "replay NaN": (("falsify", "C1", "--replay", "NaN"), r"NaN is not allowed in an instance"),
+    "replay empty": (("falsify", "C1", "--replay", "{}"), r"the instance lacks task, V, A"),
+    "replay unknown key": (
+        ("falsify", "C1", "--replay", _with(C1_INSTANCE, "extra", 1)),
+        r"has unknown key\(s\) extra; allowed keys: task, V, A",
+    ),
+    "replay C1 task int": (
+        ("falsify", "C1", "--replay", _with(C1_INSTANCE, "task", 3)),
+        r"as make_task arguments: task must be an object.*as explicit arrays: task must be",
+    ),
+    "replay C1 N text": (
+        ("falsify", "C1", "--replay", _with(C1_INSTANCE, "task.N", "3")),
+        r"task\.N must be an integer in 2\.\.8, got \"3\"",
+    ),
+    "replay C1 N too big": (
+        ("falsify", "C1", "--replay", _with(C1_INSTANCE, "task.N", 100000)),
+        r"task\.N must be an integer in 2\.\.8, got 100000",
+    ),
+    "replay C1 Q>T": (
+        ("falsify", "C1", "--replay", _with(C1_INSTANCE, "task.Q", 5)),
+        r"task: sparsity Q must satisfy 1 <= Q <= T=4, got Q=5",
+    ),
+    "replay C1 support": (
+        ("falsify", "C1", "--replay", _with(C1_INSTANCE, "task.support", "all")),
+        r"task\.support must be one of \"random\", \"window\", \"shared\"",
+    ),
+    "replay C1 seed bool": (
+        ("falsify", "C1", "--replay", _with(C1_INSTANCE, "task.seed", True)),
+        r"task\.seed must be an integer in 0\.\.4294967295, got true",
+    ),
+    "replay C1 V shape": (
+        ("falsify", "C1", "--replay", _with(C1_INSTANCE, "V", [[0.0, 0.0]] * 2)),
+        r"V must be 3×3 and A 4×3 \(the task's N, T\), got 2×2 and 4×3",
+    ),
+    "replay C1 V ragged": (
+        ("falsify", "C1", "--replay", _with(C1_INSTANCE, "V", [[0.0], [0.0, 1.0]])),
+        r"V must be a matrix \(list of equal-length lists\)",
+    ),
+    "replay C1 V range": (
+        ("falsify", "C1", "--replay", _with(C1_INSTANCE, "V", [[9.0] * 3] * 3)),
+        r"V must be a matrix .* in \[-2, 2\], got",
+    ),
+    "replay C1 A infeasible": (
+        ("falsify", "C1", "--replay", _with(C1_INSTANCE, "A", [[0.5] * 3] * 4)),
+        r"A must be feasible \(every column summing to 1\)",
+    ),
+    "replay C1 P not stochastic": (
+        (
+            "falsify",
+            "C1",
+            "--replay",
+            _with(C1_INSTANCE, "task", {"P": [[0.5, 0.5], [0.6, 0.5]], "Qstar": [[1, 1]], "Q": 1}),
+        ),
+        r"as explicit arrays: task: ",
+    ),
+    "replay C2 samples": (
+        (
+            "falsify",
+            "C2",
+            "--replay",
+            json.dumps({"task": {"N": 3, "T": 4, "seed": 0, "concentration": 0.5}, "samples": -5}),
+        ),
+        r"the instance lacks seed; allowed keys: task, samples, seed",
+    ),
+    "replay C2 samples value": (
+        (
+            "falsify",
+            "C2",
+            "--replay",
+            json.dumps(
+                {
+                    "task": {"N": 3, "T": 4, "seed": 0, "concentration": 0.5},
+                    "samples": 1024.5,
+                    "seed": 0,
+                }
+            ),
+        ),
+        r"samples must be one of 1024, 2048, 4096, got 1024\.5",
+    ),
+    "replay C2 concentration": (
+        (
+            "falsify",
+            "C2",
+            "--replay",
+            json.dumps(
+                {
+                    "task": {"N": 3, "T": 4, "seed": 0, "concentration": 2},
+                    "samples": 1024,
+                    "seed": 0,
+                }
+            ),
+        ),
+        r"task\.concentration must be one of 0\.5, got 2",
+    ),
+    "replay C2 runaway budget": (
+        (
+            "falsify",
+            "C2",
+            "--replay",
+            json.dumps(
+                {
+                    "task": {"N": 3, "T": 4, "seed": 0, "concentration": 0.5},
+                    "samples": 10**12,
+                    "seed": 0,
+                }
+            ),
+        ),
+        r"samples must be one of 1024, 2048, 4096, got 1000000000000",
+    ),
+    "replay C4 data_seeds": (
+        (
+            "falsify",
+            "C4",
+            "--replay",
+            json.dumps({"task": C4_TASK, "seed": 0, "data_seeds": ["a"]}),
+        ),
+        r"data_seeds must be a list of 1\.\.1000 integers",
+    ),
+    "replay C4 T": (
+        ("falsify", "C4", "--replay", json.dumps({"task": {**C4_TASK, "T": 4}, "seed": 0})),
+        r"task\.T must be an integer in 8\.\.64, got 4",
+    ),
+    "replay C4 N": (
+        ("falsify", "C4", "--replay", json.dumps({"task": {**C4_TASK, "N": 50}, "seed": 0})),
+        r"task\.N must be one of \d+, got 50",
+    ),
+    "replay C5 perturb": (
+        (
+            "falsify",
+            "C5",
+            "--replay",
+            json.dumps({"task": C5_TASK, "perturb_P": True, "seed": 0}),
+        ),
+        r"perturb_P must be one of 0\.0, 0\.1, got true",
+    ),
+    "replay C6 m": (
+        (
+            "falsify",
+            "C6",
+            "--replay",
+            json.dumps({"task": C4_TASK, "m": 1, "delta": 0.1, "seed": 0}),
+        ),
+        r"the instance's class|task\.seed must be one of|m must be one of",
+    ),
+    "replay C6 delta": (
+        ("falsify", "C6", "--replay", json.dumps({"task": {}, "m": 16, "delta": 2, "seed": 0})),
+        r"task lacks N, T, Q, seed",
+    ),
 }
 # A case that starts with an option (other than --plugin) is a train case.
 CASES = {
@@ -457,7 +640,7 @@ def test_a_broken_plugin_is_a_one_line_error(
 
 
 @pytest.mark.parametrize(
-    "case", ["set nan", "init NaN", "report slope-string", "replay list", "check twice"]
+    "case", ["set nan", "init NaN", "report slope-string", "replay C1 N text", "check twice"]
 )
 def test_the_console_script_behaves_the_same(workspace, case):
     argv, message = CASES[case]

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
 
 from scb_verify.falsify.engine import search
 from scb_verify.registry import load_registry
@@ -138,7 +139,7 @@ def test_cli_replay_measures_one_instance(cli, tmp_path):
         ([], "name a CLAIM or use --list"),
         (["C1", "--examples", "0"], "expected a positive integer"),
         (["C1", "--examples", "many"], "expected a positive integer"),
-        (["C1", "--replay", "{oops"], "--replay is not JSON"),
+        (["C1", "--replay", "{oops"], "not JSON"),
         (["C1", "--replay", "[1]"], "must be a JSON object"),
         (["C1", "--replay", "{}"], "not an instance of C1"),
         (["C1", "C6", "--replay", "{}"], "exactly one CLAIM"),
@@ -171,3 +172,18 @@ def test_the_plugin_guides_third_party_claim_is_checked_and_falsified(cli, plugi
     assert code == 0 and "no counterexample in 5 example(s)" in out, err
     code, out, err = cli("--plugin", name, "falsify", "X1", "--control", "--db", db)
     assert code == 0 and "counterexample after" in out, err
+
+
+@pytest.mark.parametrize("claim_id", ["C1", "C2", "C4", "C5", "C6"])
+def test_every_generated_instance_passes_its_falsifiers_schema(claim_id):
+    """A falsifier states its class twice, as a strategy and as the --replay schema: every
+    instance the strategy draws must pass the schema (every built-in falsifier has one)."""
+    falsifier = REGISTRY.claims[claim_id].falsifier(None)
+    assert falsifier.schema is not None
+
+    @given(falsifier.instances)
+    @settings(max_examples=25)
+    def check(instance):
+        falsifier.schema(json.loads(json.dumps(instance)), "")
+
+    check()

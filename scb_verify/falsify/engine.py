@@ -48,6 +48,7 @@ from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.strategies import SearchStrategy
 
 from scb_verify.falsify import DEFAULT_DB
+from scb_verify.falsify.instance import Check
 from scb_verify.verdict import CheckResult, Status
 
 #: Shrink measurements allowed by default, however few examples: enough for hypothesis to reach
@@ -104,6 +105,9 @@ class Falsifier:
     - ``stochastic``: the measurement draws data from ``instance["seed"]``; a failure counts
       only if it recurs on fresh data (:func:`measure`).
     - ``calibration()``: how the bound's constant was obtained (evidence), if it has one.
+    - ``schema``: the class as a validator of one JSON instance (:mod:`.instance`), applied to a
+      ``--replay`` instance before anything is measured; without one, only JSON-object-ness is
+      checked and a measurement's KeyError or TypeError is reported as a bad instance.
     """
 
     claim: str
@@ -116,6 +120,7 @@ class Falsifier:
     control: str
     stochastic: bool
     calibration: Callable[[], dict[str, Any]] | None = None
+    schema: Check | None = None
 
     def describe(self) -> dict[str, Any]:
         """The statement, class and control, JSON-ready (the ``--list`` text, digested into the

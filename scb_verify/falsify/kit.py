@@ -23,15 +23,41 @@ from hypothesis import strategies as st
 from scb_verify import bounds
 from scb_verify.checks import bound_check
 from scb_verify.claim import Claim, ClaimContext
+from scb_verify.falsify import instance as schema
 from scb_verify.falsify.engine import Evaluation, Falsifier, bound_function
 from scb_verify.runner import execute_job
-from scb_verify.strategies import tasks
-from scb_verify.task import SCBTask
+from scb_verify.strategies import SUPPORTS, WEIGHTINGS, tasks
+from scb_verify.task import SCBTask, TaskError, task_from_spec
 
 #: Divisor of the bound in the negative controls of the stochastic claims.
 CONTROL_FACTOR = 10.0
 #: Data seeds are drawn from this range (torch generators take any of them).
 SEEDS = st.integers(0, 2**32 - 1)
+#: The same range as a schema field.
+SEED = schema.integer(0, 2**32 - 1)
+#: The optional ``data_seeds`` key as a schema field.
+DATA_SEEDS = {"data_seeds": schema.integers(0, 2**63 - 1, max_length=1000)}
+
+
+def task_schema(
+    *, N: schema.Check, T: schema.Check, Q: schema.Check, seed: schema.Check = SEED, **fixed
+) -> schema.Check:
+    """A ``make_task`` task of a class (its :meth:`~scb_verify.task.SCBTask.describe`): N, T,
+    Q, seed and, unless ``fixed`` narrows them, every concentration in [0.1, 10], support
+    pattern and weighting (what :func:`scb_verify.strategies.tasks` draws); then
+    :func:`~scb_verify.task.make_task` itself checks the rest (Q ≤ T, the window)."""
+    fields = {
+        "N": N,
+        "T": T,
+        "Q": Q,
+        "seed": seed,
+        "concentration": schema.number(0.1, 10.0),
+        "support": schema.one_of(*SUPPORTS),
+        "weights": schema.one_of(*WEIGHTINGS),
+        **fixed,
+    }
+    window = {"window": schema.integer(1, 64)}
+    return schema.built(schema.record(fields, window), task_from_spec, (TaskError,))
 
 
 def data_seeds(instance: dict, count: int) -> list[int]:
@@ -103,6 +129,7 @@ def calibrated_falsifier(
     measured: Callable[[dict], list[float]],
     bound: Callable[[dict], float],
     what: str,
+    fields: schema.Check | None = None,
 ) -> Falsifier:
     """A falsifier of ``measured(instance)`` (one value per data seed) ≤ C·``bound(instance)``,
     C calibrated by :func:`~scb_verify.checks.bound_check` (the upper end of the 95% log-scale
@@ -142,6 +169,7 @@ def calibrated_falsifier(
         control=f"the bound divided by {CONTROL_FACTOR:g} (C still calibrated on the true bound)",
         stochastic=True,
         calibration=evidence,
+        schema=fields,
     )
 
 
@@ -158,7 +186,7 @@ def stage_falsifier(
     eps_value: float,
     statement: str,
     parameters: Mapping[str, str],
-    extra: Mapping[str, tuple[st.SearchStrategy, Any]],
+    extra: Mapping[str, tuple[st.SearchStrategy, Any, schema.Check]],
     measured: Callable[[dict], list[float]],
     expr: sympy.Expr,
     what: str,
@@ -167,7 +195,7 @@ def stage_falsifier(
     (any support pattern and seed), against ``expr`` = C·N^a·Q^b·ε^(−c)·log T as a function of
     T: the class fixes N, Q and ε, so N^a·Q^b·ε^(−c) is a constant absorbed in C (C = a = b =
     c = 1). Calibrated on T = 8, 16, 32 (instance seeds 0, 1, 2, random supports). ``extra``:
-    instance key → (its strategy, its calibration value)."""
+    instance key → (its strategy, its calibration value, its schema field)."""
     fixed = {bounds.C: 1, bounds.a: 1, bounds.b: 1, bounds.c: 1}
     fixed.update({bounds.N: grid["N"], bounds.Q: grid["Q"], bounds.eps: eps_value})
     f = bound_function(expr, (bounds.T,), fixed)
@@ -206,4 +234,18 @@ def stage_falsifier(
         measured,
         lambda instance: f(instance["task"]["T"]),
         what,
+        schema.record(
+            {
+                "task": task_schema(
+                    N=schema.one_of(grid["N"]),
+                    T=schema.integer(8, 64),
+                    Q=schema.one_of(grid["Q"]),
+                    concentration=schema.one_of(0.5),
+                    weights=schema.one_of(grid["weights"]),
+                ),
+                **{k: v[2] for k, v in extra.items()},
+                "seed": SEED,
+            },
+            DATA_SEEDS,
+        ),
     )
