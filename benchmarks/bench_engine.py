@@ -153,8 +153,8 @@ def run_baseline(cfg, dtype, device, steps: int) -> int:
 
 def run_engine(cfg, dtype, device, steps: int) -> int:
     """``train`` with the configured plugin on R stacked runs: returns the samples drawn."""
-    from scb_verify.learner import RunSpec
     from scb_verify.registry import load_registry
+    from scb_verify.runs import RunSpec
     from scb_verify.training import train
 
     algorithm = load_registry().algorithm(cfg["algo"])

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from scb_verify.learner import RunSpec
 from scb_verify.registry import load_registry
+from scb_verify.runs import RunSpec
 from scb_verify.task import make_task
 from scb_verify.training import train
 

@@ -37,7 +37,7 @@ from scb_verify.checks import local_exponent, scaling_check, threshold_check
 from scb_verify.claim import Claim, ClaimContext, ClaimOutcome, Job
 from scb_verify.claimkit import final_value, median_curves
 from scb_verify.hookspecs import hookimpl
-from scb_verify.learner import RunResult, runs_per_seed
+from scb_verify.runs import RunResult, runs_per_seed
 from scb_verify.task import SCBTask, TaskError, bigram_task
 
 N, n = sympy.symbols("N n", positive=True, integer=True)

@@ -30,7 +30,7 @@ from scb_verify.bounds import STAGE1, T, kappa, predicted_range
 from scb_verify.checks import local_exponent, power_vs_exponential
 from scb_verify.claim import Claim, ClaimContext, ClaimOutcome
 from scb_verify.hookspecs import hookimpl
-from scb_verify.learner import Milestone
+from scb_verify.runs import Milestone
 from scb_verify.task import make_task, uninformative_task
 from scb_verify.verdict import CheckResult, Status
 

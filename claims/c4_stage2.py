@@ -38,7 +38,7 @@ from scb_verify.bounds import STAGE2, c, eps, log_growth_range, predicted_range
 from scb_verify.checks import local_exponent
 from scb_verify.claim import Claim, ClaimContext, ClaimOutcome
 from scb_verify.hookspecs import hookimpl
-from scb_verify.learner import Init, Milestone
+from scb_verify.runs import Init, Milestone
 from scb_verify.task import SCBTask, make_task, uninformative_task
 
 inv_eps = sympy.Symbol("epsilon_inv", positive=True)

@@ -41,8 +41,8 @@ from scb_verify.bounds import STAGE1, STAGE2, log_growth_range, predicted_range
 from scb_verify.checks import scaling_check
 from scb_verify.claim import Claim, ClaimContext, ClaimOutcome
 from scb_verify.hookspecs import hookimpl
-from scb_verify.learner import Milestone, Params
 from scb_verify.metrics import task_correlation
+from scb_verify.runs import Milestone, Params
 from scb_verify.task import SCBTask, make_task, related_task, uninformative_task
 from scb_verify.verdict import CheckResult
 

@@ -33,7 +33,7 @@ from scb_verify.checks import ordering_check
 from scb_verify.claim import Claim, ClaimContext, ClaimOutcome, Job
 from scb_verify.claimkit import final_value, median_curves
 from scb_verify.hookspecs import hookimpl
-from scb_verify.learner import RunResult, runs_per_seed
+from scb_verify.runs import RunResult, runs_per_seed
 from scb_verify.task import make_task
 
 d_V, d_A, eta, D_method = sympy.symbols("dist_V dist_A eta D_method", positive=True)

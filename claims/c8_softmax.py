@@ -33,9 +33,9 @@ from scb_verify.checks import threshold_check
 from scb_verify.claim import Claim, ClaimContext, ClaimOutcome, Job
 from scb_verify.claimkit import median_curves
 from scb_verify.hookspecs import hookimpl
-from scb_verify.learner import Params, RunResult, runs_per_seed
 from scb_verify.metrics import correlation
 from scb_verify.population import Population
+from scb_verify.runs import Params, RunResult, runs_per_seed
 from scb_verify.task import SCBTask, make_task, related_task
 
 rho, v_err, gap = sympy.symbols("rho epsilon_V Delta_R", nonnegative=True)

@@ -42,9 +42,10 @@ import torch
 
 from scb_verify.gradients import minibatch_gradients
 from scb_verify.hookspecs import hookimpl
-from scb_verify.learner import Algorithm, RunSpec, SettingsError, State, check_positive
+from scb_verify.learner import Algorithm, SettingsError, State, check_positive
 from scb_verify.precondition import apply_inverse_curvature, attention_curvature, attention_scale
 from scb_verify.prox import newton_step_nonneg, prox_columns
+from scb_verify.runs import RunSpec
 from scb_verify.sampler import Batch
 
 VARIANTS = ("sparse", "simplex", "affine")

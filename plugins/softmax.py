@@ -13,8 +13,9 @@ import torch
 import torch.nn.functional as F
 
 from scb_verify.hookspecs import hookimpl
-from scb_verify.learner import Algorithm, RunSpec, SettingsError, State, check_positive
+from scb_verify.learner import Algorithm, SettingsError, State, check_positive
 from scb_verify.models import predict
+from scb_verify.runs import RunSpec
 from scb_verify.sampler import Batch
 
 

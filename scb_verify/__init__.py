@@ -20,9 +20,8 @@ from typing import TYPE_CHECKING
 #: submodule — the pytest plugin, which every pytest run in the environment loads — does not
 #: import torch.
 _EXPORTS = {
-    **dict.fromkeys(
-        ("Algorithm", "Milestone", "Params", "RunResult", "RunSpec"), "scb_verify.learner"
-    ),
+    **dict.fromkeys(("Milestone", "Params", "RunResult", "RunSpec"), "scb_verify.runs"),
+    "Algorithm": "scb_verify.learner",
     **dict.fromkeys(("all_metrics", "correlation", "task_correlation"), "scb_verify.metrics"),
     "Population": "scb_verify.population",
     "load_registry": "scb_verify.registry",
@@ -34,10 +33,11 @@ _EXPORTS = {
 }
 
 if TYPE_CHECKING:
-    from scb_verify.learner import Algorithm, Milestone, Params, RunResult, RunSpec
+    from scb_verify.learner import Algorithm
     from scb_verify.metrics import all_metrics, correlation, task_correlation
     from scb_verify.population import Population
     from scb_verify.registry import load_registry
+    from scb_verify.runs import Milestone, Params, RunResult, RunSpec
     from scb_verify.sampler import Batch, Sampler
     from scb_verify.task import SCBTask, TaskError, bigram_task, make_task, related_task
     from scb_verify.training import train

@@ -29,7 +29,7 @@ import numpy as np
 
 from scb_verify.checks import MAX_CENSORED_SHARE, scaling_check
 from scb_verify.claim import Job
-from scb_verify.learner import Init, Milestone, RunResult, RunSpec
+from scb_verify.runs import Init, Milestone, RunResult, RunSpec
 from scb_verify.task import SCBTask
 from scb_verify.verdict import CheckResult, Range, Status
 

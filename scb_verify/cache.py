@@ -14,7 +14,7 @@ its code, each run's task (the arrays P and Q*), seed, batch, sample budget, ini
 
 An entry is one ``.npz`` file named by its key (written to a temporary file, then renamed):
 the runs' final parameters as float64 arrays ``V0, A0, V1, …`` and a ``meta`` string holding
-JSON (the key again and every other :class:`~scb_verify.learner.RunResult` field). Cache files
+JSON (the key again and every other :class:`~scb_verify.runs.RunResult` field). Cache files
 are data, read without pickle (``allow_pickle=False``) and validated field by field against the
 job they answer; anything else — truncated, corrupt, another key, a wrong shape or type — is a
 :class:`CacheError` the runner reports in one line before it recomputes the job.
@@ -40,7 +40,8 @@ from typing import Any
 import numpy as np
 
 from scb_verify.claim import Job
-from scb_verify.learner import Algorithm, Params, RunResult, RunSpec
+from scb_verify.learner import Algorithm
+from scb_verify.runs import Params, RunResult, RunSpec
 
 #: Bumped when the entry format changes (old entries then simply miss).
 FORMAT = 1

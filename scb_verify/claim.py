@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import sympy
 
-from scb_verify.learner import RunResult, RunSpec
+from scb_verify.runs import RunResult, RunSpec
 from scb_verify.schema import BUDGETS, Budget
 from scb_verify.verdict import CheckResult
 

@@ -7,8 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from scb_verify.learner import RunResult
-from scb_verify.runs import HIGHER_IS_BETTER
+from scb_verify.runs import HIGHER_IS_BETTER, RunResult
 
 
 def median_curves(results: Sequence[RunResult], metrics: Sequence[str]) -> dict[str, list]:

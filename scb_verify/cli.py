@@ -31,13 +31,14 @@ from scb_verify.cost import CostError
 from scb_verify.diff import compare, table_rows, to_json
 from scb_verify.diff import summary as diff_summary
 from scb_verify.falsify import BUDGET_EXAMPLES, DEFAULT_DB
-from scb_verify.learner import Milestone, Params, RunSpec, SettingsError, SpecError
+from scb_verify.learner import SettingsError
 from scb_verify.progress import progress_bar, status_line
 from scb_verify.provenance import STDOUT, provenance, replaceable, write_json_atomic
 from scb_verify.registry import PluginError, load_registry
 from scb_verify.report import ReportError, write_report
 from scb_verify.results import headline
 from scb_verify.runner import run_claims
+from scb_verify.runs import Milestone, Params, RunSpec, SpecError
 from scb_verify.schema import ResultsError, load_results, results_document
 from scb_verify.task import TaskError, make_task
 from scb_verify.training import train

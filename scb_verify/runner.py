@@ -27,11 +27,12 @@ from scb_verify import kernels
 from scb_verify.cache import JobCache
 from scb_verify.claim import Budget, Claim, ClaimContext, ClaimOutcome, Job, measurement
 from scb_verify.hookspecs import ExecutorFactory, hookimpl
-from scb_verify.learner import RunResult, SettingsError
+from scb_verify.learner import SettingsError
 from scb_verify.pool import ProcessPool, worker_death
 from scb_verify.progress import ClaimProgress
 from scb_verify.provenance import config_hash
 from scb_verify.registry import load_registry
+from scb_verify.runs import RunResult
 from scb_verify.schema import label_checks
 from scb_verify.training import train
 from scb_verify.verdict import Status, combine

@@ -22,9 +22,10 @@ import numpy as np
 import torch
 
 from scb_verify.cost import check_memory, estimate
-from scb_verify.learner import Algorithm, Params, RunResult, RunSpec, Withheld, initial_params
+from scb_verify.learner import Algorithm, Withheld
 from scb_verify.metrics import all_metrics, correlation, dist_A, dist_V, support_recovery
 from scb_verify.population import Population
+from scb_verify.runs import Params, RunResult, RunSpec, initial_params
 from scb_verify.sampler import BatchStream, Sampler
 
 #: progress(samples_done_per_run, samples_total_per_run) is called after every step.

@@ -20,7 +20,7 @@ from scb_verify.claims.c4_stage2 import StageTwo
 from scb_verify.claims.c5_transfer import Transfer
 from synthetic_results import claim, passing, scaling, write
 
-from scb_verify.learner import Params
+from scb_verify.runs import Params
 
 #: The smallest valid train run; a case appends its bad arguments after these.
 TRAIN = ("train", "--N", "3", "--T", "4", "--Q", "2", "--batch", "16", "--samples", "64")

@@ -17,8 +17,8 @@ import pytest
 
 from scb_verify.cache import CacheError, JobCache, job_key
 from scb_verify.claim import Job
-from scb_verify.learner import RunSpec
 from scb_verify.runner import execute_job
+from scb_verify.runs import RunSpec
 from scb_verify.task import make_task
 
 
@@ -134,7 +134,7 @@ import os, time
 from scb_verify.checks import threshold_check
 from scb_verify.claim import Claim, ClaimOutcome, Job
 from scb_verify.hookspecs import hookimpl
-from scb_verify.learner import RunSpec
+from scb_verify.runs import RunSpec
 from scb_verify.plugins.null import Null
 from scb_verify.task import make_task
 

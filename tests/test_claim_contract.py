@@ -9,8 +9,8 @@ import sys
 
 from scb_verify.checks import threshold_check
 from scb_verify.claim import Claim, ClaimContext, ClaimOutcome, Job
-from scb_verify.learner import RunSpec
 from scb_verify.runner import SerialExecutor, run_claims
+from scb_verify.runs import RunSpec
 from scb_verify.task import make_task
 
 SPEC = RunSpec(make_task(3, 4, 2, seed=1), seed=0, batch=8, samples=16)

@@ -5,7 +5,7 @@ import json
 import shutil
 import subprocess
 
-from scb_verify.learner import Params
+from scb_verify.runs import Params
 from scb_verify.task import make_task
 
 TINY = ("--N", 3, "--T", 4, "--Q", 2, "--batch", 16, "--quiet")

@@ -13,8 +13,8 @@ import pytest
 
 import scb_verify
 from scb_verify.cli import EXIT_CODES, EXIT_ERRORED, EXIT_USAGE, EXIT_VIOLATED, main
-from scb_verify.learner import Params
 from scb_verify.provenance import write_atomic, write_json_atomic
+from scb_verify.runs import Params
 
 TINY = ("--N", 3, "--T", 4, "--Q", 2, "--batch", 16, "--samples", 64)
 

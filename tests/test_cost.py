@@ -10,7 +10,7 @@ import pytest
 
 import scb_verify.cli as cli_module
 from scb_verify import cost
-from scb_verify.learner import RunSpec
+from scb_verify.runs import RunSpec
 from scb_verify.task import make_task
 from scb_verify.training import train
 

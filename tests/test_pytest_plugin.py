@@ -19,7 +19,7 @@ FAKE_CLAIMS = """
 import sympy
 from scb_verify.claim import Claim, ClaimOutcome, Job
 from scb_verify.hookspecs import hookimpl
-from scb_verify.learner import RunSpec
+from scb_verify.runs import RunSpec
 from scb_verify.task import make_task
 from scb_verify.verdict import CheckResult
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from scb_verify.checks import threshold_check
 from scb_verify.claim import Claim, ClaimOutcome, Job
 from scb_verify.hookspecs import hookimpl
-from scb_verify.learner import RunSpec
+from scb_verify.runs import RunSpec
 from scb_verify.plugins.null import Null
 from scb_verify.task import make_task
 

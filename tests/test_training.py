@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 
 from scb_verify import kernels
 from scb_verify import strategies as scb
-from scb_verify.learner import Milestone, Params, RunSpec, SettingsError
+from scb_verify.learner import SettingsError
 from scb_verify.registry import load_registry
-from scb_verify.runs import HIGHER_IS_BETTER
+from scb_verify.runs import HIGHER_IS_BETTER, Milestone, Params, RunSpec
 from scb_verify.task import bigram_task, make_task
 from scb_verify.training import record_steps, train
 
@@ -144,7 +144,7 @@ def test_a_thread_pool_that_forbids_concurrent_calls_draws_in_turn():
     it, two threads must fall back to drawing batches in turn (same result)."""
     script = (
         "from scb_verify import kernels; from scb_verify.registry import load_registry\n"
-        "from scb_verify.learner import RunSpec; from scb_verify.task import make_task\n"
+        "from scb_verify.runs import RunSpec; from scb_verify.task import make_task\n"
         "from scb_verify.training import train\n"
         "kernels.set_threads(2); assert not kernels.concurrent_calls_safe()\n"
         "spec = RunSpec(make_task(5, 64, 2), seed=0, batch=512, samples=20480)\n"

@@ -7,9 +7,10 @@ from __future__ import annotations
 import pytest
 
 from scb_verify.claim import Claim, ClaimContext, ClaimOutcome, Job
-from scb_verify.learner import Algorithm, RunSpec, TruthWithheld
+from scb_verify.learner import Algorithm, TruthWithheld
 from scb_verify.registry import load_registry
 from scb_verify.runner import SerialExecutor, run_claims
+from scb_verify.runs import RunSpec
 from scb_verify.schema import results_document
 from scb_verify.task import make_task
 from scb_verify.training import train
