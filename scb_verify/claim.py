@@ -100,7 +100,8 @@ class Claim:
     - ``learner``: default learner under test by registered name, or None if the claim trains
       nothing (it is then skipped under ``--algorithm``).
     - ``control``: one line saying what the negative control is and why it must be violated.
-    - ``grids``: budget → the parameters that budget uses (printed by ``scb-verify claims --explain ID``).
+    - ``grids``: budget → the parameters that budget uses (printed by
+      ``scb-verify claims --explain ID``).
     """
 
     id: ClassVar[str]
