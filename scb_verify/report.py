@@ -336,7 +336,9 @@ def _correlation_curves(figure_cls, report, budget, key, curves) -> list[Plot]:
         renamed,
         ["correlation"],
         styles=styles,
-        title=f"{claim_key(report)}: correlation against samples (colour: T"
+        # one run per curve: each seed trains at its own smallest successful batch, so runs of a
+        # cell do not share a sample axis to take quartiles on
+        title=f"{claim_key(report)}: correlation against samples (first seed; colour: T"
         + (", line: start)" if len(kinds) > 1 else ")"),
         marks=marks,
         levels={"correlation": (level, f"ρ₁ = {level:g}")} if level is not None else {},
@@ -395,20 +397,18 @@ def _curve_figure(
                     linewidth=0,
                     color=styles.get(label, {}).get("color", "black"),
                 )
+            # a run that leaves the scale ends in ▲ on its own line, so the legend shows it too
+            clipped = {"marker": "^", "markersize": 8, "markevery": [int(keep.sum()) - 1]}
             ax.plot(
                 x[keep],
                 y[keep],
                 label=label + (" (leaves the scale)" if off[label] else ""),
-                **{"linewidth": 1.6, **styles.get(label, {})},
+                **{
+                    "linewidth": 1.6,
+                    **styles.get(label, {}),
+                    **(clipped if off[label] and keep.any() else {}),
+                },
             )
-            if off[label] and keep.any():
-                ax.plot(
-                    x[keep][-1:],
-                    y[keep][-1:],
-                    marker="^",
-                    markersize=8,
-                    color=styles.get(label, {}).get("color", "black"),
-                )
             if marks and label in marks and (marks[label] > 0 or not log_x):
                 ax.plot(
                     [marks[label]],
@@ -460,13 +460,16 @@ def _off_scale_top(metric: str, ys: dict[str, np.ndarray]) -> float | None:
 
 
 def _plain_log_ticks(axis) -> None:
-    """Tick labels of a log axis as plain numbers (0.3, 1000) instead of powers of ten, on the
-    ticks matplotlib's log formatter chooses to label (minor ones only on short ranges)."""
+    """Tick labels of a log axis as plain numbers (0.3, 1000, 10,000) instead of powers of ten, on
+    the ticks matplotlib's log formatter chooses to label (minor ones only on short ranges);
+    whole numbers are written out in full, so neighbouring labels never mix styles."""
     from matplotlib.ticker import LogFormatter
 
     class Plain(LogFormatter):
         def __call__(self, x, pos=None):
-            return f"{x:.4g}" if super().__call__(x, pos) else ""
+            if not super().__call__(x, pos):
+                return ""
+            return f"{x:,.0f}" if x >= 1 and float(x).is_integer() else f"{x:.4g}"
 
     axis.set_major_formatter(Plain())
     axis.set_minor_formatter(Plain(labelOnlyBase=False))
