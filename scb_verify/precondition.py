@@ -36,8 +36,12 @@ def apply_inverse_curvature(
 
 def attention_scale(V: torch.Tensor, mu: torch.Tensor, floor: float) -> torch.Tensor:
     """μ_k · max(‖V‖²_Σ, floor) for every token k: (R, N)."""
-    vs = sigma_inner(V, V, sigma_matrix(mu)).clamp_min(floor)
-    return mu * vs.unsqueeze(-1)
+    return mu * _floored_beta(V, mu, floor).unsqueeze(-1)
+
+
+def _floored_beta(V: torch.Tensor, mu: torch.Tensor, floor: float) -> torch.Tensor:
+    """β = max(‖V‖²_Σ, floor): (R,)."""
+    return sigma_inner(V, V, sigma_matrix(mu)).clamp_min(floor)
 
 
 def attention_curvature(
@@ -45,6 +49,6 @@ def attention_curvature(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(μ_k · max(β, floor) for every k: (R, N); κ = α / max(β, floor): (R,)), with
     α = ‖Vμ‖² and β = ‖V‖²_Σ: the a_k-Hessian μ_k(α11ᵀ + βI) = μ_k β (I + κ11ᵀ)."""
-    beta = sigma_inner(V, V, sigma_matrix(mu)).clamp_min(floor)
+    beta = _floored_beta(V, mu, floor)
     alpha = ((V @ mu.unsqueeze(-1)).squeeze(-1) ** 2).sum(-1)
     return mu * beta.unsqueeze(-1), alpha / beta

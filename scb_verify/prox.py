@@ -40,13 +40,29 @@ def soft_threshold(z: torch.Tensor, tau: float | torch.Tensor) -> torch.Tensor:
     return torch.sign(z) * torch.clamp(z.abs() - tau, min=0.0)
 
 
+def _sorted_shift(z: torch.Tensor, s0: float | torch.Tensor, inv_kappa: float | torch.Tensor):
+    """ν with Σ_t max(z_t − ν, 0) = s0 + ν·inv_kappa for every row of z (…, T), by one sort.
+
+    With z sorted decreasingly and C_j = Σ_{i≤j} z_(i), the root on the piece where the top j
+    entries are positive is ν_j = (C_j − s0)/(j + inv_kappa); the active count is
+    ρ = #{j : z_(j)·(j + inv_kappa) > C_j − s0}. ρ = 0 (no entry positive) leaves ν = −s0/inv_kappa.
+    inv_kappa = 0, s0 = 1 is the simplex projection's shift (Held et al. 1974; Duchi et al. 2008),
+    where ρ ≥ 1 always: z_(1)·1 > z_(1) − 1.
+    """
+    zs = torch.sort(z, -1, descending=True).values
+    c = zs.cumsum(-1) - s0
+    j = torch.arange(1, z.shape[-1] + 1, dtype=z.dtype, device=z.device) + inv_kappa
+    rho = (zs * j > c).sum(-1, keepdim=True)
+    at = (rho - 1).clamp_min(0)
+    nu = c.gather(-1, at) / j.expand_as(c).gather(-1, at)
+    if not torch.is_tensor(inv_kappa) and inv_kappa == 0:
+        return nu  # the simplex: ρ ≥ 1 for every finite row (a non-finite one stays non-finite)
+    return torch.where(rho > 0, nu, -s0 / inv_kappa)
+
+
 def _simplex_shift(z: torch.Tensor) -> torch.Tensor:
     """ν with Σ_t max(z_t − ν, 0) = 1 for every row of z (…, T)."""
-    zs = torch.sort(z, -1, descending=True).values
-    c = zs.cumsum(-1) - 1.0
-    j = torch.arange(1, z.shape[-1] + 1, dtype=z.dtype, device=z.device)
-    rho = (zs * j > c).sum(-1, keepdim=True).clamp_min(1)  # ≥ 1: z_(1)·1 > z_(1) − 1 always
-    return (c.gather(-1, rho - 1) / rho).squeeze(-1)
+    return _sorted_shift(z, 1.0, 0.0).squeeze(-1)
 
 
 def _affine_shift(z: torch.Tensor, tau: torch.Tensor) -> torch.Tensor:
@@ -115,10 +131,5 @@ def newton_step_nonneg(b: torch.Tensor, s0: torch.Tensor, kappa: torch.Tensor) -
     ρ = #{j : b_(j) > ν_j} (ν = −κ·s0 when no entry stays positive). s0 and κ broadcast as
     (…, 1); κ > 0.
     """
-    bs = torch.sort(b, -1, descending=True).values
-    c = bs.cumsum(-1)
-    j = torch.arange(1, b.shape[-1] + 1, dtype=b.dtype, device=b.device)
-    nu_j = (c - s0) / (j + 1.0 / kappa)
-    rho = (bs > nu_j).sum(-1, keepdim=True)
-    nu = torch.where(rho > 0, nu_j.gather(-1, (rho - 1).clamp_min(0)), -kappa * s0)
+    nu = _sorted_shift(b, s0, 1.0 / kappa)
     return (b - nu).clamp_min(0.0)
