@@ -13,7 +13,7 @@ Reference size: N = 20, T = 256, Q = 4, batch m = 1024. Configurations, each tim
       ``torch.multinomial`` per draw type; the §4 metrics at the same log-spaced steps as ``train``.
       Its update is the ``sgd`` plugin's: plain SGD, then the mean shift back onto 1ᵀa_k = 1.
   (b) the engine, one run: ``scb_verify.training.train`` with the ``sgd`` plugin (the same update
-      as (a)) and with ``pppd`` (the paper's learner), exactly as the CLI runs them.
+      as (a)) and with ``pppd`` (the paper's algorithm), exactly as the CLI runs them.
   (c) the engine, R = 16 runs stacked in one ``train`` call.
 
 Throughput is samples per second counted over all runs (so for (c) it is R times the per-run
@@ -495,7 +495,7 @@ def main() -> int:
 
 def profile(cfg: dict, dtype, device) -> str:
     """Where the engine's step goes (``cfg``: algorithm, R, size): seconds in the sampling
-    kernel, in the gradient kernel, and in everything else (the learner's O(NT) update, the
+    kernel, in the gradient kernel, and in everything else (the algorithm's O(NT) update, the
     metrics at the recorded steps, Python, the run's setup), over ``cfg["steps"]`` steps. With
     two threads the sampling kernel runs on the helper thread, overlapping the rest."""
     from scb_verify import kernels

@@ -16,11 +16,19 @@ import numpy as np
 import sympy
 import torch
 
-from scb_verify.checks import threshold_check
-from scb_verify.claim import Claim, ClaimContext, ClaimOutcome
-from scb_verify.hookspecs import hookimpl
-from scb_verify.population import Population
-from scb_verify.task import TaskError, make_task, related_task, task_from_spec
+from scb_verify import (
+    Claim,
+    ClaimContext,
+    ClaimOutcome,
+    Grid,
+    Population,
+    TaskError,
+    hookimpl,
+    make_task,
+    related_task,
+    task_from_spec,
+    threshold_check,
+)
 
 N, T, Q = sympy.symbols("N T Q", positive=True, integer=True)
 
@@ -28,7 +36,15 @@ N, T, Q = sympy.symbols("N T Q", positive=True, integer=True)
 TOLERANCE = 1e-12
 
 
-class Realizability(Claim):
+class RealizabilityGrid(Grid):
+    """C1's parameters: the instance sizes (N, T, Q), instances per size, descent directions."""
+
+    sizes: tuple[tuple[int, int, int], ...]
+    seeds: int
+    directions: int
+
+
+class Realizability(Claim[RealizabilityGrid]):
     id = "C1"
     title = "realizability: (P, Q*) minimizes the population loss"
     paper = "S1/S2"
@@ -41,27 +57,27 @@ class Realizability(Claim):
         "excess_risk_at_truth": sympy.Integer(0),
         "gradient_norm_at_truth": sympy.Integer(0),
     }
-    learner = None
+    algorithm = None
     control = "the same identities at (P, Q′) with Q′ ⟂ Q* in support: must be violated"
-    grids = {
-        "smoke": {"sizes": [(3, 4, 1), (5, 16, 2)], "seeds": 3, "directions": 4},
-        "ci": {
-            "sizes": [(3, 4, 1), (5, 16, 2), (8, 64, 4), (20, 128, 8)],
+    grids = RealizabilityGrid.budgets(
+        smoke={"sizes": ((3, 4, 1), (5, 16, 2)), "seeds": 3, "directions": 4},
+        ci={
+            "sizes": ((3, 4, 1), (5, 16, 2), (8, 64, 4), (20, 128, 8)),
             "seeds": 8,
             "directions": 16,
         },
-        "full": {
-            "sizes": [(3, 4, 1), (5, 16, 2), (8, 64, 4), (20, 256, 8), (50, 512, 16)],
+        full={
+            "sizes": ((3, 4, 1), (5, 16, 2), (8, 64, 4), (20, 256, 8), (50, 512, 16)),
             "seeds": 32,
             "directions": 64,
         },
-    }
+    )
 
     def measure(self, ctx: ClaimContext):
         grid = self.grid(ctx.budget)
         grad, excess, descent, cases = [], [], [], []
-        for n, t, q in grid["sizes"]:
-            for seed in range(grid["seeds"]):
+        for n, t, q in grid.sizes:
+            for seed in range(grid.seeds):
                 task = make_task(n, t, q, seed=seed)
                 pop = Population.of(task)
                 V, A = pop.P, pop.Qstar
@@ -69,7 +85,7 @@ class Realizability(Claim):
                     A = Population.of(related_task(task, keep=0, seed=seed)).Qstar
                 grad.append(constrained_gradient_norm(pop, V, A))
                 excess.append(abs(float(pop.excess_risk(V, A))))
-                descent.append(_best_descent(pop, V, A, grid["directions"], seed))
+                descent.append(_best_descent(pop, V, A, grid.directions, seed))
                 cases.append({"N": n, "T": t, "Q": q, "seed": seed})
         checks = [
             threshold_check(grad, TOLERANCE, direction="<=", label="‖∇L‖ at truth"),
@@ -87,7 +103,7 @@ class Realizability(Claim):
             },
         )
 
-    def falsifier(self, learner: str | None):
+    def falsifier(self, algorithm: str | None):
         return _falsifier()
 
 
@@ -205,7 +221,7 @@ def _falsifier():
 
     return Falsifier(
         claim="C1",
-        learner=None,
+        algorithm=None,
         statement="for every SCB instance (P, Q*) and every feasible (V, A) (1ᵀa_k = 1): "
         "‖∇L(P, Q*)‖ = 0 on the constraint set, L(P, Q*) − ½σ² = 0, "
         "L(V, A) − ½σ² ≥ 0 — exact, to C1's tolerance",

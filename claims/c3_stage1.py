@@ -19,27 +19,47 @@ from __future__ import annotations
 
 import numpy as np
 
-from scb_verify.batch_rule import (
+from scb_verify import (
+    CheckResult,
+    Claim,
+    ClaimContext,
+    ClaimOutcome,
+    Grid,
+    Milestone,
+    Status,
     batch_grid,
     censoring_check,
+    hookimpl,
+    local_exponent,
+    make_task,
+    power_vs_exponential,
+    predicted_range,
     scaling_over_cells,
     seeded_cell,
     smallest_batch_search,
+    uninformative_task,
 )
-from scb_verify.bounds import STAGE1, T, kappa, predicted_range
-from scb_verify.checks import local_exponent, power_vs_exponential
-from scb_verify.claim import Claim, ClaimContext, ClaimOutcome
-from scb_verify.hookspecs import hookimpl
-from scb_verify.runs import Milestone
-from scb_verify.task import make_task, uninformative_task
-from scb_verify.verdict import CheckResult, Status
+from scb_verify.bounds import STAGE1, T, kappa
 
 assert local_exponent(STAGE1, T) == kappa
 #: Two 2-parameter fits compared on 3 points leave 1 residual degree of freedom: meaningless.
 MIN_POINTS_FOR_MODEL_COMPARISON = 4
 
 
-class StageOne(Claim):
+class StageOneGrid(Grid):
+    """C3's parameters: the grid of T at fixed N, Q; seeds; the hand-off level ρ₁; the step cap
+    and the largest batch of the smallest-successful-batch search."""
+
+    T: tuple[int, ...]
+    N: int = 5
+    Q: int = 2
+    seeds: int
+    rho1: float = 0.6
+    cap: int
+    max_batch: int
+
+
+class StageOne(Claim[StageOneGrid]):
     id = "C3"
     title = "stage 1: samples to escape uniform attention grow polynomially in T"
     paper = "S3"
@@ -49,60 +69,41 @@ class StageOne(Claim):
         "a power law fits better than an exponential."
     )
     bounds = {"stage1_samples": STAGE1}
-    learner = "pppd"
+    algorithm = "pppd"
     control = "uninformative tasks (P = μ1ᵀ): the attention gets no signal, ρ₁ is never reached"
-    grids = {
-        "smoke": {
-            "T": [32, 64, 128],
-            "N": 5,
-            "Q": 2,
-            "seeds": 3,
-            "rho1": 0.6,
-            "cap": 20,
-            "max_batch": 1024,
-        },
-        "ci": {
-            "T": [32, 64, 128, 256, 512],
-            "N": 5,
-            "Q": 2,
-            "seeds": 24,
-            "rho1": 0.6,
-            "cap": 50,
-            "max_batch": 4096,
-        },
-        "full": {
-            "T": [32, 64, 128, 256, 512, 1024, 2048],
-            "N": 5,
-            "Q": 2,
+    grids = StageOneGrid.budgets(
+        smoke={"T": (32, 64, 128), "seeds": 3, "cap": 20, "max_batch": 1024},
+        ci={"T": (32, 64, 128, 256, 512), "seeds": 24, "cap": 50, "max_batch": 4096},
+        full={
+            "T": (32, 64, 128, 256, 512, 1024, 2048),
             "seeds": 64,
-            "rho1": 0.6,
             "cap": 100,
             "max_batch": 16384,
         },
-    }
+    )
 
     def measure(self, ctx: ClaimContext):
         g = self.grid(ctx.budget)
 
         def task_of(t: int):
             def build(seed: int):
-                task = make_task(g["N"], t, g["Q"], seed=seed)
+                task = make_task(g.N, t, g.Q, seed=seed)
                 return uninformative_task(task) if ctx.control else task
 
             return build
 
-        milestone = Milestone("correlation", g["rho1"])
+        milestone = Milestone("correlation", g.rho1)
         outcomes = yield from smallest_batch_search(
-            ctx.learner,
-            {t: seeded_cell(range(g["seeds"]), task_of(t)) for t in g["T"]},
+            ctx.algorithm,
+            {t: seeded_cell(range(g.seeds), task_of(t)) for t in g.T},
             [milestone],
-            cap=g["cap"],
-            batches=batch_grid(g["max_batch"], control=ctx.control),
+            cap=g.cap,
+            batches=batch_grid(g.max_batch, control=ctx.control),
         )
         # ∂log f/∂log T of C·T^κ₁ is κ₁, a positive symbol: the predicted range is (0, ∞), open.
         predicted = predicted_range(local_exponent(STAGE1, T))
         checks = [
-            censoring_check(outcomes, f"ρ ≥ {g['rho1']}"),
+            censoring_check(outcomes, f"ρ ≥ {g.rho1}"),
             scaling_over_cells(outcomes, predicted, expr=STAGE1, axis="T"),
         ]
         # Medians are exact while fewer than half the seeds are censored (they rank above every
@@ -114,13 +115,13 @@ class StageOne(Claim):
         return ClaimOutcome(
             checks=checks,
             measurements={
-                "T": g["T"],
+                "T": g.T,
                 "batches": {t: o.batches for t, o in outcomes.items()},
                 "samples": {t: o.samples for t, o in outcomes.items()},
                 "censored_seeds": {t: o.censored_seeds for t, o in outcomes.items()},
                 "budget": next(iter(outcomes.values())).budget,
                 "median_samples": dict(zip(done, medians, strict=True)),
-                "rho1": g["rho1"],
+                "rho1": g.rho1,
             },
             artifacts={
                 "correlation_curves": {

@@ -27,19 +27,27 @@ from typing import Any
 import numpy as np
 import sympy
 
-from scb_verify.batch_rule import (
+from scb_verify import (
+    Claim,
+    ClaimContext,
+    ClaimOutcome,
+    Grid,
+    Init,
+    Milestone,
+    SCBTask,
     batch_grid,
     censoring_check,
+    hookimpl,
+    local_exponent,
+    log_growth_range,
+    make_task,
+    predicted_range,
     scaling_over_cells,
     seeded_cell,
     smallest_batch_search,
+    uninformative_task,
 )
-from scb_verify.bounds import STAGE2, c, eps, log_growth_range, predicted_range
-from scb_verify.checks import local_exponent
-from scb_verify.claim import Claim, ClaimContext, ClaimOutcome
-from scb_verify.hookspecs import hookimpl
-from scb_verify.runs import Init, Milestone
-from scb_verify.task import SCBTask, make_task, uninformative_task
+from scb_verify.bounds import STAGE2, c, eps
 
 inv_eps = sympy.Symbol("epsilon_inv", positive=True)
 assert local_exponent(STAGE2.subs(eps, 1 / inv_eps), inv_eps) == c
@@ -47,7 +55,22 @@ assert local_exponent(STAGE2.subs(eps, 1 / inv_eps), inv_eps) == c
 C4_EPS_RANGE = predicted_range(c)
 
 
-class StageTwo(Claim):
+class StageTwoGrid(Grid):
+    """C4's parameters: C3's (T grid, N, Q, seeds, ρ₁, step cap, largest batch), the support
+    weights of the tasks and the accuracies ε of phase 2."""
+
+    T: tuple[int, ...]
+    N: int = 5
+    Q: int = 2
+    seeds: int
+    weights: str = "uniform"
+    rho1: float = 0.6
+    eps: tuple[float, ...] = (0.1, 0.05, 0.025)
+    cap: int
+    max_batch: int
+
+
+class StageTwo(Claim[StageTwoGrid]):
     id = "C4"
     title = "stage 2: from a correlated state, samples to accuracy ε do not grow with T"
     paper = "S3"
@@ -56,63 +79,32 @@ class StageTwo(Claim):
         "(correlation ≥ 1 − ε) are poly(N, Q, 1/ε) and do not grow with T beyond logs."
     )
     bounds = {"stage2_samples": STAGE2}
-    learner = "pppd"
+    algorithm = "pppd"
     control = "uninformative tasks (P = μ1ᵀ) from uniform attention: accuracy ε is never reached"
-    grids = {
-        "smoke": {
-            "T": [32, 64, 128],
-            "N": 5,
-            "Q": 2,
-            "seeds": 3,
-            "weights": "uniform",
-            "rho1": 0.6,
-            "eps": [0.1, 0.05],
-            "cap": 30,
-            "max_batch": 2048,
-        },
-        "ci": {
-            "T": [32, 64, 128, 256, 512],
-            "N": 5,
-            "Q": 2,
-            "seeds": 64,
-            "weights": "uniform",
-            "rho1": 0.6,
-            "eps": [0.1, 0.05, 0.025],
-            "cap": 50,
-            "max_batch": 8192,
-        },
-        "full": {
-            "T": [32, 64, 128, 256, 512, 1024],
-            "N": 5,
-            "Q": 2,
-            "seeds": 64,
-            "weights": "uniform",
-            "rho1": 0.6,
-            "eps": [0.1, 0.05, 0.025],
-            "cap": 100,
-            "max_batch": 16384,
-        },
-    }
+    grids = StageTwoGrid.budgets(
+        smoke={"T": (32, 64, 128), "seeds": 3, "eps": (0.1, 0.05), "cap": 30, "max_batch": 2048},
+        ci={"T": (32, 64, 128, 256, 512), "seeds": 64, "cap": 50, "max_batch": 8192},
+        full={"T": (32, 64, 128, 256, 512, 1024), "seeds": 64, "cap": 100, "max_batch": 16384},
+    )
 
     def measure(self, ctx: ClaimContext):
         g = self.grid(ctx.budget)
-        seeds = range(g["seeds"])
+        seeds = range(g.seeds)
         tasks = {
-            t: {s: make_task(g["N"], t, g["Q"], seed=s, weights=g["weights"]) for s in seeds}
-            for t in g["T"]
+            t: {s: make_task(g.N, t, g.Q, seed=s, weights=g.weights) for s in seeds} for t in g.T
         }
-        batches = batch_grid(g["max_batch"], control=ctx.control)
-        eps_grid = g["eps"][:1] if ctx.control else g["eps"]
+        batches = batch_grid(g.max_batch, control=ctx.control)
+        eps_grid = g.eps[:1] if ctx.control else g.eps
         if ctx.control:  # no signal and no hand-off; one accuracy suffices (none is reached)
             tasks = {
                 t: {s: uninformative_task(k) for s, k in ts.items()} for t, ts in tasks.items()
             }
         phase1, handoff, phase2 = yield from stage_two(
-            ctx.learner, tasks, g, eps_grid, batches, from_uniform=ctx.control
+            ctx.algorithm, tasks, g, eps_grid, batches, from_uniform=ctx.control
         )
-        checks = [] if phase1 is None else [censoring_check(phase1, f"hand-off ρ ≥ {g['rho1']}")]
+        checks = [] if phase1 is None else [censoring_check(phase1, f"hand-off ρ ≥ {g.rho1}")]
         checks.append(censoring_check(phase2, "ρ ≥ 1 − ε"))
-        band = log_growth_range(STAGE2, min(g["T"]))
+        band = log_growth_range(STAGE2, min(g.T))
         for e in eps_grid:
             per_t = {t: o for (t, ee), o in phase2.items() if ee == e}
             checks.append(
@@ -129,7 +121,7 @@ class StageTwo(Claim):
         return ClaimOutcome(
             checks=checks,
             measurements={
-                "T": g["T"],
+                "T": g.T,
                 "eps": eps_grid,
                 "handoff_seeds": {t: sorted(h) for t, h in handoff.items()},
                 "batches": {f"T={t} eps={e:g}": o.batches for (t, e), o in phase2.items()},
@@ -145,12 +137,12 @@ class StageTwo(Claim):
             },
         )
 
-    def falsifier(self, learner: str | None):
-        return _falsifier(self, learner or self.learner)
+    def falsifier(self, algorithm: str | None):
+        return _falsifier(self, algorithm or self.algorithm)
 
 
 def stage_two(
-    learner: str,
+    algorithm: str,
     tasks: Mapping[Hashable, Mapping[int, SCBTask]],
     grid: Mapping[str, Any],
     eps_grid: Sequence[float],
@@ -168,12 +160,12 @@ def stage_two(
     }
     phase1 = None
     if not from_uniform:
-        rho1 = Milestone("correlation", grid["rho1"])
+        rho1 = Milestone("correlation", grid.rho1)
         phase1 = yield from smallest_batch_search(
-            learner,
+            algorithm,
             {k: seeded_cell(list(ts), ts.__getitem__) for k, ts in tasks.items()},
             [rho1],
-            cap=grid["cap"],
+            cap=grid.cap,
             batches=batches,
         )
         handoff = {
@@ -191,24 +183,24 @@ def stage_two(
     phase2 = {}
     for e in eps_grid:
         out = yield from smallest_batch_search(
-            learner,
+            algorithm,
             {c: f for c, f in cells.items() if c[1] == e},
             [Milestone("correlation", 1 - e)],
-            cap=grid["cap"],
+            cap=grid.cap,
             batches=batches,
         )
         phase2.update(out)
     return phase1, handoff, phase2
 
 
-def _falsifier(claim: StageTwo, learner: str):
+def _falsifier(claim: StageTwo, algorithm: str):
     """Stage-2 samples against C·N^a·Q^b·ε^(−c)·log T on the class (N, Q, ε fixed: the
     smoke grid's), C calibrated. Needs hypothesis."""
     from scb_verify.falsify import kit
 
     grid = claim.grid("smoke")
-    ctx = ClaimContext(learner=learner, settings=claim.settings_for(learner))
-    eps_value = grid["eps"][0]
+    ctx = ClaimContext(algorithm=algorithm, settings=claim.settings_for(algorithm))
+    eps_value = grid.eps[0]
 
     def measured(instance: dict) -> list[float]:
         """Per data seed, samples from the hand-off to ρ ≥ 1 − ε as C4 measures them (its
@@ -217,11 +209,11 @@ def _falsifier(claim: StageTwo, learner: str):
         seeds = kit.data_seeds(instance, kit.STAGE_DATA_SEEDS)
         _, handoff, phase2 = kit.run_serially(
             stage_two(
-                learner,
+                algorithm,
                 {0: dict.fromkeys(seeds, task)},
                 grid,
                 [eps_value],
-                batch_grid(grid["max_batch"]),
+                batch_grid(grid.max_batch),
             ),
             ctx,
         )
@@ -232,13 +224,13 @@ def _falsifier(claim: StageTwo, learner: str):
 
     return kit.stage_falsifier(
         claim,
-        learner,
+        algorithm,
         grid,
         eps_value,
         "for every task in the class: the samples from the stage-1 hand-off (ρ ≥ ρ₁) to "
         "ρ ≥ 1 − ε are ≤ C·N^a·Q^b·ε^(−c)·log T (C4's bound), C calibrated",
         {
-            "hand-off": f"ρ ≥ {grid['rho1']} from uniform init at the smallest successful "
+            "hand-off": f"ρ ≥ {grid.rho1} from uniform init at the smallest successful "
             "batch; seeds that never hand off are not measured",
         },
         {},

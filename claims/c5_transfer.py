@@ -10,7 +10,7 @@ scratch (uniform) and from the pretrained model, each at its smallest successful
 Checks: every cell reaches the target (at most a quarter of the seeds censored); the finetuning
 samples do not grow with T beyond the log factor of the poly(N, Q)·log T bound (slope below
 1/ln T_min, the bound's largest local exponent on the grid, closed); the ratio scratch/finetune
-grows with T: its slope lies in (0, ∞), open — a ratio flat in T (a learner that ignores its
+grows with T: its slope lies in (0, ∞), open — a ratio flat in T (an algorithm that ignores its
 warm start) is a violation, not a pass. Both slopes are paired by seed (seed s: the same
 pretraining and downstream task at every T, scratch and finetune on the same stream). Censored
 seeds enter at the budget, marked; in the ratio a censored scratch run is a lower bound, a
@@ -30,21 +30,30 @@ from typing import Any
 import numpy as np
 import sympy
 
-from scb_verify.batch_rule import (
+from scb_verify import (
+    CheckResult,
+    Claim,
+    ClaimContext,
+    ClaimOutcome,
+    Grid,
+    Milestone,
+    Params,
+    SCBTask,
     batch_grid,
     censoring_check,
+    hookimpl,
+    log_growth_range,
+    make_task,
+    predicted_range,
+    related_task,
+    scaling_check,
     scaling_over_cells,
     seeded_cell,
     smallest_batch_search,
+    task_correlation,
+    uninformative_task,
 )
-from scb_verify.bounds import STAGE1, STAGE2, log_growth_range, predicted_range
-from scb_verify.checks import scaling_check
-from scb_verify.claim import Claim, ClaimContext, ClaimOutcome
-from scb_verify.hookspecs import hookimpl
-from scb_verify.metrics import task_correlation
-from scb_verify.runs import Milestone, Params
-from scb_verify.task import SCBTask, make_task, related_task, uninformative_task
-from scb_verify.verdict import CheckResult
+from scb_verify.bounds import STAGE1, STAGE2
 
 FINETUNE, SCRATCH = STAGE2, STAGE1
 RATIO = sympy.simplify(SCRATCH / FINETUNE)
@@ -54,7 +63,23 @@ ratio_slope = sympy.Symbol("slope_T_of_scratch_over_finetune", real=True)
 RATIO_GROWS = sympy.StrictGreaterThan(ratio_slope, 0)
 
 
-class Transfer(Claim):
+class TransferGrid(Grid):
+    """C5's parameters: C4's with one accuracy ε, and ``keep``, the support positions of each
+    q_k the downstream task keeps."""
+
+    T: tuple[int, ...]
+    N: int = 5
+    Q: int = 2
+    keep: int = 1
+    seeds: int
+    weights: str = "uniform"
+    eps: float = 0.05
+    rho1: float = 0.6
+    cap: int
+    max_batch: int
+
+
+class Transfer(Claim[TransferGrid]):
     id = "C5"
     title = "transfer: finetuning from a correlated model does not grow with T, scratch does"
     paper = "S4"
@@ -70,74 +95,39 @@ class Transfer(Claim):
         "scratch_over_finetune": RATIO,
         "ratio_grows": RATIO_GROWS,
     }
-    learner = "pppd"
+    algorithm = "pppd"
     control = "downstream task sharing nothing and without signal (P′ = μ1ᵀ): target never reached"
-    grids = {
-        "smoke": {
-            "T": [32, 64, 128],
-            "N": 5,
-            "Q": 2,
-            "keep": 1,
-            "seeds": 3,
-            "weights": "uniform",
-            "eps": 0.1,
-            "rho1": 0.6,
-            "cap": 30,
-            "max_batch": 2048,
-        },
-        "ci": {
-            "T": [32, 64, 128, 256, 512],
-            "N": 5,
-            "Q": 2,
-            "keep": 1,
-            "seeds": 40,
-            "weights": "uniform",
-            "eps": 0.05,
-            "rho1": 0.6,
-            "cap": 50,
-            "max_batch": 8192,
-        },
-        "full": {
-            "T": [32, 64, 128, 256, 512, 1024],
-            "N": 5,
-            "Q": 2,
-            "keep": 1,
-            "seeds": 64,
-            "weights": "uniform",
-            "eps": 0.05,
-            "rho1": 0.6,
-            "cap": 100,
-            "max_batch": 16384,
-        },
-    }
+    grids = TransferGrid.budgets(
+        smoke={"T": (32, 64, 128), "seeds": 3, "eps": 0.1, "cap": 30, "max_batch": 2048},
+        ci={"T": (32, 64, 128, 256, 512), "seeds": 40, "cap": 50, "max_batch": 8192},
+        full={"T": (32, 64, 128, 256, 512, 1024), "seeds": 64, "cap": 100, "max_batch": 16384},
+    )
 
     def measure(self, ctx: ClaimContext):
         g = self.grid(ctx.budget)
-        seeds = range(g["seeds"])
+        seeds = range(g.seeds)
         pre = {
-            (t, s): make_task(g["N"], t, g["Q"], seed=s, weights=g["weights"])
-            for t in g["T"]
-            for s in seeds
+            (t, s): make_task(g.N, t, g.Q, seed=s, weights=g.weights) for t in g.T for s in seeds
         }
-        down = {k: downstream_task(p, g["keep"]) for k, p in pre.items()}
-        batches = batch_grid(g["max_batch"], control=ctx.control)
+        down = {k: downstream_task(p, g.keep) for k, p in pre.items()}
+        batches = batch_grid(g.max_batch, control=ctx.control)
         if ctx.control:  # a downstream task sharing nothing and carrying no signal
             down = {k: uninformative_task(downstream_task(p, 0)) for k, p in pre.items()}
         cells = {}
-        for t in g["T"]:
+        for t in g.T:
             task_of = {s: down[t, s] for s in seeds}.__getitem__
             warm = {s: pretrained(pre[t, s]) for s in seeds}.__getitem__
             cells["scratch", t] = seeded_cell(seeds, task_of)
             cells["finetune", t] = seeded_cell(seeds, task_of, init_of=warm)
-        outcomes = yield from samples_to_target(ctx.learner, cells, g, batches)
-        stage1_end = Milestone("correlation", g["rho1"])
-        scratch = {t: outcomes["scratch", t] for t in g["T"]}
-        finetune = {t: outcomes["finetune", t] for t in g["T"]}
+        outcomes = yield from samples_to_target(ctx.algorithm, cells, g, batches)
+        stage1_end = Milestone("correlation", g.rho1)
+        scratch = {t: outcomes["scratch", t] for t in g.T}
+        finetune = {t: outcomes["finetune", t] for t in g.T}
         checks = [
-            censoring_check(outcomes, f"ρ ≥ {1 - g['eps']:g}"),
+            censoring_check(outcomes, f"ρ ≥ {1 - g.eps:g}"),
             scaling_over_cells(
                 finetune,
-                log_growth_range(FINETUNE, min(g["T"])),
+                log_growth_range(FINETUNE, min(g.T)),
                 expr=FINETUNE,
                 label="finetune vs T",
                 axis="T",
@@ -147,12 +137,12 @@ class Transfer(Claim):
         return ClaimOutcome(
             checks=checks,
             measurements={
-                "T": g["T"],
+                "T": g.T,
                 "task_correlation": {
-                    t: [task_correlation(pre[t, s], down[t, s]) for s in seeds] for t in g["T"]
+                    t: [task_correlation(pre[t, s], down[t, s]) for s in seeds] for t in g.T
                 },
                 **{
-                    f"{kind}_{key}": {t: getattr(outcomes[kind, t], key) for t in g["T"]}
+                    f"{kind}_{key}": {t: getattr(outcomes[kind, t], key) for t in g.T}
                     for kind in ("scratch", "finetune")
                     for key in ("batches", "samples")
                 },
@@ -171,8 +161,8 @@ class Transfer(Claim):
             },
         )
 
-    def falsifier(self, learner: str | None):
-        return _falsifier(self, learner or self.learner)
+    def falsifier(self, algorithm: str | None):
+        return _falsifier(self, algorithm or self.algorithm)
 
 
 def pretrained(task: SCBTask) -> Params:
@@ -186,19 +176,19 @@ def downstream_task(pre: SCBTask, keep: int, perturb_P: float = 0.0) -> SCBTask:
     return related_task(pre, keep=keep, seed=pre.meta["seed"] + 1000, perturb_P=perturb_P)
 
 
-def samples_to_target(learner: str, cells, grid: Mapping[str, Any], batches: Sequence[int]):
+def samples_to_target(algorithm: str, cells, grid: Mapping[str, Any], batches: Sequence[int]):
     """C5's measurement (``yield from``): samples to ρ ≥ 1 − ε at the smallest successful
     batch on every cell, also recording where ρ first reached ρ₁ (the end of stage 1)."""
-    target = Milestone("correlation", 1 - grid["eps"])
-    stage1_end = Milestone("correlation", grid["rho1"])
+    target = Milestone("correlation", 1 - grid.eps)
+    stage1_end = Milestone("correlation", grid.rho1)
     return (
         yield from smallest_batch_search(
-            learner, cells, [target, stage1_end], cap=grid["cap"], batches=batches
+            algorithm, cells, [target, stage1_end], cap=grid.cap, batches=batches
         )
     )
 
 
-def _falsifier(claim: Transfer, learner: str):
+def _falsifier(claim: Transfer, algorithm: str):
     """Finetuning samples against C·N^a·Q^b·ε^(−c)·log T on the class, C calibrated. Needs
     hypothesis."""
     from hypothesis import strategies as st
@@ -207,30 +197,30 @@ def _falsifier(claim: Transfer, learner: str):
     from scb_verify.falsify import kit
 
     grid = claim.grid("smoke")
-    ctx = ClaimContext(learner=learner, settings=claim.settings_for(learner))
+    ctx = ClaimContext(algorithm=algorithm, settings=claim.settings_for(algorithm))
 
     def measured(instance: dict) -> list[float]:
         """Per data seed, finetuning samples to ρ(A, Q′) ≥ 1 − ε from the pretrained (P, Q*)
         on the downstream task, as C5 measures them (its own cell and search)."""
         pre = make_task(**instance["task"])
-        down, warm = downstream_task(pre, grid["keep"], instance["perturb_P"]), pretrained(pre)
+        down, warm = downstream_task(pre, grid.keep, instance["perturb_P"]), pretrained(pre)
         seeds = kit.data_seeds(instance, kit.STAGE_DATA_SEEDS)
         cell = seeded_cell(seeds, lambda _: down, init_of=lambda _: warm)
         outcomes = kit.run_serially(
-            samples_to_target(learner, {0: cell}, grid, batch_grid(grid["max_batch"])), ctx
+            samples_to_target(algorithm, {0: cell}, grid, batch_grid(grid.max_batch)), ctx
         )
         return outcomes[0].samples  # censored seeds at the budget: lower bounds
 
     return kit.stage_falsifier(
         claim,
-        learner,
+        algorithm,
         grid,
-        grid["eps"],
+        grid.eps,
         "for every downstream task correlated with its pretraining task (keep ≥ 1 support "
         "position per token) in the class: finetuning samples to ρ ≥ 1 − ε from the pretrained "
         "model are ≤ C·N^a·Q^b·ε^(−c)·log T (C5's bound), C calibrated",
         {
-            "downstream": f"related_task(keep = {grid['keep']}, seed + 1000), P′ = P or "
+            "downstream": f"related_task(keep = {grid.keep}, seed + 1000), P′ = P or "
             "perturbed by 0.1; pretrained model = (P, Q*)",
         },
         {"perturb_P": (st.sampled_from((0.0, 0.1)), 0.0, schema.one_of(0.0, 0.1))},

@@ -35,14 +35,22 @@ import numpy as np
 import sympy
 import torch
 
-from scb_verify.checks import local_exponent, scaling_check
-from scb_verify.claim import Claim, ClaimContext, ClaimOutcome
+from scb_verify import (
+    Batch,
+    Claim,
+    ClaimContext,
+    ClaimOutcome,
+    Grid,
+    Population,
+    Sampler,
+    SCBTask,
+    hookimpl,
+    local_exponent,
+    make_task,
+    scaling_check,
+)
 from scb_verify.gradients import minibatch_gradients
-from scb_verify.hookspecs import hookimpl
-from scb_verify.population import Population
 from scb_verify.precondition import apply_inverse_curvature, attention_scale
-from scb_verify.sampler import Batch, Sampler
-from scb_verify.task import SCBTask, make_task
 
 m, T = sympy.symbols("m T", positive=True, integer=True)
 C, delta = sympy.symbols("C delta", positive=True)
@@ -57,7 +65,20 @@ CONTROL_SAMPLES = 8
 CHUNK_ELEMENTS = 1 << 23
 
 
-class Concentration(Claim):
+class ConcentrationGrid(Grid):
+    """C6's parameters: N, Q; the batch sizes m at context length T; the context lengths
+    ``T_grid`` at batch size ``m_T``; seeds (batches) per point."""
+
+    N: int = 5
+    Q: int = 2
+    T: int
+    m: tuple[int, ...]
+    T_grid: tuple[int, ...]
+    m_T: int
+    seeds: int = 64
+
+
+class Concentration(Claim[ConcentrationGrid]):
     id = "C6"
     title = "concentration: preconditioned minibatch gradients deviate like √(T/m)"
     paper = "S5"
@@ -67,53 +88,37 @@ class Concentration(Claim):
         "context length at uniform attention, as in the bound C·√(T·log(1/δ)/m)."
     )
     bounds = {"deviation": DEVIATION}
-    learner = None
+    algorithm = None
     control = "an estimator that keeps only 8 samples of each batch: no decay in m, violated"
-    grids = {
-        "smoke": {
-            "N": 5,
-            "Q": 2,
-            "T": 8,
-            "m": [16, 64, 256, 1024],
-            "T_grid": [4, 8, 16, 32],
-            "m_T": 64,
-            "seeds": 64,
-        },
-        "ci": {
-            "N": 5,
-            "Q": 2,
-            "T": 32,
-            "m": [16, 64, 256, 1024, 4096],
-            "T_grid": [8, 16, 32, 64, 128],
-            "m_T": 256,
-            "seeds": 64,
-        },
-        "full": {
+    grids = ConcentrationGrid.budgets(
+        smoke={"T": 8, "m": (16, 64, 256, 1024), "T_grid": (4, 8, 16, 32), "m_T": 64},
+        ci={"T": 32, "m": (16, 64, 256, 1024, 4096), "T_grid": (8, 16, 32, 64, 128), "m_T": 256},
+        full={
             "N": 10,
             "Q": 4,
             "T": 64,
-            "m": [16, 64, 256, 1024, 4096, 16384],
-            "T_grid": [8, 16, 32, 64, 128, 256, 512],
+            "m": (16, 64, 256, 1024, 4096, 16384),
+            "T_grid": (8, 16, 32, 64, 128, 256, 512),
             "m_T": 1024,
             "seeds": 256,
         },
-    }
+    )
 
     def measure(self, ctx: ClaimContext):
         grid = self.grid(ctx.budget)
-        n_tokens, q, seeds = grid["N"], grid["Q"], grid["seeds"]
+        n_tokens, q, seeds = grid.N, grid.Q, grid.seeds
         over_m = [
-            _deviations(n_tokens, grid["T"], q, size, seeds, 1 + i, ctx.control)
-            for i, size in enumerate(grid["m"])
+            _deviations(n_tokens, grid.T, q, size, seeds, 1 + i, ctx.control)
+            for i, size in enumerate(grid.m)
         ]
         over_t = [
-            _deviations(n_tokens, t, q, grid["m_T"], seeds, 100 + i, ctx.control)
-            for i, t in enumerate(grid["T_grid"])
+            _deviations(n_tokens, t, q, grid.m_T, seeds, 100 + i, ctx.control)
+            for i, t in enumerate(grid.T_grid)
         ]
         checks, slopes = [], {}
         for axis, symbol, xs, rows in (
-            ("m", m, grid["m"], over_m),
-            ("T", T, grid["T_grid"], over_t),
+            ("m", m, grid.m, over_m),
+            ("T", T, grid.T_grid, over_t),
         ):
             centre = local_exponent(DEVIATION, symbol, at={})
             for j, part in enumerate(("V", "A")):
@@ -139,16 +144,16 @@ class Concentration(Claim):
                 "point": "V = P, a_k = 1/T",
                 "control": ctx.control,
                 "instance": INSTANCE,
-                "m": grid["m"],
-                "T_at_m_scan": grid["T"],
-                "T_grid": grid["T_grid"],
-                "m_at_T_scan": grid["m_T"],
+                "m": grid.m,
+                "T_at_m_scan": grid.T,
+                "T_grid": grid.T_grid,
+                "m_at_T_scan": grid.m_T,
                 "seeds": seeds,
                 "slopes": slopes,
             },
         )
 
-    def falsifier(self, learner: str | None):
+    def falsifier(self, algorithm: str | None):
         return _falsifier(self)
 
 
@@ -219,9 +224,9 @@ def _falsifier(claim: Concentration):
 
     bound = bound_function(DEVIATION, (m, T, delta), {C: 1})
     grid = claim.grid("smoke")
-    task_kwargs = {"N": grid["N"], "concentration": 0.5, "seed": INSTANCE}
-    points = [{"T": grid["T"], "m": size} for size in grid["m"]] + [
-        {"T": t, "m": grid["m_T"]} for t in grid["T_grid"]
+    task_kwargs = {"N": grid.N, "concentration": 0.5, "seed": INSTANCE}
+    points = [{"T": grid.T, "m": size} for size in grid.m] + [
+        {"T": t, "m": grid.m_T} for t in grid.T_grid
     ]
 
     def measurement(instance: dict) -> np.ndarray:
@@ -236,7 +241,7 @@ def _falsifier(claim: Concentration):
         Its data seeds, from 2³²·1000 on, lie above every searched instance's."""
         ratios = []
         for i, point in enumerate(points):
-            task = make_task(Q=grid["Q"], T=point["T"], **task_kwargs)
+            task = make_task(Q=grid.Q, T=point["T"], **task_kwargs)
             seeds = kit.data_seeds({"seed": 2**32 + i}, CALIBRATION_REPLICATES)
             norms = deviation_norms(task, point["m"], seeds)
             ratios += [
@@ -273,12 +278,12 @@ def _falsifier(claim: Concentration):
 
     return Falsifier(
         claim="C6",
-        learner=None,
+        algorithm=None,
         statement="for every (T, Q*, m, δ) in the class: P(‖D‖_F > C·√(T·log(1/δ)/m)) ≤ δ "
         "for both parts D_V, D_A of pppd's preconditioned minibatch-gradient deviation "
         "at V = P, a_k = 1/T (C6's bound; one constant per part, calibrated)",
         parameters={
-            "P": f"C6's instance: make_task(N = {grid['N']}, α = 0.5, seed {INSTANCE}) — C6 "
+            "P": f"C6's instance: make_task(N = {grid.N}, α = 0.5, seed {INSTANCE}) — C6 "
             "states its bound for one data distribution",
             "T": "2..64",
             "Q*": "Q 1..min(T, 8), supports random/window/shared, weights dirichlet/uniform",

@@ -1,10 +1,10 @@
-"""C7 vs SGD: at a small batch and equal samples the method ends closer to (P, Q*) (S6; §5.2, §6).
+"""C7 vs SGD: at a small batch and equal samples, closer to (P, Q*) than SGD (S6; §5.2, §6).
 
 The paper's experiment: with a small batch, preconditioned projected proximal descent converges
 to the ground truth while unregularized SGD does not — too noisy at a large learning rate, far
 slower at a small one. Here: the same instances, seeds and data streams (seed s: instance s, data
 stream s, so runs are paired), the same batch and sample budget, uniform initialization; the
-method under test (pppd with its default settings, or the ``--algorithm`` substitute) against
+algorithm under test (pppd with its default settings, or the ``--algorithm`` substitute) against
 the SGD baseline of docs/reference.md §5.2 at every learning rate of a log-spaced grid, each
 reported.
 
@@ -12,15 +12,15 @@ Distance to the ground truth: the Frobenius distance of the parameters,
 D = ‖(V, A) − (P, Q*)‖_F = √(dist_V² + dist_A²), at the end of the budget. A run that diverged
 scores the worst distance it recorded before (≥ its initial one; generous to the run that blew
 up). One check per learning rate: a one-sided paired sign-flip test (ordering check) that the
-method's log D is smaller, at α = 0.05 — on the log scale because D spans orders of magnitude
+algorithm's log D is smaller, at α = 0.05 — on the log scale because D spans orders of magnitude
 (an unstable SGD run ends at D ≈ 1e100 and would swamp a test of raw means); the mean
-log-difference log(D_SGD/D_method) (log of the geometric-mean ratio) is reported per lr. The
+log-difference log(D_SGD/D_algorithm) (log of the geometric-mean ratio) is reported per lr. The
 claim holds when every test holds — an intersection–union test, so its level is α with no
 multiplicity correction; one learning rate where SGD is significantly closer makes it violated.
 
-The medians over seeds of dist_V and dist_A along training, for the method and every learning
-rate, are the artifact behind the paper's main figure. Negative control: the ``null`` learner
-in place of the method (it stays at initialization); SGD at its better learning rates ends
+The medians over seeds of dist_V and dist_A along training, for the algorithm and every learning
+rate, are the artifact behind the paper's main figure. Negative control: the ``null`` algorithm
+in place of the one under test (it stays at initialization); SGD at its better learning rates ends
 closer, so at least one test is violated.
 """
 
@@ -29,83 +29,99 @@ from __future__ import annotations
 import numpy as np
 import sympy
 
-from scb_verify.checks import ordering_check
-from scb_verify.claim import Claim, ClaimContext, ClaimOutcome, Job
-from scb_verify.claimkit import final_value, median_curves
-from scb_verify.hookspecs import hookimpl
-from scb_verify.runs import RunResult, runs_per_seed
-from scb_verify.task import make_task
+from scb_verify import (
+    Claim,
+    ClaimContext,
+    ClaimOutcome,
+    Grid,
+    Job,
+    RunResult,
+    final_value,
+    hookimpl,
+    make_task,
+    median_curves,
+    ordering_check,
+    runs_per_seed,
+)
 
-d_V, d_A, eta, D_method = sympy.symbols("dist_V dist_A eta D_method", positive=True)
+d_V, d_A, eta, D_algorithm = sympy.symbols("dist_V dist_A eta D_algorithm", positive=True)
 DISTANCE = sympy.sqrt(d_V**2 + d_A**2)
-#: The prediction: the method's final distance is below SGD's at every learning rate η.
-ORDERING = sympy.StrictLessThan(D_method, sympy.Function("D_SGD", positive=True)(eta))
+#: The prediction: the algorithm's final distance is below SGD's at every learning rate η.
+ORDERING = sympy.StrictLessThan(D_algorithm, sympy.Function("D_SGD", positive=True)(eta))
 ALPHA = 0.05
 #: Points per recorded trajectory (the figure's resolution).
 RECORD_POINTS = 30
 
 
-class VersusSGD(Claim):
+class VersusSGDGrid(Grid):
+    """C7's parameters: the instance size, batch, samples per run, seeds and SGD's lr grid."""
+
+    N: int
+    T: int
+    Q: int = 2
+    batch: int = 32
+    samples: int
+    seeds: int
+    lr: tuple[float, ...]
+
+
+class VersusSGD(Claim[VersusSGDGrid]):
     id = "C7"
-    title = "vs SGD: at a small batch the method ends closer to (P, Q*) than SGD at every lr"
+    title = "vs SGD: at a small batch the algorithm ends closer to (P, Q*) than SGD at every lr"
     paper = "S6"
     statement = (
         "At a small batch size and equal samples, from the same initialization and data, the "
-        "method's final distance √(dist_V² + dist_A²) to (P, Q*) is smaller than SGD's at every "
+        "algorithm's final distance √(dist_V² + dist_A²) to (P, Q*) is smaller than SGD's at every "
         "learning rate of the swept grid (one-sided paired test per lr, α = 0.05)."
     )
     bounds = {"distance_to_truth": DISTANCE, "ordering": ORDERING}
-    learner = "pppd"
-    control = "the null learner (stays at initialization) in place of the method: SGD wins"
-    grids = {
-        "smoke": {
+    algorithm = "pppd"
+    control = "the null algorithm (stays at initialization) instead of the one under test: SGD wins"
+    grids = VersusSGDGrid.budgets(
+        smoke={
             "N": 3,
             "T": 8,
-            "Q": 2,
             "batch": 16,
             "samples": 4096,
             "seeds": 5,
-            "lr": [0.01, 0.1, 1.0, 10.0],
+            "lr": (0.01, 0.1, 1.0, 10.0),
         },
-        "ci": {
+        ci={
             "N": 5,
             "T": 32,
-            "Q": 2,
-            "batch": 32,
             "samples": 49152,
             "seeds": 16,
-            "lr": [0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0],
+            "lr": (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0),
         },
-        "full": {
+        full={
             "N": 10,
             "T": 128,
             "Q": 4,
-            "batch": 32,
             "samples": 1_048_576,
             "seeds": 32,
-            "lr": np.round(np.logspace(-2, 1, 13), 4).tolist(),
+            "lr": tuple(np.round(np.logspace(-2, 1, 13), 4).tolist()),
         },
-    }
+    )
 
     def measure(self, ctx: ClaimContext):
         grid = self.grid(ctx.budget)
-        method = "null" if ctx.control else ctx.learner
-        seeds = range(grid["seeds"])
-        tasks = [make_task(grid["N"], grid["T"], grid["Q"], seed=s) for s in seeds]
+        algorithm = "null" if ctx.control else ctx.algorithm
+        seeds = range(grid.seeds)
+        tasks = [make_task(grid.N, grid.T, grid.Q, seed=s) for s in seeds]
 
         def job(algorithm: str, run_settings: dict, label: str) -> Job:
             specs = runs_per_seed(
                 zip(seeds, tasks, strict=True),
-                batch=grid["batch"],
-                samples=grid["samples"],
+                batch=grid.batch,
+                samples=grid.samples,
                 settings=run_settings,
                 record_points=RECORD_POINTS,
             )
             return Job(algorithm, specs, label=label)
 
-        lrs = grid["lr"]
+        lrs = grid.lr
         results = yield [
-            job(method, {}, method),  # the framework applies ctx.settings
+            job(algorithm, {}, algorithm),  # the framework applies ctx.settings
             *(job("sgd", {"lr": lr}, f"sgd lr={lr:g}") for lr in lrs),
         ]
         ours, baselines = results[0], results[1:]
@@ -118,7 +134,7 @@ class VersusSGD(Claim):
                 np.log(d_sgd),
                 alpha=ALPHA,
                 paired=True,
-                labels=(method, "sgd"),
+                labels=(algorithm, "sgd"),
                 label=f"log D vs sgd lr={lr:g}",
             )
             checks.append(check)
@@ -134,7 +150,7 @@ class VersusSGD(Claim):
                     "diverged": _diverged(runs),
                 }
             )
-        curves = {method: median_curves(ours, ["dist_V", "dist_A"])}
+        curves = {algorithm: median_curves(ours, ["dist_V", "dist_A"])}
         curves.update(
             {
                 f"sgd lr={lr:g}": median_curves(runs, ["dist_V", "dist_A"])
@@ -144,7 +160,7 @@ class VersusSGD(Claim):
         return ClaimOutcome(
             checks=checks,
             measurements={
-                "method": method,
+                "algorithm": algorithm,
                 "settings": {} if ctx.control else dict(ctx.settings),
                 "alpha": ALPHA,
                 "distance": d_ours.tolist(),

@@ -1,7 +1,7 @@
 """C8 softmax: a softmax transformer learns attention ≈ Q*, V ≈ P and the linear loss (S7; §5.3).
 
 The softmax one-layer transformer a_k = softmax(W[:, k]), prediction V X a_k, trained with Adam
-on the MSE (the ``softmax`` learner at its defaults), from uniform attention (W = 0) and V = 0,
+on the MSE (the ``softmax`` algorithm at its defaults), from uniform attention (W = 0) and V = 0,
 on the same instances, data streams, batch and sample budget as the linear model trained by
 ``pppd`` at its defaults. Everything is evaluated exactly against the instance (docs/reference.md
 §3, §4)
@@ -29,14 +29,24 @@ import numpy as np
 import sympy
 import torch
 
-from scb_verify.checks import threshold_check
-from scb_verify.claim import Claim, ClaimContext, ClaimOutcome, Job
-from scb_verify.claimkit import median_curves
-from scb_verify.hookspecs import hookimpl
-from scb_verify.metrics import correlation
-from scb_verify.population import Population
-from scb_verify.runs import Params, RunResult, runs_per_seed
-from scb_verify.task import SCBTask, make_task, related_task
+from scb_verify import (
+    Claim,
+    ClaimContext,
+    ClaimOutcome,
+    Grid,
+    Job,
+    Params,
+    Population,
+    RunResult,
+    SCBTask,
+    correlation,
+    hookimpl,
+    make_task,
+    median_curves,
+    related_task,
+    runs_per_seed,
+    threshold_check,
+)
 
 rho, v_err, gap = sympy.symbols("rho epsilon_V Delta_R", nonnegative=True)
 RHO_MIN = sympy.Rational(9, 10)
@@ -46,7 +56,18 @@ GAP_MAX = sympy.Rational(1, 10)
 REFERENCE = "pppd"
 
 
-class SoftmaxTransformer(Claim):
+class SoftmaxGrid(Grid):
+    """C8's parameters: the instance size, batch, samples per run and seeds."""
+
+    N: int
+    T: int
+    Q: int = 2
+    batch: int = 256
+    samples: int
+    seeds: int
+
+
+class SoftmaxTransformer(Claim[SoftmaxGrid]):
     id = "C8"
     title = "softmax: attention ≈ Q*, V ≈ P, loss close to the linear model's"
     paper = "S7"
@@ -61,18 +82,18 @@ class SoftmaxTransformer(Claim):
         "values": sympy.LessThan(v_err, V_ERR_MAX),
         "loss_gap": sympy.LessThan(gap, GAP_MAX),
     }
-    learner = "softmax"
+    algorithm = "softmax"
     control = "trained on an unrelated attention (keep = 0), evaluated on the original task"
-    grids = {
-        "smoke": {"N": 3, "T": 4, "Q": 2, "batch": 64, "samples": 8192, "seeds": 4},
-        "ci": {"N": 5, "T": 8, "Q": 2, "batch": 256, "samples": 131072, "seeds": 12},
-        "full": {"N": 10, "T": 16, "Q": 3, "batch": 256, "samples": 2_097_152, "seeds": 32},
-    }
+    grids = SoftmaxGrid.budgets(
+        smoke={"N": 3, "T": 4, "batch": 64, "samples": 8192, "seeds": 4},
+        ci={"N": 5, "T": 8, "samples": 131072, "seeds": 12},
+        full={"N": 10, "T": 16, "Q": 3, "samples": 2_097_152, "seeds": 32},
+    )
 
     def measure(self, ctx: ClaimContext):
         grid = self.grid(ctx.budget)
-        seeds = range(grid["seeds"])
-        tasks = [make_task(grid["N"], grid["T"], grid["Q"], seed=s) for s in seeds]
+        seeds = range(grid.seeds)
+        tasks = [make_task(grid.N, grid.T, grid.Q, seed=s) for s in seeds]
         trained_on = (
             [related_task(t, keep=0, seed=s) for s, t in zip(seeds, tasks, strict=True)]
             if ctx.control
@@ -82,14 +103,14 @@ class SoftmaxTransformer(Claim):
         def job(algorithm: str, settings: dict, on: list[SCBTask]) -> Job:
             specs = runs_per_seed(
                 zip(seeds, on, strict=True),
-                batch=grid["batch"],
-                samples=grid["samples"],
+                batch=grid.batch,
+                samples=grid.samples,
                 settings=settings,
             )
             return Job(algorithm, specs, label=algorithm)
 
         ours, linear = yield [
-            job(ctx.learner, {}, trained_on),  # the framework applies ctx.settings
+            job(ctx.algorithm, {}, trained_on),  # the framework applies ctx.settings
             job(REFERENCE, {}, tasks),
         ]
         soft = _evaluate(ours, tasks)
@@ -114,7 +135,7 @@ class SoftmaxTransformer(Claim):
         return ClaimOutcome(
             checks=checks,
             measurements={
-                "learner": ctx.learner,
+                "algorithm": ctx.algorithm,
                 "settings": dict(ctx.settings),
                 "reference": REFERENCE,
                 "trained_on": "unrelated attention (keep=0)" if ctx.control else "the task",

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from scb_verify.plugins.pppd import PPPD
 
+from scb_verify.algorithm import State
 from scb_verify.hookspecs import hookimpl
-from scb_verify.learner import State
 from scb_verify.population import Population
 
 

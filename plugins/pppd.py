@@ -1,8 +1,8 @@
-"""``pppd``: preconditioned projected proximal descent, the paper's learner (docs/reference.md
+"""``pppd``: preconditioned projected proximal descent, the paper's algorithm (docs/reference.md
 §5.1).
 
 Per step, from a fresh batch of m samples and the token frequencies μ̂ of all samples seen
-(η_t = η₀ / (1 + decay·t); every quantity is observable: the learner never reads P or Q*).
+(η_t = η₀ / (1 + decay·t); every quantity is observable: the algorithm never reads P or Q*).
 
 Variant ``sparse`` (the default, §5.1.3):
 
@@ -30,7 +30,7 @@ Variants ``simplex`` and ``affine`` (§5.1.4, the earlier reading; the former de
 
 Under 1ᵀa = 1 the ℓ1 term is inert on nonnegative columns (‖a‖₁ = 1 + 2‖a₋‖₁). What each
 formulation does with exact gradients and with samples, and the ablations of the default, are
-in §5.1.5 and ``benchmarks/learner_recovery.py``.
+in §5.1.5 and ``benchmarks/recovery.py``.
 """
 
 from __future__ import annotations
@@ -40,9 +40,9 @@ from typing import Any
 
 import torch
 
+from scb_verify.algorithm import Algorithm, SettingsError, State, check_positive
 from scb_verify.gradients import minibatch_gradients
 from scb_verify.hookspecs import hookimpl
-from scb_verify.learner import Algorithm, SettingsError, State, check_positive
 from scb_verify.precondition import apply_inverse_curvature, attention_curvature, attention_scale
 from scb_verify.prox import newton_step_nonneg, prox_columns
 from scb_verify.runs import RunSpec

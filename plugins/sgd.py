@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from scb_verify.algorithm import Algorithm, State, check_positive
 from scb_verify.gradients import minibatch_gradients
 from scb_verify.hookspecs import hookimpl
-from scb_verify.learner import Algorithm, State, check_positive
 from scb_verify.runs import RunSpec
 from scb_verify.sampler import Batch
 

@@ -12,8 +12,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from scb_verify.algorithm import Algorithm, SettingsError, State, check_positive
 from scb_verify.hookspecs import hookimpl
-from scb_verify.learner import Algorithm, SettingsError, State, check_positive
 from scb_verify.models import predict
 from scb_verify.runs import RunSpec
 from scb_verify.sampler import Batch

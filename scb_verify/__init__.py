@@ -1,13 +1,15 @@
 """scb-verify: the theorems of *Learning and Transferring Sparse Contextual Bigrams with Linear
 Transformers* (Ren, Wang, Lee; NeurIPS 2024) as executable, regression-tested claims.
 
-Public API (see README.md)::
+The public API is this package's namespace, as ``pytest`` is for pytest plugins: the engine
+(tasks, exact population, sampler, training) and everything a plugin uses — the claim contract
+(``Claim``, ``Grid``, ``Job``, ``ClaimOutcome``), ``hookimpl``, the checks, the run vocabulary
+and the helpers the built-in claims are written with (docs/plugin-guide.md)::
 
-    from scb_verify import make_task, SCBTask, Population, Sampler, RunSpec, train, load_registry
+    from scb_verify import make_task, Population, RunSpec, train, load_registry
 
     task = make_task(N=5, T=64, Q=2, seed=0)
-    pop = Population.of(task)                       # exact loss and gradients (docs/reference.md
-    §3)
+    pop = Population.of(task)  # exact loss and gradients (docs/reference.md §3)
     result = train(load_registry().algorithm("pppd"), [RunSpec(task, seed=0)])[0]
 """
 
@@ -20,27 +22,96 @@ from typing import TYPE_CHECKING
 #: submodule — the pytest plugin, which every pytest run in the environment loads — does not
 #: import torch.
 _EXPORTS = {
-    **dict.fromkeys(("Milestone", "Params", "RunResult", "RunSpec"), "scb_verify.runs"),
-    "Algorithm": "scb_verify.learner",
+    "Algorithm": "scb_verify.algorithm",
+    **dict.fromkeys(
+        (
+            "CellOutcome",
+            "batch_grid",
+            "censoring_check",
+            "scaling_over_cells",
+            "seeded_cell",
+            "smallest_batch_search",
+        ),
+        "scb_verify.batch_rule",
+    ),
+    **dict.fromkeys(("log_growth_range", "predicted_range"), "scb_verify.bounds"),
+    **dict.fromkeys(
+        (
+            "bound_check",
+            "local_exponent",
+            "ordering_check",
+            "power_vs_exponential",
+            "scaling_check",
+            "threshold_check",
+        ),
+        "scb_verify.checks",
+    ),
+    **dict.fromkeys(
+        ("Claim", "ClaimContext", "ClaimOutcome", "Grid", "GridError", "Job"), "scb_verify.claim"
+    ),
+    **dict.fromkeys(("final_value", "median_curves"), "scb_verify.claimkit"),
+    **dict.fromkeys(("ExecutorFactory", "hookimpl"), "scb_verify.hookspecs"),
     **dict.fromkeys(("all_metrics", "correlation", "task_correlation"), "scb_verify.metrics"),
     "Population": "scb_verify.population",
     "load_registry": "scb_verify.registry",
+    **dict.fromkeys(
+        ("Init", "Milestone", "Params", "RunResult", "RunSpec", "runs_per_seed"), "scb_verify.runs"
+    ),
     **dict.fromkeys(("Batch", "Sampler"), "scb_verify.sampler"),
     **dict.fromkeys(
-        ("SCBTask", "TaskError", "bigram_task", "make_task", "related_task"), "scb_verify.task"
+        (
+            "SCBTask",
+            "TaskError",
+            "bigram_task",
+            "make_task",
+            "related_task",
+            "task_from_spec",
+            "uninformative_task",
+        ),
+        "scb_verify.task",
     ),
     "train": "scb_verify.training",
+    **dict.fromkeys(("CheckResult", "Range", "Status"), "scb_verify.verdict"),
 }
 
 if TYPE_CHECKING:
-    from scb_verify.learner import Algorithm
+    from scb_verify.algorithm import Algorithm
+    from scb_verify.batch_rule import (
+        CellOutcome,
+        batch_grid,
+        censoring_check,
+        scaling_over_cells,
+        seeded_cell,
+        smallest_batch_search,
+    )
+    from scb_verify.bounds import log_growth_range, predicted_range
+    from scb_verify.checks import (
+        bound_check,
+        local_exponent,
+        ordering_check,
+        power_vs_exponential,
+        scaling_check,
+        threshold_check,
+    )
+    from scb_verify.claim import Claim, ClaimContext, ClaimOutcome, Grid, GridError, Job
+    from scb_verify.claimkit import final_value, median_curves
+    from scb_verify.hookspecs import ExecutorFactory, hookimpl
     from scb_verify.metrics import all_metrics, correlation, task_correlation
     from scb_verify.population import Population
     from scb_verify.registry import load_registry
-    from scb_verify.runs import Milestone, Params, RunResult, RunSpec
+    from scb_verify.runs import Init, Milestone, Params, RunResult, RunSpec, runs_per_seed
     from scb_verify.sampler import Batch, Sampler
-    from scb_verify.task import SCBTask, TaskError, bigram_task, make_task, related_task
+    from scb_verify.task import (
+        SCBTask,
+        TaskError,
+        bigram_task,
+        make_task,
+        related_task,
+        task_from_spec,
+        uninformative_task,
+    )
     from scb_verify.training import train
+    from scb_verify.verdict import CheckResult, Range, Status
 
 
 def __getattr__(name: str):
@@ -60,21 +131,52 @@ __version__ = "0.1.0"
 __all__ = [
     "Algorithm",
     "Batch",
+    "CellOutcome",
+    "CheckResult",
+    "Claim",
+    "ClaimContext",
+    "ClaimOutcome",
+    "ExecutorFactory",
+    "Grid",
+    "GridError",
+    "Init",
+    "Job",
     "Milestone",
     "Params",
     "Population",
+    "Range",
     "RunResult",
     "RunSpec",
     "SCBTask",
     "Sampler",
+    "Status",
     "TaskError",
     "__version__",
     "all_metrics",
+    "batch_grid",
     "bigram_task",
+    "bound_check",
+    "censoring_check",
     "correlation",
+    "final_value",
+    "hookimpl",
     "load_registry",
+    "local_exponent",
+    "log_growth_range",
     "make_task",
+    "median_curves",
+    "ordering_check",
+    "power_vs_exponential",
+    "predicted_range",
     "related_task",
+    "runs_per_seed",
+    "scaling_check",
+    "scaling_over_cells",
+    "seeded_cell",
+    "smallest_batch_search",
     "task_correlation",
+    "task_from_spec",
+    "threshold_check",
     "train",
+    "uninformative_task",
 ]

@@ -64,7 +64,7 @@ def seeded_cell(
 ) -> SpecFactory:
     """A cell of one run per seed: the task and initialization of each seed come from
     ``task_of(seed)`` and ``init_of(seed)``; the run's sampling seed is the seed itself. The
-    learner's settings are the claim context's, applied by the framework."""
+    algorithm's settings are the claim context's, applied by the framework."""
 
     def specs(batch: int, samples: int) -> list[RunSpec]:
         return [
@@ -113,7 +113,7 @@ class CellOutcome:
 
 
 def smallest_batch_search(
-    learner: str,
+    algorithm: str,
     cells: Mapping[Hashable, SpecFactory],
     milestones: Sequence[Milestone],
     *,
@@ -141,7 +141,7 @@ def smallest_batch_search(
                 pending[key] = list(range(len(specs)))
                 found[key], last[key] = [None] * len(specs), [None] * len(specs)
             chosen = tuple(_with_milestones(specs[i], milestones) for i in pending[key])
-            jobs.append(Job(learner, chosen, label=f"{key} batch {b}"))
+            jobs.append(Job(algorithm, chosen, label=f"{key} batch {b}"))
         results: list[list[RunResult]] = yield jobs
         for key, res in zip(keys, results, strict=True):
             b = batches[level[key]]

@@ -39,8 +39,8 @@ from typing import Any
 
 import numpy as np
 
+from scb_verify.algorithm import Algorithm
 from scb_verify.claim import Job
-from scb_verify.learner import Algorithm
 from scb_verify.runs import Params, RunResult, RunSpec
 
 #: Bumped when the entry format changes (old entries then simply miss).

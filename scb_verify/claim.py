@@ -1,17 +1,17 @@
 """The claim plugin contract: one theorem of the paper as an executable, checkable statement.
 
 A claim (docs/reference.md §6) names the paper statement it encodes, its sympy bounds, the
-learner it trains by registered name, a parameter grid per budget and its negative control.
+algorithm it trains by registered name, a parameter grid per budget and its negative control.
 Its :meth:`Claim.measure` is a *generator*: it yields lists of :class:`Job` (training work,
 executed by the runner on any ``concurrent.futures`` executor), receives their results, may
 yield again (adaptive designs, e.g. the smallest batch that succeeds), and finally returns a
 :class:`ClaimOutcome` with the checks' verdicts and the evidence::
 
     def measure(self, ctx):
-        results = yield [Job(ctx.learner, specs)]
+        results = yield [Job(ctx.algorithm, specs)]
         return ClaimOutcome(checks=[threshold_check(...)], measurements={...})
 
-The framework applies the context to every job (:meth:`ClaimContext.apply`): runs of the learner
+The framework applies the context to every job (:meth:`ClaimContext.apply`): runs of the algorithm
 under test get ``ctx.settings`` under their own, so a claim never copies them. A claim that
 trains nothing writes ``measure`` as a plain function of its context returning the outcome.
 
@@ -21,10 +21,13 @@ where the check must come out *violated* (docs/reference.md §7).
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
+import types
+import typing
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar, cast, dataclass_transform
 
 import sympy
 
@@ -35,7 +38,136 @@ from scb_verify.verdict import CheckResult
 if TYPE_CHECKING:
     from scb_verify.falsify.engine import Falsifier
 
-__all__ = ["BUDGETS", "Budget", "Claim", "ClaimContext", "ClaimOutcome", "Job", "Measurement"]
+__all__ = [
+    "BUDGETS",
+    "Budget",
+    "Claim",
+    "ClaimContext",
+    "ClaimOutcome",
+    "Grid",
+    "GridError",
+    "Job",
+    "Measurement",
+]
+
+
+class GridError(TypeError):
+    """A claim's grid names a parameter its grid class does not have, or gives one a value of
+    the wrong type: raised when the claim's module is imported, naming both."""
+
+
+@dataclass_transform(kw_only_default=True, frozen_default=True)
+@dataclass(frozen=True, kw_only=True)
+class Grid:
+    """A claim's parameters at one budget, typed: subclass it with one annotated field per
+    parameter (every subclass is made a frozen, keyword-only dataclass; a field's default is
+    the value the budgets share) and build the claim's ``grids`` with :meth:`budgets`::
+
+        class StageOneGrid(Grid):
+            T: tuple[int, ...]
+            N: int = 5
+            seeds: int = 3
+
+        grids = StageOneGrid.budgets(
+            smoke={"T": (32, 64, 128)},
+            ci={"T": (32, 64, 128, 256, 512), "seeds": 24},
+        )
+
+    A parameter the class does not declare, a missing one or a value of the wrong type is a
+    :class:`GridError` when the grid is built (at import), naming the grid, the budget and what
+    is allowed. Supported annotations: ``int``, ``float`` (an int is accepted), ``str``,
+    ``bool``, ``tuple[X, ...]``, ``tuple[X, Y]`` and unions of these; a list given for a
+    tuple becomes a tuple. A claim reads its parameters as attributes (``g.seeds``).
+    """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        dataclass(frozen=True, kw_only=True)(cls)
+
+    def __post_init__(self) -> None:
+        hints = typing.get_type_hints(type(self))
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            try:
+                object.__setattr__(self, f.name, _conform(value, hints[f.name]))
+            except (TypeError, ValueError):
+                raise GridError(
+                    f"{type(self).__name__}.{f.name} must be {_type_name(hints[f.name])}, "
+                    f"got {value!r}"
+                ) from None
+
+    @classmethod
+    def budgets(cls, **overrides: Mapping[str, Any]) -> dict[Budget, Self]:
+        """One grid per budget: the class's defaults, overridden by ``overrides[budget]``
+        (budgets: ``smoke``, ``ci``, ``full``; a budget not given is not available)."""
+        unknown = set(overrides) - set(BUDGETS)
+        if unknown:
+            raise GridError(
+                f"{cls.__name__}: unknown budget {sorted(unknown)[0]!r}; allowed: {list(BUDGETS)}"
+            )
+        names = [f.name for f in dataclasses.fields(cls)]
+        grids = {}
+        for budget in BUDGETS:
+            if budget not in overrides:
+                continue
+            values = dict(overrides[budget])
+            extra = sorted(set(values) - set(names))
+            if extra:
+                raise GridError(
+                    f"{cls.__name__} at budget {budget!r}: unknown parameter {extra[0]!r}; "
+                    f"allowed: {', '.join(names)}"
+                )
+            try:
+                grids[budget] = cls(**values)
+            except GridError as e:
+                raise GridError(f"{e} (budget {budget!r})") from None
+            except TypeError as e:  # a parameter without a default and not given
+                raise GridError(f"{cls.__name__} at budget {budget!r}: {e}") from None
+        return grids
+
+    def as_dict(self) -> dict[str, Any]:
+        """The parameters as plain JSON-ready data (tuples as lists), in field order."""
+        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+
+def _conform(value: Any, hint: Any) -> Any:
+    """``value`` as an instance of the annotation ``hint`` (lists become tuples); ValueError
+    if it is not one."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (types.UnionType, typing.Union):
+        for option in args:
+            try:
+                return _conform(value, option)
+            except ValueError:
+                continue
+        raise ValueError(value)
+    if origin is tuple:
+        if not isinstance(value, tuple | list):
+            raise ValueError(value)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_conform(v, args[0]) for v in value)
+        if len(args) != len(value):
+            raise ValueError(value)
+        return tuple(_conform(v, a) for v, a in zip(value, args, strict=True))
+    if hint is type(None):
+        if value is not None:
+            raise ValueError(value)
+        return value
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if hint in (int, float) and isinstance(value, bool):
+        raise ValueError(value)
+    if not isinstance(value, hint):
+        raise ValueError(value)
+    return value
+
+
+def _type_name(hint: Any) -> str:
+    return hint.__name__ if isinstance(hint, type) else str(hint).replace("typing.", "")
+
+
+def _plain(value: Any) -> Any:
+    return [_plain(v) for v in value] if isinstance(value, tuple) else value
 
 
 @dataclass(frozen=True)
@@ -50,18 +182,18 @@ class Job:
 
 @dataclass(frozen=True)
 class ClaimContext:
-    """How a claim is run: budget, learner under test (the claim's own or the ``--algorithm``
+    """How a claim is run: budget, algorithm under test (the claim's own or the ``--algorithm``
     substitute) and its settings, control or not."""
 
     budget: Budget = "smoke"
-    learner: str | None = None
+    algorithm: str | None = None
     settings: Mapping[str, Any] = field(default_factory=dict)
     control: bool = False
 
     def apply(self, job: Job) -> Job:
-        """``job`` as the runner trains it: a job of the learner under test has ``settings``
+        """``job`` as the runner trains it: a job of the algorithm under test has ``settings``
         under each spec's own (a spec's explicit setting wins); other jobs are unchanged."""
-        if job.algorithm != self.learner or not self.settings:
+        if job.algorithm != self.algorithm or not self.settings:
             return job
         specs = tuple(replace(s, settings={**self.settings, **s.settings}) for s in job.specs)
         return replace(job, specs=specs)
@@ -90,18 +222,23 @@ def measurement(claim: Claim, ctx: ClaimContext) -> Measurement:
     return result
 
 
-class Claim:
-    """Base class of claim plugins. Subclasses set the class attributes and implement
-    :meth:`measure`; :meth:`settings_for` may tune a learner's settings.
+G = TypeVar("G", bound=Grid)
+
+
+class Claim(Generic[G]):
+    """Base class of claim plugins, generic in its grid class (``Claim[StageOneGrid]``).
+    Subclasses set the class attributes and implement :meth:`measure`; :meth:`settings_for` may
+    tune an algorithm's settings.
 
     - ``id``: short unique id (``"C3"``); ``title``: one line; ``paper``: the statement of
       docs/reference.md §0 it encodes (``"S3"``) and ``statement``: its text as checked here.
     - ``bounds``: name → sympy expression.
-    - ``learner``: default learner under test by registered name, or None if the claim trains
+    - ``algorithm``: default algorithm under test by registered name, or None if the claim trains
       nothing (it is then skipped under ``--algorithm``).
     - ``control``: one line saying what the negative control is and why it must be violated.
-    - ``grids``: budget → the parameters that budget uses (printed by
-      ``scb-verify claims --explain ID``).
+    - ``grids``: budget → that budget's :class:`Grid` (built with :meth:`Grid.budgets`;
+      printed by ``scb-verify claims --explain ID``); a claim without parameters keeps the
+      default, an empty grid at every budget.
     """
 
     id: ClassVar[str]
@@ -109,18 +246,18 @@ class Claim:
     paper: ClassVar[str]
     statement: ClassVar[str]
     bounds: ClassVar[Mapping[str, sympy.Expr]] = {}
-    learner: ClassVar[str | None] = None
+    algorithm: ClassVar[str | None] = None
     control: ClassVar[str]
-    grids: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
+    grids: ClassVar[Mapping[Budget, Grid]] = Grid.budgets(smoke={}, ci={}, full={})
 
-    def grid(self, budget: Budget) -> Mapping[str, Any]:
-        """The parameters used at ``budget``; ValueError names the allowed budgets."""
+    def grid(self, budget: Budget) -> G:
+        """The :class:`Grid` used at ``budget``; ValueError names the allowed budgets."""
         if budget not in self.grids:
             raise ValueError(f"{self.id}: unknown budget {budget!r}; allowed: {list(self.grids)}")
-        return self.grids[budget]
+        return cast(G, self.grids[budget])
 
-    def settings_for(self, learner: str) -> dict[str, Any]:
-        """Settings this claim uses for ``learner`` (default: the learner's own defaults)."""
+    def settings_for(self, algorithm: str) -> dict[str, Any]:
+        """Settings this claim uses for ``algorithm`` (default: the algorithm's own defaults)."""
         return {}
 
     def measure(self, ctx: ClaimContext) -> Measurement | ClaimOutcome:
@@ -128,9 +265,9 @@ class Claim:
         returns the outcome directly (see the module docstring)."""
         raise NotImplementedError
 
-    def falsifier(self, learner: str | None) -> Falsifier | None:
+    def falsifier(self, algorithm: str | None) -> Falsifier | None:
         """This claim's "for all" statement as a property over its instance class, measured by
-        this claim's own code and training ``learner`` (None: the claim's own), or None if the
+        this claim's own code and training ``algorithm`` (None: the claim's own), or None if the
         claim quantifies over no instance class. Contract: :func:`scb_verify.hookspecs.
         register_claims`; the engine and building blocks need hypothesis, imported here only."""
         return None
@@ -142,11 +279,11 @@ class Claim:
             "title": self.title,
             "paper": self.paper,
             "statement": self.statement,
-            "learner": self.learner,
+            "algorithm": self.algorithm,
             "control": self.control,
             "bounds": {
                 name: {"sympy": sympy.sstr(expr), "latex": sympy.latex(expr)}
                 for name, expr in self.bounds.items()
             },
-            "grids": {b: dict(g) for b, g in self.grids.items()},
+            "grids": {b: g.as_dict() for b, g in self.grids.items()},
         }

@@ -24,6 +24,7 @@ import sympy
 import torch
 
 from scb_verify import __version__, cost, kernels, reference
+from scb_verify.algorithm import SettingsError
 from scb_verify.cache import DEFAULT_DIR as DEFAULT_CACHE
 from scb_verify.cache import JobCache
 from scb_verify.claim import BUDGETS
@@ -31,7 +32,6 @@ from scb_verify.cost import CostError
 from scb_verify.diff import compare, table_rows, to_json
 from scb_verify.diff import summary as diff_summary
 from scb_verify.falsify import BUDGET_EXAMPLES, DEFAULT_DB
-from scb_verify.learner import SettingsError
 from scb_verify.progress import progress_bar, status_line
 from scb_verify.provenance import STDOUT, provenance, replaceable, write_json_atomic
 from scb_verify.registry import PluginError, load_registry
@@ -146,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("plugins", help="list plugins, where they come from and what they register")
 
-    t = sub.add_parser("train", help="train one learner on one SCB instance")
+    t = sub.add_parser("train", help="train one algorithm on one SCB instance")
     t.add_argument("--algorithm", default="pppd", help="registered algorithm (default: pppd)")
     t.add_argument("--N", type=_positive_int, default=5, help="vocabulary size (default 5)")
     t.add_argument("--T", type=_positive_int, default=64, help="context length (default 64)")
@@ -231,7 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     c.add_argument("--no-cache", action="store_true", help="neither read nor write the job cache")
     c.add_argument(
-        "--algorithm", metavar="NAME", help="substitute this learner in every claim that trains"
+        "--algorithm", metavar="NAME", help="substitute this algorithm in every claim that trains"
     )
     c.add_argument(
         "--controls",
@@ -322,7 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument(
         "--algorithm",
         metavar="NAME",
-        help="train this learner in every falsifier that trains (default: each claim's own)",
+        help="train this algorithm in every falsifier that trains (default: each claim's own)",
     )
     f.add_argument("--replay", metavar="JSON", help="measure this one instance of one CLAIM")
     f.add_argument("--json", type=Path, metavar="PATH", help="write a results file (- : stdout)")
@@ -511,7 +511,7 @@ def cmd_claims(args: argparse.Namespace) -> int:
             raise UsageError(e.args[0]) from None
         _print_claim(claim, reg.sources[("register_claims", claim.id)])
         for budget, grid in claim.grids.items():
-            print(f"    grid {budget}: {json.dumps(dict(grid), default=str)}")
+            print(f"    grid {budget}: {json.dumps(grid.as_dict())}")
         found = reference.claim_section(claim.id)
         if found is None:
             print(f"\n{reference.SOURCE} has no section for {claim.id} (a plugin's own claim)")
@@ -524,7 +524,7 @@ def cmd_claims(args: argparse.Namespace) -> int:
 
 
 def _print_claim(claim, source: str) -> None:
-    print(f"{claim.id}  {claim.title}  [paper {claim.paper}; learner {claim.learner}]")
+    print(f"{claim.id}  {claim.title}  [paper {claim.paper}; algorithm {claim.algorithm}]")
     print(f"    {claim.statement}")
     for name, expr in claim.bounds.items():
         pretty = sympy.pretty(expr, use_unicode=True).splitlines()
@@ -569,7 +569,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             doc = results_document(
                 reports,
                 budget=args.budget,
-                learner=args.algorithm,
+                algorithm=args.algorithm,
                 control=args.controls,
                 wall_time=time.perf_counter() - t0,
                 complete=complete,
@@ -596,7 +596,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                 claims,
                 budget=args.budget,
                 executor=executor,
-                learner=args.algorithm,
+                algorithm=args.algorithm,
                 control=args.controls,
                 timeout=args.timeout,
                 job_timeout=args.job_timeout,
@@ -622,7 +622,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     ran = {r.id for r in reports} | {c.id for c in claims}
     baseline["claims"] = [r for r in baseline["claims"] if r["id"] in ran]
     new = results_document(
-        reports, budget=args.budget, learner=args.algorithm, control=args.controls, wall_time=wall
+        reports, budget=args.budget, algorithm=args.algorithm, control=args.controls, wall_time=wall
     )
     changes = compare(baseline, new)
     if changes:
@@ -757,7 +757,7 @@ def cmd_falsify(args: argparse.Namespace) -> int:
         write_json_atomic(
             args.json,
             results_document(
-                reports, budget=args.budget, learner=None, control=args.control, wall_time=wall
+                reports, budget=args.budget, algorithm=None, control=args.control, wall_time=wall
             ),
         )
     if args.merge:
@@ -807,9 +807,9 @@ def _human(args: argparse.Namespace) -> TextIO:
 
 
 def verdict_table(reports, *, control: bool) -> str:
-    """One row per claim run: id, learner, verdict, samples, seconds, and each check's summary."""
+    """One row per claim run: id, algorithm, verdict, samples, seconds, and each check's summary."""
     head = "negative control" if control else "verdict"
-    rows = [("claim", "learner", head, "runs", "samples", "wall s", "evidence")]
+    rows = [("claim", "algorithm", head, "runs", "samples", "wall s", "evidence")]
     for r in reports:
         status = r.status.value
         if control:
@@ -821,7 +821,7 @@ def verdict_table(reports, *, control: bool) -> str:
             lead = (
                 (
                     r.id,
-                    r.learner or "-",
+                    r.algorithm or "-",
                     status,
                     str(r.runs),
                     f"{r.samples:.3g}",

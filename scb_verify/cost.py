@@ -6,7 +6,7 @@ A stack of R runs over N tokens and context length T, with batch m and float siz
 - **tokens**: the batches alive at once — the one being used and the one drawn ahead — each
   R·m·(T·t + 16) bytes (contexts in t = 1, 2 or 4 bytes per token, query and output as int64);
 - **parameters**: V (N×N) and A (T×N) of every run, R·(N² + TN) numbers, four times: the initial
-  arrays and their stacked copy (float64), the tensors and the learner's state (b bytes);
+  arrays and their stacked copy (float64), the tensors and the algorithm's state (b bytes);
 - **gradients**: G_V and G_A, one temporary of the update, the transposed copy of A the compiled
   kernel reads, and the kernel's float64 partial sums, one set per chunk of the batch
   (:func:`scb_verify.kernels.chunks`);

@@ -11,10 +11,10 @@ controls apart), each change marked *failing* (the gate fails) or not:
   violation recorded in the baseline, like ``xfail``); bad in OLD and good now: failing, like
   ``xfail(strict=True)`` on an unexpected pass — the baseline is stale, regenerate it;
 - a claim of OLD missing from NEW: failing, unless NEW skipped it on purpose (NEW substituted a
-  learner and the claim trains nothing: ``--algorithm`` runs only claims that train);
+  algorithm and the claim trains nothing: ``--algorithm`` runs only claims that train);
 - a measured exponent that moved: the scaling check of the same label fitted a slope in OLD and
   in NEW, and the new slope lies outside the old CI or the old slope outside the new CI: failing;
-- a changed learner, a check that only one file has (keyed by label; not listed when either
+- a changed algorithm, a check that only one file has (keyed by label; not listed when either
   run errored), a claim only NEW has, a better verdict: reported, not failing.
 
 Compare with asv (``asv continuous`` / ``asv compare``: a stored result per benchmark, a change
@@ -58,7 +58,7 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
     for key, before in olds.items():
         after = news.get(key)
         if after is None:
-            if new.get("algorithm") is not None and before.get("learner") is None:
+            if new.get("algorithm") is not None and before.get("algorithm") is None:
                 why = f"trains nothing: not run with --algorithm {new['algorithm']}"
                 changes.append(Change(key, "skipped", before["status"], why))
             else:
@@ -82,9 +82,9 @@ def claim_changes(key: str, before: dict[str, Any], after: dict[str, Any]) -> li
         changes.append(Change(key, what, old_status, new_status, regression=unexpected))
     elif rank(old_status) == 0:
         changes.append(Change(key, "expected finding", old_status, new_status, expected=True))
-    if before.get("learner") != after.get("learner"):
+    if before.get("algorithm") != after.get("algorithm"):
         changes.append(
-            Change(key, "learner", str(before.get("learner")), str(after.get("learner")))
+            Change(key, "algorithm", str(before.get("algorithm")), str(after.get("algorithm")))
         )
     if Status.ERROR.value not in (old_status, new_status):
         changes += _checks_only_in_one(key, before, after)

@@ -1,7 +1,7 @@
 """Hook specifications: the whole plugin API of scb-verify.
 
 A plugin is a module (or object) with functions marked ``@hookimpl`` whose names match the
-specs below. The built-in learners, claims and executor are such modules, registered from
+specs below. The built-in algorithms, claims and executor are such modules, registered from
 :data:`scb_verify.registry.DEFAULT_PLUGINS`; third-party plugins are found through the
 ``scb_verify`` entry-point group, ``--plugin module.path`` or the ``SCB_VERIFY_PLUGINS``
 environment variable (comma-separated module paths).
@@ -32,9 +32,9 @@ class ExecutorFactory:
 
 @hookspec
 def register_algorithms():
-    """Return a list of learners this plugin provides.
+    """Return a list of algorithms this plugin provides.
 
-    :return: a list of :class:`scb_verify.learner.Algorithm` instances. Each ``name`` must be
+    :return: a list of :class:`scb_verify.algorithm.Algorithm` instances. Each ``name`` must be
         unique across all plugins; a duplicate is an error naming both plugins.
 
     Called once per plugin manager, when the registry is built (every CLI command builds one).
@@ -49,8 +49,8 @@ def register_claims():
         statement checked). Each ``id`` must be unique across all plugins.
 
     A claim that quantifies over an instance class also provides its own **falsifier**, for
-    ``scb-verify falsify``: :meth:`~scb_verify.claim.Claim.falsifier` (``learner``: the
-    registered learner to train, the claim's own or the ``falsify --algorithm`` substitute)
+    ``scb-verify falsify``: :meth:`~scb_verify.claim.Claim.falsifier` (``algorithm``: the
+    registered algorithm to train, the claim's own or the ``falsify --algorithm`` substitute)
     returns a :class:`scb_verify.falsify.engine.Falsifier`, or None (the default) when the
     claim has no instance class. Its contract:
 

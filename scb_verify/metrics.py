@@ -2,7 +2,7 @@
 
 Every function takes the ground truth as a :class:`~scb_verify.population.Population` and
 broadcasts over leading batch dims of V (…, N, N) and A (…, T, N). Metrics read the ground truth;
-learners never call them (they only *evaluate* a trajectory).
+algorithms never call them (they only *evaluate* a trajectory).
 """
 
 from __future__ import annotations

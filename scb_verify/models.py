@@ -1,7 +1,7 @@
 """The one-layer transformers of docs/reference.md §2, batched over R independent runs.
 
 Linear: f(X, k; V, A) = V X a_k with a_k = A[:, k]; the softmax transformer (a_k =
-softmax(W[:, k])) is the ``softmax`` learner, ``plugins/softmax.py``.
+softmax(W[:, k])) is the ``softmax`` algorithm, ``plugins/softmax.py``.
 X is never formed: with context tokens x (…, T), the attention feature h = X a_k is a
 scatter-add of a_k's entries into the token slots, O(T) per sample instead of O(NT).
 

@@ -1,4 +1,4 @@
-"""Preconditioners of the paper's learner (docs/reference.md §5.1).
+"""Preconditioners of the paper's algorithm (docs/reference.md §5.1).
 
 V-step: the population curvature of L in V is H(A) = Σ_k μ_k [s_k² μμᵀ + ‖a_k‖² Σ]
 = c·diag(μ) + (b − c)·μμᵀ with b = Σ_k μ_k s_k², c = Σ_k μ_k ‖a_k‖². By Sherman–Morrison

@@ -67,7 +67,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="run the negative controls instead: an item fails unless violated",
     )
     group.addoption(
-        "--scb-algorithm", metavar="NAME", help="substitute this learner in every claim that trains"
+        "--scb-algorithm",
+        metavar="NAME",
+        help="substitute this algorithm in every claim that trains",
     )
     group.addoption(
         "--scb-jobs",
@@ -134,7 +136,7 @@ class ClaimSession:
     def __init__(self, config: pytest.Config, budget: str, jobs: int):
         self.config, self.budget, self.jobs = config, budget, jobs
         self.control = bool(config.getoption("scb_controls"))
-        self.learner = config.getoption("scb_algorithm")
+        self.algorithm = config.getoption("scb_algorithm")
         self.plugins = tuple(config.getoption("scb_plugin") or ())
         self.strict = bool(config.getoption("scb_strict"))
         self.baseline: dict[str, dict[str, Any]] = {}
@@ -170,8 +172,8 @@ class ClaimSession:
 
         try:
             registry = load_registry(self.plugins)
-            if self.learner:
-                registry.algorithm(self.learner)
+            if self.algorithm:
+                registry.algorithm(self.algorithm)
             if self.executor_name is not None and self.executor_name not in registry.executors:
                 raise KeyError(
                     f"unknown executor {self.executor_name!r}; available: "
@@ -192,7 +194,7 @@ class ClaimSession:
         items += [node for node in report.result if isinstance(node, pytest.Item)]
 
     def run(self, claim: Claim) -> ClaimReport:
-        """Run one claim (or its control) at the session's budget and learner."""
+        """Run one claim (or its control) at the session's budget and algorithm."""
         from scb_verify.runner import SerialExecutor, local_executor, run_claims
 
         if self._executor is None:
@@ -210,7 +212,7 @@ class ClaimSession:
             [claim],
             budget=self.budget,
             executor=self._executor,
-            learner=self.learner,
+            algorithm=self.algorithm,
             control=self.control,
             plugins=self.plugins,
         )
@@ -229,7 +231,7 @@ class ClaimSession:
             results_document(
                 self.reports,
                 budget=self.budget,
-                learner=self.learner,
+                algorithm=self.algorithm,
                 control=self.control,
                 wall_time=time.perf_counter() - (self.t0 or time.perf_counter()),
             ),
@@ -249,7 +251,7 @@ class ClaimCollector(pytest.Collector):
             [
                 run.budget,
                 *(["control"] if run.control else []),
-                *([run.learner] if run.learner else []),
+                *([run.algorithm] if run.algorithm else []),
             ]
         )
         return [
@@ -275,10 +277,11 @@ class ClaimItem(pytest.Item):
         self.claim, self.session_run = claim, run
         self.add_marker(pytest.mark.scb_claim(claim.id))
         self.extra_keyword_matches.add(claim.paper)
-        if run.learner and claim.learner is None:
+        if run.algorithm and claim.algorithm is None:
             self.add_marker(
                 pytest.mark.skip(
-                    reason=f"{claim.id} trains nothing: not run with --scb-algorithm {run.learner}"
+                    reason=f"{claim.id} trains nothing: "
+                    f"not run with --scb-algorithm {run.algorithm}"
                 )
             )
 
@@ -341,8 +344,8 @@ def describe_failure(report: ClaimReport, wanted: str) -> str:
     summary and key evidence (or the traceback of an error)."""
     kind = "negative control" if report.control else "claim"
     lines = [
-        f"{kind} {report.id} is {report.status.value}, expected {wanted} (learner "
-        f"{report.learner or '-'}, {report.runs} runs, {report.samples:.3g} samples, "
+        f"{kind} {report.id} is {report.status.value}, expected {wanted} (algorithm "
+        f"{report.algorithm or '-'}, {report.runs} runs, {report.samples:.3g} samples, "
         f"{report.wall_time:.1f} s, config {report.config_hash})",
     ]
     if report.control and report.status.value == "holds":

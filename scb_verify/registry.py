@@ -20,9 +20,9 @@ from typing import Any
 import pluggy
 
 from scb_verify import __version__, hookspecs
-from scb_verify.claim import Claim
+from scb_verify.algorithm import Algorithm
+from scb_verify.claim import Claim, Grid
 from scb_verify.hookspecs import ExecutorFactory
-from scb_verify.learner import Algorithm
 
 ENTRY_POINT_GROUP = "scb_verify"
 PLUGINS_ENV = "SCB_VERIFY_PLUGINS"
@@ -137,6 +137,8 @@ def load_registry(extra_modules: Sequence[str] = ()) -> Registry:
             for item in items:
                 if not isinstance(item, kind):
                     raise PluginError(f"{source}: {hook} returned {item!r}, not a {kind.__name__}")
+                if isinstance(item, Claim):
+                    _check_grids(source, item)
                 name = getattr(item, key)
                 if name in table:
                     raise PluginError(
@@ -146,6 +148,16 @@ def load_registry(extra_modules: Sequence[str] = ()) -> Registry:
                 table[name] = item
                 reg.sources[(hook, name)] = source
     return reg
+
+
+def _check_grids(source: str, claim: Claim) -> None:
+    """PluginError unless every budget of ``claim.grids`` maps to a :class:`Grid`."""
+    for budget, grid in claim.grids.items():
+        if not isinstance(grid, Grid):
+            raise PluginError(
+                f"{source}: claim {claim.id} grid {budget!r} is {type(grid).__name__}, not a "
+                "Grid (declare a Grid subclass and build the grids with its budgets())"
+            )
 
 
 def _per_plugin(pm: pluggy.PluginManager, hook: str):

@@ -5,7 +5,7 @@ measurements and figures, and the provenance last; figures go to ``DIR/figures/`
 chosen by artifact key, not by claim id, so any claim storing one of these formats gets them:
 
 - ``trajectories``: ``{label: {samples, dist_V, dist_A}}`` — distance to the ground truth of V
-  and of A against samples, the method against every swept learning rate (C7);
+  and of A against samples, the algorithm under test against every swept learning rate (C7);
 - ``learning_curve``: ``{samples, metric…}`` — the same panels for one run (C2);
 - ``correlation_curves``: ``{label: {samples, correlation, batch[, stage1_end]}}`` — correlation
   against samples, coloured by T, from scratch vs from a warm start, the end of stage 1
@@ -127,11 +127,11 @@ def _figure_class():
 
 def _header(doc: dict[str, Any], path: Path) -> str:
     kind = "negative controls" if doc.get("controls") else "claims"
-    learner = doc.get("algorithm") or "each claim's own"
+    algorithm = doc.get("algorithm") or "each claim's own"
     return (
         f"# scb-verify report\n\n"
         f"Results `{path.name}`: {len(doc['claims'])} {kind} at budget **{doc.get('budget')}**, "
-        f"learner {learner}, created {doc.get('created', '?')}, commit "
+        f"algorithm {algorithm}, created {doc.get('created', '?')}, commit "
         f"`{(doc.get('commit') or 'unknown')[:12]}`, {_seconds(doc.get('wall_time'))}."
     )
 
@@ -139,7 +139,7 @@ def _header(doc: dict[str, Any], path: Path) -> str:
 def _verdict_table(doc: dict[str, Any]) -> str:
     head = "negative control" if doc.get("controls") else "verdict"
     rows = [
-        f"| claim | title | learner | {head} | runs | samples | wall s |",
+        f"| claim | title | algorithm | {head} | runs | samples | wall s |",
         "|---|---|---|---|---|---|---|",
     ]
     for r in doc["claims"]:
@@ -147,7 +147,7 @@ def _verdict_table(doc: dict[str, Any]) -> str:
         shown = f"**{status}**" if status != expected_status(r) else status
         title = r.get("description", {}).get("title", "")
         rows.append(
-            f"| [{claim_key(r)}](#{_anchor(r)}) | {_cell(title)} | {r.get('learner') or '-'} "
+            f"| [{claim_key(r)}](#{_anchor(r)}) | {_cell(title)} | {r.get('algorithm') or '-'} "
             f"| {shown} | {r.get('runs', 0)} | {r.get('samples', 0):.3g} "
             f"| {r.get('wall_time', 0):.1f} |"
         )
@@ -161,7 +161,7 @@ def _claim_section(
     seeds = report.get("seeds") or []
     lines = [
         f'<a id="{_anchor(report)}"></a>\n## {claim_key(report)} — {d.get("title", "")}',
-        f"**Verdict: {report['status']}** · learner {report.get('learner') or '-'} · paper "
+        f"**Verdict: {report['status']}** · algorithm {report.get('algorithm') or '-'} · paper "
         f"{d.get('paper', '?')} · {report.get('runs', 0)} runs · "
         f"{report.get('samples', 0):.3g} samples · seeds "
         f"{f'{min(seeds)}–{max(seeds)}' if seeds else '-'} · "
@@ -257,7 +257,7 @@ def _claim_plots(report: dict[str, Any], budget: str, figure_cls) -> tuple[list[
 
 
 def _distance_curves(figure_cls, report, budget, key, curves) -> list[Plot]:
-    lead = (report.get("measurements") or {}).get("method") or report.get("learner")
+    lead = (report.get("measurements") or {}).get("algorithm") or report.get("algorithm")
     fig = _curve_figure(
         figure_cls,
         curves,
@@ -276,7 +276,7 @@ def _distance_curves(figure_cls, report, budget, key, curves) -> list[Plot]:
 
 
 def _learning_curve(figure_cls, report, budget, key, curve) -> list[Plot]:
-    name = report.get("learner") or "run"
+    name = report.get("algorithm") or "run"
     metrics = [m for m in curve if m not in CURVE_EXTRAS]
     fig = _curve_figure(
         figure_cls,
@@ -494,10 +494,10 @@ def _colormap(name: str, n: int) -> list:
 
 
 def _display(key: str, report: dict[str, Any]) -> str:
-    """A matrix or curve name for people: ground truth, the learner, the reference."""
+    """A matrix or curve name for people: ground truth, the algorithm, the reference."""
     measurements = report.get("measurements") or {}
     if key == "model":
-        return f"model ({report.get('learner')})"
+        return f"model ({report.get('algorithm')})"
     if key == "linear" and measurements.get("reference"):
         return f"linear ({measurements['reference']})"
     return MATRIX_NAMES.get(key, key)

@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scb_verify import kernels
+from scb_verify.algorithm import SettingsError
 from scb_verify.cache import JobCache
 from scb_verify.claim import Budget, Claim, ClaimContext, ClaimOutcome, Job, measurement
 from scb_verify.hookspecs import ExecutorFactory, hookimpl
-from scb_verify.learner import SettingsError
 from scb_verify.pool import ProcessPool, worker_death
 from scb_verify.progress import ClaimProgress
 from scb_verify.provenance import config_hash
@@ -96,7 +96,7 @@ class ClaimReport:
 
     id: str
     control: bool
-    learner: str | None
+    algorithm: str | None
     status: Status
     description: dict[str, Any]
     checks: list[dict[str, Any]] = field(default_factory=list)
@@ -108,7 +108,8 @@ class ClaimReport:
     wall_time: float = 0.0
     config_hash: str = ""
     error: str | None = None
-    #: Reference learners of this claim's runs that received the ground truth (Algorithm.reference).
+    #: Reference algorithms among this claim's runs, which received the ground truth
+    #: (Algorithm.reference).
     truth_readers: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -124,17 +125,17 @@ class _ClaimRun:
         self.report = ClaimReport(
             id=claim.id,
             control=ctx.control,
-            learner=ctx.learner,
+            algorithm=ctx.algorithm,
             status=Status.ERROR,
             description=claim.describe(),
             config_hash=config_hash(
                 {
                     "claim": claim.id,
                     "budget": ctx.budget,
-                    "learner": ctx.learner,
+                    "algorithm": ctx.algorithm,
                     "settings": dict(ctx.settings),
                     "control": ctx.control,
-                    "grid": claim.grid(ctx.budget),
+                    "grid": claim.grid(ctx.budget).as_dict(),
                 }
             ),
         )
@@ -221,7 +222,7 @@ def run_claims(
     *,
     budget: Budget,
     executor: cf.Executor,
-    learner: str | None = None,
+    algorithm: str | None = None,
     control: bool = False,
     timeout: float | None = None,
     job_timeout: float | None = None,
@@ -232,7 +233,7 @@ def run_claims(
 ) -> list[ClaimReport]:
     """Run ``claims`` (or their negative controls) at ``budget`` on ``executor``.
 
-    ``learner`` substitutes the learner under test of every claim that trains (claims that
+    ``algorithm`` substitutes the algorithm under test of every claim that trains (claims that
     train nothing are skipped then). Each claim gets ``timeout`` seconds of wall time from the
     start of the run and each job ``job_timeout`` seconds from the moment its future reports
     running (defaults: :data:`DEADLINES` of the budget); past either, the claim's error is
@@ -257,12 +258,12 @@ def run_claims(
     steps: deque[tuple[_ClaimRun, list[list[RunResult]] | None]] = deque()
     t_start = time.monotonic()
     for claim in claims:
-        if learner is not None and claim.learner is None:
+        if algorithm is not None and claim.algorithm is None:
             continue
-        name = learner or claim.learner
+        name = algorithm or claim.algorithm
         ctx = ClaimContext(
             budget=budget,
-            learner=name,
+            algorithm=name,
             settings=claim.settings_for(name) if name else {},
             control=control,
         )
@@ -272,7 +273,7 @@ def run_claims(
             rep = ClaimReport(
                 id=claim.id,
                 control=control,
-                learner=name,
+                algorithm=name,
                 status=Status.ERROR,
                 description={"id": claim.id},
                 error=traceback.format_exc(),

@@ -3,8 +3,8 @@
 A run is described by a :class:`RunSpec` (task, seed, batch size, sample budget, initialization,
 settings, milestones) and produces a :class:`RunResult` (status, samples consumed, final metrics,
 a trajectory of the §4 metrics at log-spaced sample counts, the final :class:`Params`). Light:
-no torch, no numba — results are read, and runs described, without the engine; the learner
-interface that trains them is :mod:`scb_verify.learner`.
+no torch, no numba — results are read, and runs described, without the engine; the algorithm
+interface that trains them is :mod:`scb_verify.algorithm`.
 """
 
 from __future__ import annotations
@@ -188,7 +188,7 @@ class RunResult:
     appeared; the run stopped there). ``milestones`` maps each milestone name to the samples
     consumed when it was first reached (None if never). ``trajectory`` maps ``"step"``,
     ``"samples"`` and every §4 metric to lists recorded at log-spaced steps. ``read_truth``:
-    the learner was a reference learner and received the ground truth."""
+    the algorithm was a reference algorithm and received the ground truth."""
 
     algorithm: str
     settings: dict[str, Any]

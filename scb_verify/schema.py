@@ -1,29 +1,36 @@
-"""The results file (``scb-verify check --json``): schema version 2, its writer and its reader.
+"""The results file (``scb-verify check --json``): schema version 3, its writer and its reader.
 
 Light by contract: imports json, numpy and the verdict vocabulary only — never torch, numba or a
 claim — so ``diff``, ``report`` and the pytest plugin read results without starting the engine.
 
 A file is a JSON object: ``schema`` (:data:`SCHEMA`), ``schema_version``, ``created``, the
-provenance (``versions``, ``commit``, ``machine``), ``budget``, ``algorithm`` (the learner
+provenance (``versions``, ``commit``, ``machine``), ``budget``, ``algorithm`` (the algorithm
 substituted by ``--algorithm``, or null), ``controls``, ``wall_time``, ``complete`` (false
 while ``check`` is still running: the claims finished so far) and ``claims``: one entry per
-claim run with ``id``, ``control``, ``learner``, ``status``, ``description``, ``checks``,
+claim run with ``id``, ``control``, ``algorithm``, ``status``, ``description``, ``checks``,
 ``measurements``, ``artifacts``, ``seeds``, ``samples``, ``runs``, ``wall_time``,
-``config_hash``, ``error``, ``truth_readers`` (the reference learners among its runs that
+``config_hash``, ``error``, ``truth_readers`` (the reference algorithms among its runs that
 received the ground truth; absent in version 1) and ``nonfinite``.
 
-Version 2 (this writer). Each check is data (:meth:`scb_verify.verdict.CheckResult.to_dict`):
+Version 3 (this writer). Each check is data (:meth:`scb_verify.verdict.CheckResult.to_dict`):
 ``label`` (unique within its claim: how files are compared), ``kind``, ``quantity``, ``axis``,
 ``predicted`` (``{lo, hi, lo_closed, hi_closed}`` or null), ``status``, ``summary`` (prose for
 people, never parsed), ``evidence`` and ``nonfinite``. The file is strict JSON: a non-finite
 number is ``null``, and the ``nonfinite`` map beside it (per check, and per claim entry for the
 rest of the entry) gives, for its JSON Pointer, the reason ``"nan"``, ``"inf"`` or ``"-inf"``.
+The algorithm under test is ``algorithm`` everywhere: in each claim entry, in its description
+and in the measurements of C2, C7 and C8.
 
-Version 1 (read, upgraded in memory). A check had only ``kind``, ``status``, ``summary`` and
-``evidence``; a claim's label for it was written as the prefix ``"label: "`` of its summary, and
-the file could hold NaN tokens. :func:`load_results` upgrades such a file once, here: the label
-is the text before the check kind's fixed summary opening (:data:`V1_SUMMARY_OPENINGS`), the
-predicted range comes from the evidence, and NaN become null with their reason.
+Version 2 (read, upgraded in memory). As version 3, but a claim entry and its description called
+the algorithm under test ``learner``, and so did C2's and C8's measurements (C7's: ``method``);
+:func:`load_results` renames them.
+
+Version 1 (read, upgraded in memory). Named as version 2; a check had only ``kind``,
+``status``, ``summary`` and ``evidence``; a claim's label for it was written as the prefix
+``"label: "`` of its summary, and the file could hold NaN tokens. :func:`load_results` upgrades
+such a file once, here: the label is the text before the check kind's fixed summary opening
+(:data:`V1_SUMMARY_OPENINGS`), the predicted range comes from the evidence, and NaN become null
+with their reason.
 
 Reading validates first (:func:`validate`): every field the tables :data:`DOCUMENT`,
 :data:`CLAIM`, :data:`DESCRIPTION`, :data:`CHECK` (:data:`CHECK_V1`), :data:`RANGE` and
@@ -45,9 +52,12 @@ from scb_verify.provenance import provenance
 from scb_verify.verdict import KIND_QUANTITY, Range, Status
 
 SCHEMA = "scb-verify/results"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: Versions :func:`load_results` reads (older ones are upgraded to the current layout).
-READABLE_VERSIONS = (1, 2)
+READABLE_VERSIONS = (1, 2, 3)
+#: Before version 3, the built-in claims' measurement that named the algorithm under test (by
+#: claim id); version 3 calls it ``algorithm``, as the claim entry does (there: ``learner``).
+V2_ALGORITHM_MEASUREMENT = {"C2": "learner", "C7": "method", "C8": "learner"}
 
 Budget = Literal["smoke", "ci", "full"]
 BUDGETS: tuple[Budget, ...] = ("smoke", "ci", "full")
@@ -97,7 +107,7 @@ def results_document(
     reports: Iterable[ClaimRecord],
     *,
     budget: str,
-    learner: str | None,
+    algorithm: str | None,
     control: bool,
     wall_time: float,
     complete: bool = True,
@@ -111,7 +121,7 @@ def results_document(
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         **provenance(),
         "budget": budget,
-        "algorithm": learner,
+        "algorithm": algorithm,
         "controls": control,
         "wall_time": wall_time,
         "complete": complete,
@@ -177,7 +187,7 @@ CLAIM: dict[str, Field] = {
     "control": _field("bool", required=True),
     "status": _field("status", required=True),
     "checks": _field("list", required=True),
-    "learner": _field("string", "null"),
+    "algorithm": _field("string", "null"),
     "description": _field("object"),
     "measurements": _field("object"),
     "artifacts": _field("object"),
@@ -195,11 +205,14 @@ DESCRIPTION: dict[str, Field] = {
     "title": _field("string"),
     "paper": _field("string"),
     "statement": _field("string"),
-    "learner": _field("string", "null"),
+    "algorithm": _field("string", "null"),
     "control": _field("string"),
     "bounds": _field("object"),
     "grids": _field("object"),
 }
+#: A claim entry and its description before version 3 (the algorithm called ``learner``).
+CLAIM_V2 = {("learner" if k == "algorithm" else k): v for k, v in CLAIM.items()}
+DESCRIPTION_V2 = {("learner" if k == "algorithm" else k): v for k, v in DESCRIPTION.items()}
 #: One bound of ``description.bounds``.
 BOUND: dict[str, Field] = {"sympy": _field("string"), "latex": _field("string")}
 #: One entry of a claim's ``checks`` in version 1.
@@ -247,13 +260,16 @@ def validate(doc: Any) -> None:
             f"results schema version {version!r}; this scb-verify reads versions "
             + ", ".join(map(str, READABLE_VERSIONS))
         )
-    check_fields = CHECK if version == SCHEMA_VERSION else CHECK_V1
+    check_fields = CHECK_V1 if version == 1 else CHECK
+    claim_fields, description_fields = (
+        (CLAIM, DESCRIPTION) if version >= 3 else (CLAIM_V2, DESCRIPTION_V2)
+    )
     _check_fields(doc, DOCUMENT, "")
     for i, claim in enumerate(doc["claims"]):
         where = f"claims[{i}]"
-        _check_fields(claim, CLAIM, where)
+        _check_fields(claim, claim_fields, where)
         description = claim.get("description", {})
-        _check_fields(description, DESCRIPTION, f"{where}.description")
+        _check_fields(description, description_fields, f"{where}.description")
         for name, bound in description.get("bounds", {}).items():
             _check_fields(bound, BOUND, f"{where}.description.bounds.{name}")
         for j, check in enumerate(claim["checks"]):
@@ -307,7 +323,9 @@ def load_results(path: str | Path) -> dict[str, Any]:
     version, claims = doc["schema_version"], doc["claims"]
     for i, claim in enumerate(claims):
         if version == 1:
-            claims[i] = _upgrade_v1_claim(claim)
+            claim = claims[i] = _upgrade_v1_claim(claim)
+        if version < 3:
+            _rename_algorithm(claim)
         try:
             claims[i]["checks"] = label_checks(claims[i]["checks"])
         except ValueError as e:
@@ -315,6 +333,18 @@ def load_results(path: str | Path) -> dict[str, Any]:
     if version != SCHEMA_VERSION:
         doc["schema_version"], doc["upgraded_from"] = SCHEMA_VERSION, version
     return doc
+
+
+def _rename_algorithm(claim: dict[str, Any]) -> None:
+    """A claim entry before version 3, in place: ``learner`` → ``algorithm`` in the entry and
+    its description, and in a built-in claim's measurements (:data:`V2_ALGORITHM_MEASUREMENT`)."""
+    measurements = claim.get("measurements") or {}
+    renames = [(claim, "learner"), (claim.get("description", {}), "learner")]
+    if claim["id"] in V2_ALGORITHM_MEASUREMENT:
+        renames.append((measurements, V2_ALGORITHM_MEASUREMENT[claim["id"]]))
+    for record, old in renames:
+        if old in record and "algorithm" not in record:
+            record["algorithm"] = record.pop(old)
 
 
 #: How each built-in check kind's version-1 summary opens (what followed ``"label: "``).

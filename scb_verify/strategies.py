@@ -1,4 +1,4 @@
-"""Hypothesis strategies for SCB instances, model parameters and learner settings.
+"""Hypothesis strategies for SCB instances, model parameters and algorithm settings.
 
 Every public strategy takes keyword-only arguments, each either a plain value or a strategy that
 draws it. Plain values are validated when the strategy is built, drawn values when they are
@@ -235,7 +235,7 @@ def linear_params(
     return params()
 
 
-# --------------------------------------------------------------------------- learner settings
+# --------------------------------------------------------------------------- algorithm settings
 
 _PPPD = {
     "variant": st.sampled_from(["sparse", "simplex", "affine"]),

@@ -349,7 +349,7 @@ def uninformative_task(task: SCBTask) -> SCBTask:
     """The same attention Q* with P replaced by μ1ᵀ: the next token ignores the context.
 
     Then PΣ = μ(1ᵀΣ) = 0, so ⟨V, P⟩_Σ = 0 and the attention receives no signal at all
-    (docs/reference.md §3): a task on which no learner can find Q*, used by negative controls.
+    (docs/reference.md §3): a task on which no algorithm can find Q*, used by negative controls.
     """
     P = np.outer(task.mu, np.ones(task.N))
     meta = {**task.meta, "uninformative": True}

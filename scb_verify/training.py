@@ -7,7 +7,7 @@
         metrics → trajectory (log-spaced), milestones, divergence
 
 Runs that diverge (NaN/inf) or reach all their milestones (with ``stop_at_milestones``) are
-finished and dropped from the stack; the others go on. Data flow: task → sampler → learner →
+finished and dropped from the stack; the others go on. Data flow: task → sampler → algorithm →
 trajectory (docs/reference.md §4, §5).
 """
 
@@ -21,8 +21,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 
+from scb_verify.algorithm import Algorithm, Withheld
 from scb_verify.cost import check_memory, estimate
-from scb_verify.learner import Algorithm, Withheld
 from scb_verify.metrics import all_metrics, correlation, dist_A, dist_V, support_recovery
 from scb_verify.population import Population
 from scb_verify.runs import Params, RunResult, RunSpec, initial_params

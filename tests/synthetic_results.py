@@ -50,7 +50,7 @@ def claim(
     checks: list[CheckResult],
     *,
     control: bool = False,
-    learner: str | None = "pppd",
+    algorithm: str | None = "pppd",
     artifacts: dict[str, Any] | None = None,
     error: str | None = None,
 ) -> ClaimReport:
@@ -58,14 +58,14 @@ def claim(
     return ClaimReport(
         id=claim_id,
         control=control,
-        learner=learner,
+        algorithm=algorithm,
         status=combine(checks) if error is None else Status.ERROR,
         description={
             "id": claim_id,
             "title": f"synthetic claim {claim_id}",
             "paper": "S0",
             "statement": f"statement of {claim_id}",
-            "learner": learner,
+            "algorithm": algorithm,
             "control": "a control that must be violated",
             "bounds": {"samples": {"sympy": sympy.sstr(BOUND), "latex": sympy.latex(BOUND)}},
             "grids": {"smoke": {"T": GRID_T, "batch": 16, "seeds": 8, "rho1": 0.6}},
@@ -85,6 +85,7 @@ def claim(
 def write(path: Path, *reports: ClaimReport, control: bool = False, budget: str = "smoke") -> Path:
     """Write a results file of ``reports``; returns its path."""
     write_json_atomic(
-        path, results_document(reports, budget=budget, learner=None, control=control, wall_time=1.0)
+        path,
+        results_document(reports, budget=budget, algorithm=None, control=control, wall_time=1.0),
     )
     return path

@@ -40,7 +40,7 @@ C1_INSTANCE = {"task": C1_TASK, "V": [[0.0] * 3] * 3, "A": [[0.25] * 3] * 4}
 def _stage_task(claim) -> dict:
     """A task of the class of a samples-to-ε claim's falsifier (its smoke grid's N, Q, weights)."""
     grid = claim.grid("smoke")
-    return {**C1_TASK, "N": grid["N"], "T": 8, "Q": grid["Q"], "weights": grid["weights"]}
+    return {**C1_TASK, "N": grid.N, "T": 8, "Q": grid.Q, "weights": grid.weights}
 
 
 C4_TASK, C5_TASK = _stage_task(StageTwo()), _stage_task(Transfer())
@@ -151,9 +151,9 @@ RESULTS_MUTATIONS = {
         lambda d: d["claims"][0].update(artifacts=[1]),
         r"claims\[0\]\.artifacts must be an object",
     ),
-    "learner-int": (
-        lambda d: d["claims"][0].update(learner=7),
-        r"claims\[0\]\.learner must be a string or null, got 7",
+    "claim-algorithm-int": (
+        lambda d: d["claims"][0].update(algorithm=7),
+        r"claims\[0\]\.algorithm must be a string or null, got 7",
     ),
     "error-int": (lambda d: d["claims"][0].update(error=7), r"claims\[0\]\.error must be a string"),
     "seeds-string": (lambda d: d["claims"][0].update(seeds="abc"), r"claims\[0\]\.seeds must be"),
@@ -173,7 +173,7 @@ RESULTS_MUTATIONS = {
     "no-schema": (lambda d: d.pop("schema"), r"not an scb-verify results file"),
     "version-99": (
         lambda d: d.update(schema_version=99),
-        r"results schema version 99; this scb-verify reads versions 1, 2",
+        r"results schema version 99; this scb-verify reads versions 1, 2, 3",
     ),
     "version-string": (lambda d: d.update(schema_version="1"), r"results schema version '1'"),
 }

@@ -153,13 +153,12 @@ class MayHang(Null):
 
 class ThreeJobs(Claim):
     id, title, paper, statement, control = "XTHREE", "test", "test", "test", "test"
-    learner = "test-may-hang"
-    grids = {"smoke": {}, "ci": {}, "full": {}}
+    algorithm = "test-may-hang"
 
     def measure(self, ctx):
         task = make_task(3, 4, 1, seed=0)
         jobs = [
-            Job(ctx.learner, (RunSpec(task=task, seed=s, batch=8, samples=80, record_points=4),))
+            Job(ctx.algorithm, (RunSpec(task=task, seed=s, batch=8, samples=80, record_points=4),))
             for s in range(3)
         ]
         results = yield jobs

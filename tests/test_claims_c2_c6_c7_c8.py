@@ -1,5 +1,5 @@
 """Claims C2, C6, C7, C8 at the smoke budget: each reaches a verdict, each negative control and
-each learning claim with the ``null`` learner substituted comes out violated; plus the shared
+each learning claim with the ``null`` algorithm substituted comes out violated; plus the shared
 helpers of :mod:`scb_verify.claimkit` and the exponents the claims derive from their bounds."""
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def controls():
 
 @pytest.fixture(scope="module")
 def with_null():
-    return _run(learner="null")
+    return _run(algorithm="null")
 
 
 @pytest.mark.parametrize("claim_id", IDS)
@@ -59,7 +59,7 @@ def test_negative_control_is_violated(controls, claim_id):
 @pytest.mark.parametrize("claim_id", LEARNING)
 def test_null_learner_violates_learning_claims(with_null, claim_id):
     report = with_null[claim_id]
-    assert report.learner == "null"
+    assert report.algorithm == "null"
     assert report.status is Status.VIOLATED, [c["summary"] for c in report.checks]
 
 
@@ -72,8 +72,8 @@ def test_concentration_trains_nothing_and_holds(verdicts, with_null):
 
 def test_vs_sgd_reports_every_learning_rate(verdicts):
     report = verdicts["C7"]
-    lrs = load_registry().claim("C7").grid("smoke")["lr"]
-    assert [row["lr"] for row in report.measurements["sgd"]] == lrs
+    lrs = load_registry().claim("C7").grid("smoke").lr
+    assert [row["lr"] for row in report.measurements["sgd"]] == list(lrs)
     assert set(report.artifacts["trajectories"]) == {"pppd", *(f"sgd lr={lr:g}" for lr in lrs)}
 
 
@@ -81,7 +81,7 @@ def test_softmax_artifacts_are_small_matrices(verdicts):
     grid = load_registry().claim("C8").grid("smoke")
     attention = verdicts["C8"].artifacts["attention"]
     for name in ("Qstar", "linear", "model"):
-        assert np.shape(attention[name]) == (grid["T"], grid["N"])
+        assert np.shape(attention[name]) == (grid.T, grid.N)
 
 
 def test_predicted_exponents_come_from_the_bounds():
@@ -166,9 +166,9 @@ def test_c2_falsifier_measures_what_c2_measures(verdicts):
     g, m = claim.grid("smoke"), verdicts["C2"].measurements
     falsifier = claim.falsifier(None)
     for b, samples in enumerate(m["samples"]):
-        for seed in (0, g["seeds"] - 1):
+        for seed in (0, g.seeds - 1):
             instance = {
-                "task": {"N": g["N"], "T": g["T"], "seed": seed, "concentration": 0.5},
+                "task": {"N": g.N, "T": g.T, "seed": seed, "concentration": 0.5},
                 "samples": int(samples),
                 "data_seeds": [seed],
             }
@@ -184,12 +184,12 @@ def test_c6_falsifier_measures_what_c6_measures(verdicts):
 
     claim = load_registry().claim("C6")
     g, m = claim.grid("smoke"), verdicts["C6"].measurements
-    task = make_task(g["N"], g["T"], g["Q"], seed=INSTANCE)
+    task = make_task(g.N, g.T, g.Q, seed=INSTANCE)
     # The claim's first point of the m scan: stream 1, data seeds 1·1000003 + s.
     instance = {
         "task": task.describe(),
-        "m": g["m"][0],
-        "data_seeds": [1_000_003 + s for s in range(g["seeds"])],
+        "m": g.m[0],
+        "data_seeds": [1_000_003 + s for s in range(g.seeds)],
     }
     norms = claim.falsifier(None).measurement(instance)
     for j, part in enumerate(("V", "A")):

@@ -1,7 +1,7 @@
 """Claims C1, C3, C4, C5 at the smoke budget: each reaches a verdict (not error), each negative
-control comes out violated, and a learner that does not learn (``null``) turns the stage and
+control comes out violated, and an algorithm that does not learn (``null``) turns the stage and
 transfer claims to violated. Plus the measurement rule they share (:mod:`scb_verify.batch_rule`)
-on a synthetic learner-free cell."""
+on a synthetic algorithm-free cell."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def test_every_control_is_violated():
 
 
 def test_null_learner_violates_the_learning_claims():
-    reports = _run(("C3", "C5"), learner="null")
+    reports = _run(("C3", "C5"), algorithm="null")
     assert {i: r.status for i, r in reports.items()} == {
         "C3": Status.VIOLATED,
         "C5": Status.VIOLATED,
@@ -140,7 +140,7 @@ def _stage_instance(claim_id, t, seed, **extra):
     from scb_verify.task import make_task
 
     g = load_registry().claim(claim_id).grid("smoke")
-    task = make_task(g["N"], t, g["Q"], seed=seed, weights=g["weights"])
+    task = make_task(g.N, t, g.Q, seed=seed, weights=g.weights)
     return {"task": task.describe(), **extra, "data_seeds": [seed]}
 
 

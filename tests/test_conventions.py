@@ -29,7 +29,6 @@ class Fixed(Claim):
     paper = "-"
     statement = "none"
     control = "none"
-    grids = {"smoke": {}, "ci": {}, "full": {}}
 
     def __init__(self, claim_id, status):
         self.id, self.status = claim_id, status

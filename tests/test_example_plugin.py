@@ -1,5 +1,5 @@
 """The example external plugin (examples/scb-verify-adam): installed offline into a target
-folder, found through its entry point, usable as a substitute learner."""
+folder, found through its entry point, usable as a substitute algorithm."""
 
 from __future__ import annotations
 
@@ -93,6 +93,6 @@ def test_substitute_learner_reaches_a_verdict(installed, tmp_path):
     )
     assert out.returncode in (0, 1), out.stderr  # a verdict: holds/inconclusive or violated
     (report,) = json.loads(results.read_text())["claims"]
-    assert report["learner"] == "adam"
+    assert report["algorithm"] == "adam"
     assert report["status"] in ("holds", "violated", "inconclusive")
     assert report["runs"] > 0

@@ -87,14 +87,14 @@ def test_cli_json_is_a_results_file_and_merge_recomputes_the_status(cli, tmp_pat
     entry = ClaimReport(
         id="C1",
         control=True,
-        learner=None,
+        algorithm=None,
         status=Status.HOLDS,
         description={"id": "C1"},
         checks=[holds.to_dict()],
     )
     merged.write_text(
         json.dumps(
-            results_document([entry], budget="smoke", learner=None, control=True, wall_time=0.0)
+            results_document([entry], budget="smoke", algorithm=None, control=True, wall_time=0.0)
         )
     )
     code, out, err = cli(

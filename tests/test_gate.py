@@ -29,7 +29,6 @@ class Settable(Claim):
     paper = "-"
     statement = "none"
     control = "none"
-    grids = {"smoke": {}, "ci": {}, "full": {}}
 
     def __init__(self, claim_id):
         self.id = claim_id
@@ -122,14 +121,14 @@ def test_the_gate_rule(before, after, control, regression, expected):
 
 def test_claims_skipped_under_a_substituted_learner_are_not_missing(tmp_path):
     old = {"controls": False, "algorithm": None,
-           "claims": [claim("C1", [passing()], learner=None).to_dict(),
+           "claims": [claim("C1", [passing()], algorithm=None).to_dict(),
                       claim("C2", [passing()]).to_dict()]}  # fmt: skip
     new = {"controls": False, "algorithm": "adam",
-           "claims": [claim("C2", [passing()], learner="adam").to_dict()]}  # fmt: skip
+           "claims": [claim("C2", [passing()], algorithm="adam").to_dict()]}  # fmt: skip
     changes = compare(old, new)
     assert [(c.claim, c.what, c.regression) for c in changes] == [
         ("C1", "skipped", False),
-        ("C2", "learner", False),
+        ("C2", "algorithm", False),
     ]
 
 

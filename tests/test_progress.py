@@ -22,13 +22,12 @@ class TwoStages(Claim):
     title = "two stages"
     paper = "-"
     statement = "none"
-    learner = "null"
+    algorithm = "null"
     control = "none"
-    grids = {"smoke": {}, "ci": {}, "full": {}}
 
     def measure(self, ctx):
-        yield [Job(ctx.learner, (SPEC,)), Job(ctx.learner, (SPEC, SPEC))]
-        yield [Job(ctx.learner, (SPEC,))]
+        yield [Job(ctx.algorithm, (SPEC,)), Job(ctx.algorithm, (SPEC, SPEC))]
+        yield [Job(ctx.algorithm, (SPEC,))]
         return ClaimOutcome(checks=[CheckResult("threshold", "holds", "fine", {})])
 
 

@@ -29,7 +29,6 @@ class Fake(Claim):
     paper = "S0"
     statement = "a fake claim"
     control = "its control holds"
-    grids = {"smoke": {}, "ci": {}, "full": {}}
 
     def __init__(self, claim_id, status):
         self.id, self.status = claim_id, status
@@ -48,14 +47,13 @@ class Learns(Claim):
     id = "X4"
     title = "learns"
     paper = "S0"
-    statement = "the learner moves V towards P"
-    learner = "pppd"
+    statement = "the algorithm moves V towards P"
+    algorithm = "pppd"
     control = "none"
-    grids = {"smoke": {}, "ci": {}, "full": {}}
 
     def measure(self, ctx):
         spec = RunSpec(task=make_task(3, 4, 1, seed=0), batch=64, samples=640)
-        (runs,) = yield [Job(ctx.learner, (spec,))]
+        (runs,) = yield [Job(ctx.algorithm, (spec,))]
         first, last = runs[0].trajectory["dist_V"][0], runs[0].final["dist_V"]
         status = "holds" if last < first else "violated"
         return ClaimOutcome(checks=[CheckResult("threshold", status, f"dist_V {first:.3g} -> "
@@ -128,7 +126,7 @@ def test_verdicts_map_to_outcomes_with_evidence(pytester, fake):
     result.assert_outcomes(failed=2, skipped=1)
     result.stdout.fnmatch_lines(
         [
-            "*claim X1 is violated, expected holds (learner -, 0 runs*",
+            "*claim X1 is violated, expected holds (algorithm -, 0 runs*",
             "*[[]violated[]] threshold #1 (threshold): fake summary: violated",
             "*measured: 42.5",
             "*RuntimeError: boom in measure*",
@@ -162,7 +160,7 @@ def test_substituted_learner_in_workers(pytester, fake):
     result.assert_outcomes(failed=1, skipped=1)
     result.stdout.fnmatch_lines(
         [
-            "*claim X4 is violated, expected holds (learner null, 1 runs, 640 samples*",
+            "*claim X4 is violated, expected holds (algorithm null, 1 runs, 640 samples*",
             "*C1 trains nothing: not run with --scb-algorithm null*",
         ]
     )

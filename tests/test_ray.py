@@ -49,13 +49,12 @@ class KilledOnce(PPPD):
 
 class Retried(Claim):
     id, title, paper, statement, control = "XRETRY", "test", "test", "test", "test"
-    learner = "test-killed-once"
-    grids = {"smoke": {}, "ci": {}, "full": {}}
+    algorithm = "test-killed-once"
 
     def measure(self, ctx):
         task = make_task(4, 8, 2, seed=0)
         specs = tuple(RunSpec(task=task, seed=s, batch=64, samples=64 * 40) for s in range(3))
-        [results] = yield [Job(ctx.learner, specs, label="retried")]
+        [results] = yield [Job(ctx.algorithm, specs, label="retried")]
         rho = [r.final["correlation"] for r in results]
         return ClaimOutcome(
             checks=[threshold_check(rho, 0.0, direction=">=")], measurements={"rho": rho}

@@ -26,7 +26,7 @@ from scb_verify.registry import (
 #: A plugin that registers one do-nothing algorithm; ``{name}`` is its registered name.
 STILL_PLUGIN = """
 from scb_verify.hookspecs import hookimpl
-from scb_verify.learner import Algorithm
+from scb_verify.algorithm import Algorithm
 
 
 class Still(Algorithm):

@@ -71,7 +71,7 @@ def synthetic_reports():
         claim(
             "C8",
             [passing()],
-            learner="softmax",
+            algorithm="softmax",
             artifacts={
                 "attention": {
                     "Qstar": [[0, 1], [1, 0], [0, 0]],

@@ -2,7 +2,7 @@
 costs only its own claim, deadlines stop the work, and the results file keeps every verdict
 reached when ``check`` itself is killed.
 
-The misbehaving learners and claims are an ordinary plugin module (``--plugin``), run beside
+The misbehaving algorithms and claims are an ordinary plugin module (``--plugin``), run beside
 the real claims C1 (measured in the driver) and C8 (training jobs in the pool) at ``--jobs 2``.
 """
 
@@ -64,23 +64,21 @@ class Hangs(Null):
 
 
 class Trains(Claim):
-    """One job of one tiny run with the learner named by the claim."""
+    """One job of one tiny run with the algorithm named by the claim."""
 
     title = paper = statement = control = "test"
-    grids = {"smoke": {}, "ci": {}, "full": {}}
 
-    def __init__(self, claim_id, learner):
-        self.id, self.learner = claim_id, learner
+    def __init__(self, claim_id, algorithm):
+        self.id, self.algorithm = claim_id, algorithm
 
     def measure(self, ctx):
         spec = RunSpec(task=make_task(3, 4, 1, seed=0), batch=8, samples=8 * 20, record_points=4)
-        yield [Job(ctx.learner, (spec,), label="doomed")]
+        yield [Job(ctx.algorithm, (spec,), label="doomed")]
         return ClaimOutcome(checks=[threshold_check([0.0, 0.0], 1.0, direction="<=")])
 
 
 class HangsInMeasure(Claim):
     id, title, paper, statement, control = "XMEASURE", "test", "test", "test", "test"
-    grids = {"smoke": {}, "ci": {}, "full": {}}
 
     def measure(self, ctx):
         time.sleep(3600)

@@ -39,9 +39,10 @@ def test_v1_file_is_read_with_labels_as_fields():
 
 def test_v1_and_v2_files_of_the_same_run_diff_as_no_change(tmp_path, monkeypatch):
     """The v1 file was written by the code before schema 2 (check C1 C2 C3 --budget smoke
-    --jobs 1); the same claims and seeds now write v2, and the diff pairs every check by label.
+    --jobs 1); the same claims and seeds now write the current version, and the diff pairs every
+    check by label.
     The fixture predates pppd's sparse default (docs/reference.md §5.1.5): the run pins the
-    learner it was written with (the simplex variant at its former defaults)."""
+    algorithm it was written with (the simplex variant at its former defaults)."""
     from scb_verify.plugins.pppd import PPPD
 
     from scb_verify.registry import load_registry
@@ -56,7 +57,7 @@ def test_v1_and_v2_files_of_the_same_run_diff_as_no_change(tmp_path, monkeypatch
     path = tmp_path / "v2.json"
     path.write_text(
         json.dumps(
-            results_document(reports, budget="smoke", learner=None, control=False, wall_time=0),
+            results_document(reports, budget="smoke", algorithm=None, control=False, wall_time=0),
             allow_nan=False,
         )
     )
@@ -74,6 +75,21 @@ def test_v1_and_v2_files_of_the_same_run_diff_as_no_change(tmp_path, monkeypatch
     for changes in (compare(old, new), compare(new, old)):
         assert {c.claim for c in changes if c.what == "verdict"} == moved
         assert not [c for c in changes if c.what.startswith("check (")]
+
+
+def test_a_v2_file_names_the_algorithm_as_version_3_does():
+    """baselines/ci.json was written at schema 2, which called the algorithm under test
+    ``learner`` (C7's measurements: ``method``); read, it has version 3's names only."""
+    doc = load_results(Path(__file__).resolve().parents[1] / "baselines" / "ci.json")
+    assert doc["upgraded_from"] == 2 and doc["schema_version"] == SCHEMA_VERSION == 3
+    claims = {c["id"]: c for c in doc["claims"]}
+    for c in claims.values():
+        assert "learner" not in c and "learner" not in c["description"], c["id"]
+        assert c["algorithm"] == c["description"]["algorithm"], c["id"]
+    assert claims["C1"]["algorithm"] is None and claims["C8"]["algorithm"] == "softmax"
+    assert claims["C7"]["measurements"]["algorithm"] == "pppd"
+    assert "method" not in claims["C7"]["measurements"]
+    assert claims["C2"]["measurements"]["algorithm"] == claims["C2"]["algorithm"] == "pppd"
 
 
 def test_diff_keys_checks_by_label_not_position(tmp_path):
@@ -96,7 +112,7 @@ def test_nonfinite_numbers_are_null_with_a_reason(tmp_path):
     check = CheckResult("k", "holds", "s", {"y": [1.0, np.nan, -np.inf]}, label="x")
     report = claim("C1", [check])
     report.measurements = {"samples": {32: [1.0, math.nan]}, "top": math.inf}
-    doc = results_document([report], budget="smoke", learner=None, control=False, wall_time=0)
+    doc = results_document([report], budget="smoke", algorithm=None, control=False, wall_time=0)
     text = json.dumps(doc, allow_nan=False)  # strict JSON
     (entry,) = json.loads(text)["claims"]
     assert entry["measurements"] == {"samples": {"32": [1.0, None]}, "top": None}

@@ -38,7 +38,7 @@ MAX_EXCESS = 0.02
 BUDGETS = ("smoke", "ci", "full")
 
 
-def _seed_counts(claims, count=lambda grid: grid["seeds"]) -> list[int]:
+def _seed_counts(claims, count=lambda grid: grid.seeds) -> list[int]:
     return sorted({count(claim.grid(b)) for claim in claims for b in BUDGETS})
 
 
@@ -47,7 +47,7 @@ def _seed_counts(claims, count=lambda grid: grid["seeds"]) -> list[int]:
 SLOPE_SEEDS = _seed_counts([Bigram(), StageOne(), StageTwo(), Transfer(), Concentration()])
 MEAN_SEEDS = sorted(
     {
-        *_seed_counts([Realizability()], lambda g: len(g["sizes"]) * g["seeds"]),
+        *_seed_counts([Realizability()], lambda g: len(g.sizes) * g.seeds),
         *_seed_counts([Bigram(), SoftmaxTransformer()]),
     }
 )

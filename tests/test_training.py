@@ -1,5 +1,6 @@
-"""The training loop and the built-in learners (docs/reference.md §4–§5): well-formed, reproducible,
-stack-invariant results; divergence and milestones; the learners learn where they must."""
+"""The training loop and the built-in algorithms (docs/reference.md §4–§5): well-formed,
+reproducible, stack-invariant results; divergence and milestones; the algorithms learn where
+they must."""
 
 import json
 import math
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 
 from scb_verify import kernels
 from scb_verify import strategies as scb
-from scb_verify.learner import SettingsError
+from scb_verify.algorithm import SettingsError
 from scb_verify.registry import load_registry
 from scb_verify.runs import HIGHER_IS_BETTER, Milestone, Params, RunSpec
 from scb_verify.task import bigram_task, make_task
@@ -175,7 +176,7 @@ def test_a_non_finite_initialization_diverges_at_step_zero(registry, name):
 
 
 def test_milestones_record_first_crossings_and_can_stop_the_run(registry):
-    """The population learner is deterministic, so the run with stop_at_milestones is a
+    """The population algorithm is deterministic, so the run with stop_at_milestones is a
     prefix of the full run."""
     pop = registry.algorithm("population")
     ms = (Milestone("correlation", 0.99), Milestone("excess_risk", 1e-6))
@@ -199,7 +200,7 @@ def test_milestones_record_first_crossings_and_can_stop_the_run(registry):
 
 def test_pppd_recovers_the_bigram_as_samples_grow(registry):
     """With η_t = η₀/(1 + 0.1 t) the error of a stochastic step decays like samples^(−1/2): 64×
-    the samples should cut dist_V about 8×. A learner stuck at a noise floor keeps the ratio at
+    the samples should cut dist_V about 8×. An algorithm stuck at a noise floor keeps the ratio at
     ≈ 1; the mean over 8 seeds must at least halve."""
     pppd = registry.algorithm("pppd")
     tasks = [bigram_task(3, 4, seed=s, concentration=2.0) for s in range(8)]
@@ -225,7 +226,7 @@ def test_population_learner_reaches_the_ground_truth(registry):
 
 
 def test_population_learner_at_the_defaults_reaches_the_ground_truth(registry):
-    """The population learner follows pppd's default (the sparse variant, noise-calibrated
+    """The population algorithm follows pppd's default (the sparse variant, noise-calibrated
     threshold): with exact gradients the threshold vanishes at the fixed point, so it converges
     to (P, Q*) itself, not to an ℓ1-biased point (C7's ci instance class, 1,536 steps)."""
     task = make_task(5, 32, 2, seed=0)

@@ -1,13 +1,13 @@
-"""The ground truth reaches only a declared exact-gradient reference learner (docs/reference.md
-§5): every other learner gets stand-ins that fail clearly when read, and claim runs record which
-learners read it."""
+"""The ground truth reaches only a declared exact-gradient reference algorithm (docs/reference.md
+§5): every other algorithm gets stand-ins that fail clearly when read, and claim runs record which
+algorithms read it."""
 
 from __future__ import annotations
 
 import pytest
 
+from scb_verify.algorithm import Algorithm, TruthWithheld
 from scb_verify.claim import Claim, ClaimContext, ClaimOutcome, Job
-from scb_verify.learner import Algorithm, TruthWithheld
 from scb_verify.registry import load_registry
 from scb_verify.runner import SerialExecutor, run_claims
 from scb_verify.runs import RunSpec
@@ -44,7 +44,7 @@ class Cheat(Algorithm):
     ],
 )
 def test_a_learner_that_reads_the_truth_fails_clearly(read, what):
-    with pytest.raises(TruthWithheld, match=rf"learner 'cheat' read {what}, but only an exact"):
+    with pytest.raises(TruthWithheld, match=rf"algorithm 'cheat' read {what}, but only an exact"):
         train(Cheat(read), [SPEC])
 
 
@@ -66,9 +66,8 @@ def test_the_reference_learner_reads_it_and_the_results_file_says_so():
     assert [n for n, a in reg.algorithms.items() if a.reference] == ["population"]
 
     class Both(Claim):
-        id, title, paper, statement, control = "T1", "two learners", "S0", "-", "-"
-        learner = "pppd"
-        grids = {"smoke": {}}
+        id, title, paper, statement, control = "T1", "two algorithms", "S0", "-", "-"
+        algorithm = "pppd"
 
         def measure(self, ctx: ClaimContext):
             yield [Job("pppd", (SPEC,)), Job("population", (SPEC,))]
@@ -76,5 +75,5 @@ def test_the_reference_learner_reads_it_and_the_results_file_says_so():
 
     (report,) = run_claims([Both()], budget="smoke", executor=SerialExecutor())
     assert report.error is None and report.truth_readers == ["population"]
-    doc = results_document([report], budget="smoke", learner=None, control=False, wall_time=0)
+    doc = results_document([report], budget="smoke", algorithm=None, control=False, wall_time=0)
     assert doc["claims"][0]["truth_readers"] == ["population"]

@@ -12,9 +12,9 @@ from typing import Any
 
 import torch
 
+from scb_verify.algorithm import Algorithm, SettingsError, State, check_positive
 from scb_verify.gradients import minibatch_gradients
 from scb_verify.hookspecs import hookimpl
-from scb_verify.learner import Algorithm, SettingsError, State, check_positive
 from scb_verify.runs import RunSpec
 from scb_verify.sampler import Batch
 

@@ -91,7 +91,7 @@ class Evaluation:
 class Falsifier:
     """A claim's "for all" statement as a property over an instance class.
 
-    - ``claim``: the claim's id; ``learner``: the registered learner its runs train (the
+    - ``claim``: the claim's id; ``algorithm``: the registered algorithm its runs train (the
       claim's own, or the ``falsify --algorithm`` substitute; None for a claim that trains
       nothing).
     - ``statement``: the quantified statement with its math; ``parameters``: the class, one
@@ -111,7 +111,7 @@ class Falsifier:
     """
 
     claim: str
-    learner: str | None
+    algorithm: str | None
     statement: str
     parameters: Mapping[str, str]
     instances: SearchStrategy[dict[str, Any]]
@@ -127,7 +127,7 @@ class Falsifier:
         database key)."""
         return {
             "claim": self.claim,
-            "learner": self.learner,
+            "algorithm": self.algorithm,
             "statement": self.statement,
             "class": dict(self.parameters),
             "control": self.control,
@@ -223,8 +223,8 @@ class SearchResult:
         if self.counterexample is None:
             return None
         ctl = " --control" if self.control else ""
-        if self.falsifier.learner is not None:
-            ctl += f" --algorithm {shlex.quote(self.falsifier.learner)}"
+        if self.falsifier.algorithm is not None:
+            ctl += f" --algorithm {shlex.quote(self.falsifier.algorithm)}"
         return (
             f"scb-verify falsify {self.falsifier.claim}{ctl} --replay "
             f"{shlex.quote(canonical(self.counterexample))}"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import sympy
@@ -121,7 +121,7 @@ def held_out(
 
 def calibrated_falsifier(
     claim: str,
-    learner: str,
+    algorithm: str,
     statement: str,
     parameters: dict[str, str],
     instances: st.SearchStrategy[dict],
@@ -160,7 +160,7 @@ def calibrated_falsifier(
 
     return Falsifier(
         claim=claim,
-        learner=learner,
+        algorithm=algorithm,
         statement=statement,
         parameters=parameters,
         instances=instances,
@@ -179,10 +179,21 @@ def calibrated_falsifier(
 STAGE_DATA_SEEDS = 5
 
 
+class StageGrid(Protocol):
+    """What :func:`stage_falsifier` reads of a samples-to-ε claim's grid (C4's and C5's)."""
+
+    N: int
+    Q: int
+    weights: str
+    rho1: float
+    cap: int
+    max_batch: int
+
+
 def stage_falsifier(
     claim: Claim,
-    learner: str,
-    grid: Mapping[str, Any],
+    algorithm: str,
+    grid: StageGrid,
     eps_value: float,
     statement: str,
     parameters: Mapping[str, str],
@@ -197,9 +208,9 @@ def stage_falsifier(
     c = 1). Calibrated on T = 8, 16, 32 (instance seeds 0, 1, 2, random supports). ``extra``:
     instance key → (its strategy, its calibration value, its schema field)."""
     fixed = {bounds.C: 1, bounds.a: 1, bounds.b: 1, bounds.c: 1}
-    fixed.update({bounds.N: grid["N"], bounds.Q: grid["Q"], bounds.eps: eps_value})
+    fixed.update({bounds.N: grid.N, bounds.Q: grid.Q, bounds.eps: eps_value})
     f = bound_function(expr, (bounds.T,), fixed)
-    task_kwargs = {"N": grid["N"], "Q": grid["Q"], "concentration": 0.5, "weights": grid["weights"]}
+    task_kwargs = {"N": grid.N, "Q": grid.Q, "concentration": 0.5, "weights": grid.weights}
     task = tasks(T=st.integers(8, 64), seed=SEEDS, **task_kwargs).map(SCBTask.describe)
     instances = st.fixed_dictionaries(
         {"task": task, **{k: v[0] for k, v in extra.items()}, "seed": SEEDS}
@@ -212,19 +223,19 @@ def stage_falsifier(
         }
         for s, t in enumerate((8, 16, 32))
     ]
-    settings = claim.settings_for(learner)
+    settings = claim.settings_for(algorithm)
     return calibrated_falsifier(
         claim.id,
-        learner,
+        algorithm,
         statement,
         {
-            "N, Q, ε": f"{grid['N']}, {grid['Q']}, {eps_value} (the claim's smoke grid; "
+            "N, Q, ε": f"{grid.N}, {grid.Q}, {eps_value} (the claim's smoke grid; "
             "N^a·Q^b·ε^(−c) is then a constant)",
             "T": "8..64",
-            "task": f"make_task, Dirichlet(0.5) P, {grid['weights']} weights, supports "
+            "task": f"make_task, Dirichlet(0.5) P, {grid.weights} weights, supports "
             "random/window/shared, any seed",
-            "runs": f"{learner} {settings or '(defaults)'}, smallest successful batch up to "
-            f"{grid['max_batch']}, cap {grid['cap']} steps, {STAGE_DATA_SEEDS} data seeds per "
+            "runs": f"{algorithm} {settings or '(defaults)'}, smallest successful batch up to "
+            f"{grid.max_batch}, cap {grid.cap} steps, {STAGE_DATA_SEEDS} data seeds per "
             "instance",
             "calibration": "T = 8, 16, 32 (instance seeds 0, 1, 2), random supports",
             **parameters,
@@ -237,11 +248,11 @@ def stage_falsifier(
         schema.record(
             {
                 "task": task_schema(
-                    N=schema.one_of(grid["N"]),
+                    N=schema.one_of(grid.N),
                     T=schema.integer(8, 64),
-                    Q=schema.one_of(grid["Q"]),
+                    Q=schema.one_of(grid.Q),
                     concentration=schema.one_of(0.5),
-                    weights=schema.one_of(grid["weights"]),
+                    weights=schema.one_of(grid.weights),
                 ),
                 **{k: v[2] for k, v in extra.items()},
                 "seed": SEED,

@@ -27,7 +27,7 @@ def claim_report(result: SearchResult, claim: Claim | None) -> ClaimReport:
     return ClaimReport(
         id=falsifier.claim,
         control=result.control,
-        learner=claim.learner if claim else None,
+        algorithm=claim.algorithm if claim else None,
         status=combine([check]),
         description=claim.describe() if claim else {"id": falsifier.claim},
         checks=label_checks([check.to_dict()]),

@@ -1,4 +1,4 @@
-"""The learner interface: what an algorithm plugin implements (docs/reference.md §5).
+"""The algorithm interface: what an algorithm plugin implements (docs/reference.md §5).
 
 What a run takes and returns (:class:`~scb_verify.runs.RunSpec`,
 :class:`~scb_verify.runs.RunResult`) is the light vocabulary of :mod:`scb_verify.runs`.
@@ -31,23 +31,23 @@ class SettingsError(ValueError):
 
 
 class TruthWithheld(PermissionError):
-    """A learner that is not an exact-gradient reference read the ground truth."""
+    """An algorithm that is not an exact-gradient reference read the ground truth."""
 
 
 class Withheld:
-    """What a learner that is not a reference (``Algorithm.reference = False``) gets in place of
+    """What an algorithm that is not a reference (``Algorithm.reference = False``) gets in place of
     the ground truth: ``visible`` attributes (a task's shape N, T, Q) read normally, any other
-    raises :class:`TruthWithheld` naming the learner and what it tried to read."""
+    raises :class:`TruthWithheld` naming the algorithm and what it tried to read."""
 
-    def __init__(self, learner: str, what: str, **visible: Any):
-        self._learner, self._what = learner, what
+    def __init__(self, algorithm: str, what: str, **visible: Any):
+        self._learner, self._what = algorithm, what
         self.__dict__.update(visible)
 
     def __getattr__(self, name: str) -> Any:
         raise TruthWithheld(
-            f"learner {self._learner!r} read {self._what}.{name}, but only an exact-gradient "
-            "reference learner (Algorithm.reference = True, e.g. 'population') may read the "
-            "ground truth (P, Q*, μ); a learner observes samples, its own iterates and losses "
+            f"algorithm {self._learner!r} read {self._what}.{name}, but only an exact-gradient "
+            "reference algorithm (Algorithm.reference = True, e.g. 'population') may read the "
+            "ground truth (P, Q*, μ); an algorithm observes samples, its own iterates and losses "
             "on fresh samples (docs/reference.md §5)"
         )
 
@@ -60,12 +60,12 @@ class Algorithm:
     ``defaults`` (every setting with its default value) and implement :meth:`init_state`,
     :meth:`step` and, if the state is not (V, A), :meth:`linear_view`.
 
-    ``reference = True`` declares an exact-gradient reference learner (the population learner):
+    ``reference = True`` declares an exact-gradient reference algorithm (the population algorithm):
     it alone receives the ground truth — the stacked
     :class:`~scb_verify.population.Population` as ``truth`` and the real task in ``spec`` — and
     it consumes no data: the loop passes ``batch=None`` and still counts ``batch`` samples per
     step so its trajectory aligns with finite-sample runs; results record it
-    (``RunResult.read_truth``). Every other learner gets :class:`Withheld` stand-ins: ``truth``,
+    (``RunResult.read_truth``). Every other algorithm gets :class:`Withheld` stand-ins: ``truth``,
     and ``spec.task`` with only its shape N, T, Q; reading anything else raises
     :class:`TruthWithheld`.
     """
@@ -102,7 +102,7 @@ class Algorithm:
         """Build the state of R stacked runs from V (R, N, N) and A (R, T, N).
 
         ``truth`` is the stacked :class:`~scb_verify.population.Population` for a reference
-        learner (``reference = True``) and a :class:`Withheld` stand-in for every other one.
+        algorithm (``reference = True``) and a :class:`Withheld` stand-in for every other one.
         """
         raise NotImplementedError
 

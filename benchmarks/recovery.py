@@ -1,4 +1,4 @@
-"""How close the paper's learner gets to the ground truth at a small batch (issue 10's targets).
+"""How close the paper's algorithm gets to the ground truth at a small batch (issue 10's targets).
 
 Prints, for C7's ci instance class (N = 5, T = 32, Q = 2, batch 32, 49,152 samples, seeds 0–7)
 and for the README's default ``scb-verify train`` instance (N = 5, T = 64, Q = 2, batch 256,
@@ -9,12 +9,12 @@ and for the README's default ``scb-verify train`` instance (N = 5, T = 64, Q = 2
 - the ablations: λ = 0 (no regularizer), ε = 0 (plain ℓ1 instead of reweighted), a fixed
   threshold λ = 0.01 in gradient units, and the earlier reading (``variant=simplex``, λ = 0,
   decay 0.02, the default before issue 10);
-- the population learner (exact gradients, same defaults);
+- the population algorithm (exact gradients, same defaults);
 - SGD at every learning rate of C7's ci grid, and the best of them.
 
 Not a timed test: a measurement, run by hand (about a minute on 2 cores)::
 
-    python benchmarks/learner_recovery.py
+    python benchmarks/recovery.py
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def main() -> None:
             f"\n{title}: N={cls['N']} T={cls['T']} Q={cls['Q']} batch={cls['batch']} "
             f"samples={cls['samples']} seeds={list(cls['seeds'])}"
         )
-        print(f"  {'learner':<34} {'‖A−Q*‖/‖Q*‖':>12} {'‖V−P‖/‖P‖':>10}")
+        print(f"  {'algorithm':<34} {'‖A−Q*‖/‖Q*‖':>12} {'‖V−P‖/‖P‖':>10}")
         for algorithm, settings, label in ROWS:
             a, v = relative_distances(algorithm, settings, cls)
             print(f"  {label:<34} {a:>12.3f} {v:>10.3f}")
