@@ -40,19 +40,19 @@ class Withheld:
     raises :class:`TruthWithheld` naming the algorithm and what it tried to read."""
 
     def __init__(self, algorithm: str, what: str, **visible: Any):
-        self._learner, self._what = algorithm, what
+        self._algorithm, self._what = algorithm, what
         self.__dict__.update(visible)
 
     def __getattr__(self, name: str) -> Any:
         raise TruthWithheld(
-            f"algorithm {self._learner!r} read {self._what}.{name}, but only an exact-gradient "
+            f"algorithm {self._algorithm!r} read {self._what}.{name}, but only an exact-gradient "
             "reference algorithm (Algorithm.reference = True, e.g. 'population') may read the "
             "ground truth (P, Q*, μ); an algorithm observes samples, its own iterates and losses "
             "on fresh samples (docs/reference.md §5)"
         )
 
     def __repr__(self) -> str:
-        return f"<{self._what} withheld from {self._learner!r}>"
+        return f"<{self._what} withheld from {self._algorithm!r}>"
 
 
 class Algorithm:

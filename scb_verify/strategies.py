@@ -27,7 +27,7 @@ from hypothesis.strategies import SearchStrategy
 from scb_verify.task import SCBTask, make_task
 
 __all__ = [
-    "learner_settings",
+    "algorithm_settings",
     "linear_params",
     "sparse_attention",
     "task_sizes",
@@ -264,12 +264,12 @@ _SETTINGS: dict[str, dict[str, SearchStrategy]] = {
 }
 
 
-def learner_settings(algorithm_name: Any) -> SearchStrategy[dict[str, Any]]:
+def algorithm_settings(algorithm_name: Any) -> SearchStrategy[dict[str, Any]]:
     """Dicts of valid settings for a built-in algorithm (``pppd``, ``population``, ``sgd``,
     ``softmax``, ``null``): any subset of its keys, with values drawn around the defaults.
     ``algorithm_name`` may be a strategy drawing names."""
     if _is_strategy(algorithm_name):
-        return algorithm_name.flatmap(learner_settings)
+        return algorithm_name.flatmap(algorithm_settings)
     if algorithm_name not in _SETTINGS:
         raise InvalidArgument(
             f"no settings strategy for algorithm {algorithm_name!r}; "

@@ -40,7 +40,7 @@ class Tuned(Claim):
         return ClaimOutcome(checks=[], measurements={"lr": lrs})
 
 
-def test_the_framework_applies_the_learners_settings():
+def test_the_framework_applies_the_algorithms_settings():
     (report,) = run_claims([Tuned()], budget="smoke", executor=SerialExecutor())
     assert report.error is None
     assert report.measurements["lr"] == [

@@ -57,7 +57,7 @@ def test_negative_control_is_violated(controls, claim_id):
 
 
 @pytest.mark.parametrize("claim_id", LEARNING)
-def test_null_learner_violates_learning_claims(with_null, claim_id):
+def test_null_algorithm_violates_learning_claims(with_null, claim_id):
     report = with_null[claim_id]
     assert report.algorithm == "null"
     assert report.status is Status.VIOLATED, [c["summary"] for c in report.checks]

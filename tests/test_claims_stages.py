@@ -58,7 +58,7 @@ def test_every_control_is_violated():
     assert {i: r.status for i, r in controls.items()} == dict.fromkeys(IDS, Status.VIOLATED)
 
 
-def test_null_learner_violates_the_learning_claims():
+def test_null_algorithm_violates_the_learning_claims():
     reports = _run(("C3", "C5"), algorithm="null")
     assert {i: r.status for i, r in reports.items()} == {
         "C3": Status.VIOLATED,

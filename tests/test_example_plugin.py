@@ -74,7 +74,7 @@ def test_entry_point_is_found(installed, tmp_path):
     assert "entry point adam (scb-verify-adam 0.1.0)" in row
 
 
-def test_substitute_learner_reaches_a_verdict(installed, tmp_path):
+def test_substitute_algorithm_reaches_a_verdict(installed, tmp_path):
     results = tmp_path / "adam.json"
     out = scb_verify(
         installed,

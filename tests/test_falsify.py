@@ -152,7 +152,7 @@ def test_cli_errors_are_one_line_with_exit_code_2(cli, args, message):
     assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
-def test_cli_algorithm_substitutes_the_falsifiers_learner(cli):
+def test_cli_algorithm_substitutes_the_falsifiers_algorithm(cli):
     code, out, _ = cli("falsify", "C2", "C4", "--algorithm", "sgd", "--list")
     assert code == 0
     assert "of sgd from uniform init" in out

@@ -119,7 +119,7 @@ def test_the_gate_rule(before, after, control, regression, expected):
     assert (change.regression, change.expected) == (regression, expected)
 
 
-def test_claims_skipped_under_a_substituted_learner_are_not_missing(tmp_path):
+def test_claims_skipped_under_a_substituted_algorithm_are_not_missing(tmp_path):
     old = {"controls": False, "algorithm": None,
            "claims": [claim("C1", [passing()], algorithm=None).to_dict(),
                       claim("C2", [passing()]).to_dict()]}  # fmt: skip

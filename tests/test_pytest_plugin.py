@@ -153,7 +153,7 @@ def test_controls(pytester, fake):
     )
 
 
-def test_substituted_learner_in_workers(pytester, fake):
+def test_substituted_algorithm_in_workers(pytester, fake):
     args = ("--scb-claims=smoke", f"--scb-plugin={fake}", "-k", "X4 or C1")
     run(pytester, *args).assert_outcomes(passed=2)
     result = run(pytester, *args, "--scb-algorithm=null", "--scb-jobs=2", "-rs")

@@ -43,8 +43,8 @@ def test_linear_params_shapes_and_constraint(data, N, T):
 
 @pytest.mark.parametrize("name", BUILTIN_ALGORITHMS)
 @given(data=st.data())
-def test_learner_settings_are_accepted_by_the_algorithm(registry, name, data):
-    overrides = data.draw(scb.learner_settings(name))
+def test_algorithm_settings_are_accepted_by_the_algorithm(registry, name, data):
+    overrides = data.draw(scb.algorithm_settings(name))
     assert set(overrides) <= set(registry.algorithm(name).defaults)
     registry.algorithm(name).resolve_settings(overrides)
 
@@ -64,7 +64,7 @@ def test_learner_settings_are_accepted_by_the_algorithm(registry, name, data):
         (lambda: scb.transition_matrices(N=1), r"N must be at least 2"),
         (lambda: scb.linear_params(N=2, T=0), r"T must be at least 1"),
         (lambda: scb.linear_params(N=2, T=2, constrained="yes"), r"constrained must be a bool"),
-        (lambda: scb.learner_settings("adamw"), r"no settings strategy for .*'adamw'; known: "),
+        (lambda: scb.algorithm_settings("adamw"), r"no settings strategy for .*'adamw'; known: "),
     ],
 )
 def test_bad_arguments_fail_when_the_strategy_is_built(build, message):

@@ -49,7 +49,7 @@ def assert_same_result(a, b, *, rtol: float = 0.0) -> None:
 @given(data=st.data(), steps=st.integers(1, 12), batch=st.integers(1, 16))
 def test_a_run_returns_a_well_formed_result(registry, name, data, steps, batch):
     algorithm = registry.algorithm(name)
-    overrides = data.draw(scb.learner_settings(name), label="settings")
+    overrides = data.draw(scb.algorithm_settings(name), label="settings")
     s = RunSpec(TASK, seed=3, batch=batch, samples=steps * batch, settings=overrides)
     res = train(algorithm, [s])[0]
     assert res.algorithm == name and res.seed == 3 and res.batch == batch
@@ -214,7 +214,7 @@ def test_pppd_recovers_the_bigram_as_samples_grow(registry):
     assert dist[64 * 320] <= 0.5 * dist[320], dist
 
 
-def test_population_learner_reaches_the_ground_truth(registry):
+def test_population_algorithm_reaches_the_ground_truth(registry):
     """Exact gradients: the excess risk falls (no recorded value more than 10% above the best
     before it) to ≤ 1e-10 of its start within 38 steps."""
     s = spec(make_task(3, 8, 2), samples=300, settings=PPPD_FIXED)
@@ -225,7 +225,7 @@ def test_population_learner_reaches_the_ground_truth(registry):
     assert res.final["correlation"] > 1 - 1e-9 and res.final["support_recovery"] == 1.0
 
 
-def test_population_learner_at_the_defaults_reaches_the_ground_truth(registry):
+def test_population_algorithm_at_the_defaults_reaches_the_ground_truth(registry):
     """The population algorithm follows pppd's default (the sparse variant, noise-calibrated
     threshold): with exact gradients the threshold vanishes at the fixed point, so it converges
     to (P, Q*) itself, not to an ℓ1-biased point (C7's ci instance class, 1,536 steps)."""

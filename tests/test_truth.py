@@ -43,12 +43,12 @@ class Cheat(Algorithm):
         (lambda spec, truth: (spec.task.P, spec.task.Qstar), "spec.task.P"),
     ],
 )
-def test_a_learner_that_reads_the_truth_fails_clearly(read, what):
+def test_a_algorithm_that_reads_the_truth_fails_clearly(read, what):
     with pytest.raises(TruthWithheld, match=rf"algorithm 'cheat' read {what}, but only an exact"):
         train(Cheat(read), [SPEC])
 
 
-def test_a_learner_sees_the_task_shape_only():
+def test_a_algorithm_sees_the_task_shape_only():
     seen = {}
 
     class Shape(Cheat):
@@ -61,7 +61,7 @@ def test_a_learner_sees_the_task_shape_only():
     assert result.read_truth is False
 
 
-def test_the_reference_learner_reads_it_and_the_results_file_says_so():
+def test_the_reference_algorithm_reads_it_and_the_results_file_says_so():
     reg = load_registry()
     assert [n for n, a in reg.algorithms.items() if a.reference] == ["population"]
 
