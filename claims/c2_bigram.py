@@ -47,7 +47,6 @@ from scb_verify import (
     hookimpl,
     local_exponent,
     median_curves,
-    runs_per_seed,
     scaling_check,
     threshold_check,
 )
@@ -171,8 +170,8 @@ def budget_job(
     samples: int,
 ) -> Job:
     """One run per (data seed, task) pair at a budget of ``samples``, from uniform init."""
-    specs = runs_per_seed(tasks, batch=batch, samples=samples, record_points=RECORD_POINTS)
-    return Job(algorithm, specs, label=f"n={samples}")
+    shared = {"batch": batch, "samples": samples, "record_points": RECORD_POINTS}
+    return Job.per_seed(algorithm, tasks, f"n={samples}", **shared)
 
 
 def final_distances(runs: Sequence[RunResult]) -> list[float]:

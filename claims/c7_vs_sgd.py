@@ -41,7 +41,6 @@ from scb_verify import (
     make_task,
     median_curves,
     ordering_check,
-    runs_per_seed,
 )
 
 d_V, d_A, eta, D_algorithm = sympy.symbols("dist_V dist_A eta D_algorithm", positive=True)
@@ -106,23 +105,15 @@ class VersusSGD(Claim[VersusSGDGrid]):
     def measure(self, ctx: ClaimContext):
         grid = self.grid(ctx.budget)
         algorithm = "null" if ctx.control else ctx.algorithm
-        seeds = range(grid.seeds)
-        tasks = [make_task(grid.N, grid.T, grid.Q, seed=s) for s in seeds]
-
-        def job(algorithm: str, run_settings: dict, label: str) -> Job:
-            specs = runs_per_seed(
-                zip(seeds, tasks, strict=True),
-                batch=grid.batch,
-                samples=grid.samples,
-                settings=run_settings,
-                record_points=RECORD_POINTS,
-            )
-            return Job(algorithm, specs, label=label)
-
+        tasks = [make_task(grid.N, grid.T, grid.Q, seed=s) for s in range(grid.seeds)]
+        run = {"batch": grid.batch, "samples": grid.samples, "record_points": RECORD_POINTS}
         lrs = grid.lr
         results = yield [
-            job(algorithm, {}, algorithm),  # the framework applies ctx.settings
-            *(job("sgd", {"lr": lr}, f"sgd lr={lr:g}") for lr in lrs),
+            Job.per_seed(algorithm, enumerate(tasks), algorithm, **run),  # + ctx.settings
+            *(
+                Job.per_seed("sgd", enumerate(tasks), f"sgd lr={lr:g}", settings={"lr": lr}, **run)
+                for lr in lrs
+            ),
         ]
         ours, baselines = results[0], results[1:]
         d_ours = _distances(ours)

@@ -44,7 +44,6 @@ from scb_verify import (
     make_task,
     median_curves,
     related_task,
-    runs_per_seed,
     threshold_check,
 )
 
@@ -100,18 +99,10 @@ class SoftmaxTransformer(Claim[SoftmaxGrid]):
             else tasks
         )
 
-        def job(algorithm: str, settings: dict, on: list[SCBTask]) -> Job:
-            specs = runs_per_seed(
-                zip(seeds, on, strict=True),
-                batch=grid.batch,
-                samples=grid.samples,
-                settings=settings,
-            )
-            return Job(algorithm, specs, label=algorithm)
-
+        run = {"batch": grid.batch, "samples": grid.samples}
         ours, linear = yield [
-            job(ctx.algorithm, {}, trained_on),  # the framework applies ctx.settings
-            job(REFERENCE, {}, tasks),
+            Job.per_seed(ctx.algorithm, enumerate(trained_on), ctx.algorithm, **run),  # + settings
+            Job.per_seed(REFERENCE, enumerate(tasks), REFERENCE, **run),
         ]
         soft = _evaluate(ours, tasks)
         lin = _evaluate(linear, tasks)

@@ -25,18 +25,19 @@ import dataclasses
 import inspect
 import types
 import typing
-from collections.abc import Generator, Mapping
+from collections.abc import Generator, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar, cast, dataclass_transform
 
 import sympy
 
-from scb_verify.runs import RunResult, RunSpec
+from scb_verify.runs import RunResult, RunSpec, runs_per_seed
 from scb_verify.schema import BUDGETS, Budget
 from scb_verify.verdict import CheckResult
 
 if TYPE_CHECKING:
     from scb_verify.falsify.engine import Falsifier
+    from scb_verify.task import SCBTask
 
 __all__ = [
     "BUDGETS",
@@ -178,6 +179,16 @@ class Job:
     algorithm: str
     specs: tuple[RunSpec, ...]
     label: str = ""
+
+    @classmethod
+    def per_seed(
+        cls, algorithm: str, tasks: Iterable[tuple[int, SCBTask]], label: str = "", **shared: Any
+    ) -> Job:
+        """One run of ``algorithm`` per ``(seed, task)`` pair, the seed being the run's sampling
+        seed, with the other :class:`RunSpec` fields (``batch``, ``samples``, …) in ``shared``:
+        ``Job.per_seed(name, enumerate(tasks), batch=64, samples=4096)`` trains task s on data
+        stream s."""
+        return cls(algorithm, runs_per_seed(tasks, **shared), label=label)
 
 
 @dataclass(frozen=True)
