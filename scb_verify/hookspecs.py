@@ -46,7 +46,9 @@ def register_claims():
     """Return a list of claims this plugin provides.
 
     :return: a list of :class:`scb_verify.claim.Claim` instances (one per theorem or
-        statement checked). Each ``id`` must be unique across all plugins.
+        statement checked). Each ``id`` must be unique across all plugins, and each budget of
+        its ``grids`` must map to a :class:`scb_verify.claim.Grid` (built with
+        ``Grid.budgets``); a duplicate id or an untyped grid is an error naming the plugin.
 
     A claim that quantifies over an instance class also provides its own **falsifier**, for
     ``scb-verify falsify``: :meth:`~scb_verify.claim.Claim.falsifier` (``algorithm``: the
