@@ -22,7 +22,6 @@ ci, above the log-growth limit but not by enough to be decisive with the 16 seed
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
-from typing import Any
 
 import numpy as np
 import sympy
@@ -144,7 +143,7 @@ class StageTwo(Claim[StageTwoGrid]):
 def stage_two(
     algorithm: str,
     tasks: Mapping[Hashable, Mapping[int, SCBTask]],
-    grid: Mapping[str, Any],
+    grid: StageTwoGrid,
     eps_grid: Sequence[float],
     batches: Sequence[int],
     *,

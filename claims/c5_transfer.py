@@ -24,8 +24,7 @@ fresh P as well, 0.30 [0.15, 0.47]: above the log-growth limit, not decisively.)
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 import sympy
@@ -176,7 +175,7 @@ def downstream_task(pre: SCBTask, keep: int, perturb_P: float = 0.0) -> SCBTask:
     return related_task(pre, keep=keep, seed=pre.meta["seed"] + 1000, perturb_P=perturb_P)
 
 
-def samples_to_target(algorithm: str, cells, grid: Mapping[str, Any], batches: Sequence[int]):
+def samples_to_target(algorithm: str, cells, grid: TransferGrid, batches: Sequence[int]):
     """C5's measurement (``yield from``): samples to ρ ≥ 1 − ε at the smallest successful
     batch on every cell, also recording where ρ first reached ρ₁ (the end of stage 1)."""
     target = Milestone("correlation", 1 - grid.eps)

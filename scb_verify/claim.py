@@ -150,10 +150,6 @@ def _conform(value: Any, hint: Any) -> Any:
         if len(args) != len(value):
             raise ValueError(value)
         return tuple(_conform(v, a) for v, a in zip(value, args, strict=True))
-    if hint is type(None):
-        if value is not None:
-            raise ValueError(value)
-        return value
     if hint is float and isinstance(value, int) and not isinstance(value, bool):
         return value
     if hint in (int, float) and isinstance(value, bool):
