@@ -186,8 +186,14 @@ def _falsifier(claim: Bigram, algorithm: str):
 
     from scb_verify.falsify import instance as schema
     from scb_verify.falsify.engine import bound_function
-    from scb_verify.falsify.kit import DATA_SEEDS, SEED, SEEDS, calibrated_falsifier, data_seeds
-    from scb_verify.runner import execute_job
+    from scb_verify.falsify.kit import (
+        DATA_SEEDS,
+        SEED,
+        SEEDS,
+        calibrated_falsifier,
+        data_seeds,
+        run_one,
+    )
 
     grid, settings = claim.grid("smoke"), claim.settings_for(algorithm)
     ctx = ClaimContext(algorithm=algorithm, settings=settings)
@@ -198,7 +204,7 @@ def _falsifier(claim: Bigram, algorithm: str):
         task = bigram_task(**instance["task"])
         pairs = [(seed, task) for seed in data_seeds(instance, grid.seeds)]
         job = budget_job(algorithm, pairs, grid.batch, instance["samples"])
-        return final_distances(execute_job(ctx.apply(job)))
+        return final_distances(run_one(job, ctx))
 
     return calibrated_falsifier(
         "C2",

@@ -45,8 +45,6 @@ from scb_verify.runs import Params, RunResult, RunSpec
 
 #: Bumped when the entry format changes (old entries then simply miss).
 FORMAT = 1
-#: ``check --cache`` default, relative to the working directory.
-DEFAULT_DIR = Path("results") / "job-cache"
 
 _JSON_FIELDS = {
     f.name: f.type for f in dataclasses.fields(RunResult) if f.name != "params"

@@ -237,8 +237,10 @@ class Claim(Generic[G]):
     Subclasses set the class attributes and implement :meth:`measure`; :meth:`settings_for` may
     tune an algorithm's settings.
 
-    - ``id``: short unique id (``"C3"``); ``title``: one line; ``paper``: the statement of
-      docs/reference.md §0 it encodes (``"S3"``) and ``statement``: its text as checked here.
+    - ``id``: short unique id (``"C3"``); ``title``: one line; ``statement``: the statement as
+      checked here; ``paper`` (optional): where in its paper the statement comes from (the
+      built-ins use the statement ids of docs/reference.md §0, ``"S3"``). The registry refuses
+      a claim without ``id``, ``title``, ``statement`` or ``control``, naming the plugin.
     - ``bounds``: name → sympy expression.
     - ``algorithm``: default algorithm under test by registered name, or None if the claim trains
       nothing (it is then skipped under ``--algorithm``).
@@ -250,7 +252,7 @@ class Claim(Generic[G]):
 
     id: ClassVar[str]
     title: ClassVar[str]
-    paper: ClassVar[str]
+    paper: ClassVar[str] = ""
     statement: ClassVar[str]
     bounds: ClassVar[Mapping[str, sympy.Expr]] = {}
     algorithm: ClassVar[str | None] = None

@@ -5,7 +5,9 @@ Loaded by every pytest run of an environment where scb-verify is installed (entr
 marker: it collects nothing and imports neither torch nor any claim. With it, the claims come
 from the plugin registry (not from files, so any rootdir works), one item ``scb-verify::C3[smoke]``
 per claim, marked ``scb_claim`` (select with ``-k C3``, ``-k S3`` for the paper statement, or
-``-m scb_claim``). Each item runs its claim through :func:`scb_verify.runner.run_claims`.
+``-m scb_claim``). Each item runs its claim through :func:`scb_verify.runner.run_claims`; the
+run policy — claim order, executor choice, baseline compatibility, the gate, what a session
+with nothing to run is — is :mod:`scb_verify.session`'s, shared with ``scb-verify check``.
 
 Verdicts map to outcomes as ``scb-verify check`` maps them to exit codes:
 
@@ -29,20 +31,19 @@ session's claim runs, for ``scb-verify report`` and ``scb-verify diff``.
 from __future__ import annotations
 
 import inspect
-import os
 import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from scb_verify.results import brief, headline
 from scb_verify.schema import BUDGETS
+from scb_verify.text import brief
 
 if TYPE_CHECKING:
     import concurrent.futures as cf
 
     from scb_verify.claim import Claim
-    from scb_verify.runner import ClaimReport
+    from scb_verify.records import ClaimRun, Results
 
 #: Options that only make sense with --scb-claims.
 DEPENDENT_OPTIONS = ("scb_controls", "scb_algorithm", "scb_jobs", "scb_plugin", "scb_strict",
@@ -75,7 +76,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--scb-jobs",
         type=int,
         metavar="N",
-        help="worker processes for training jobs (default 1: in the pytest process)",
+        help="worker processes for training jobs (default 1; every job runs in a worker "
+        "process, so a job that hangs or crashes fails only its own claim)",
     )
     group.addoption(
         "--scb-executor",
@@ -139,52 +141,48 @@ class ClaimSession:
         self.algorithm = config.getoption("scb_algorithm")
         self.plugins = tuple(config.getoption("scb_plugin") or ())
         self.strict = bool(config.getoption("scb_strict"))
-        self.baseline: dict[str, dict[str, Any]] = {}
+        self.baseline: dict[str, ClaimRun] = {}
         path = config.getoption("scb_baseline")
         if path is not None:
-            from scb_verify.results import claim_key
             from scb_verify.schema import ResultsError, load_results
+            from scb_verify.session import SessionError, check_baseline
 
             try:
-                doc = load_results(path)
-            except ResultsError as e:
+                doc: Results = load_results(path)
+                check_baseline(doc, budget=budget, control=self.control, where=path)
+            except (ResultsError, SessionError) as e:
                 raise pytest.UsageError(f"--scb-baseline: {e}") from None
-            if doc.get("budget") != budget or bool(doc.get("controls")) != self.control:
-                raise pytest.UsageError(
-                    f"--scb-baseline {path}: recorded at budget {doc.get('budget')!r}"
-                    f"{' (controls)' if doc.get('controls') else ''}, this session runs "
-                    f"{budget!r}{' (controls)' if self.control else ''}"
-                )
-            self.baseline = {claim_key(r): r for r in doc["claims"]}
-        self.executor_name = config.getoption("scb_executor")
+            self.baseline = doc.by_key()
+        self.executor_name = config.getoption("scb_executor") or "local"
         self.address = config.getoption("scb_address")
         if self.address is not None and self.executor_name != "ray":
             raise pytest.UsageError("--scb-address needs --scb-executor=ray")
-        self.reports: list[ClaimReport] = []
+        self.reports: list[ClaimRun] = []
         self.t0: float | None = None
         self._executor: cf.Executor | None = None
-        self.factory = None
+        self.registry = None
 
     @pytest.hookimpl(tryfirst=True)  # before -k / -m deselection
     def pytest_collection_modifyitems(self, session: pytest.Session, items: list) -> None:
-        from scb_verify.cli import _claim_order
+        from scb_verify import session
         from scb_verify.registry import PluginError, load_registry
 
         try:
             registry = load_registry(self.plugins)
             if self.algorithm:
                 registry.algorithm(self.algorithm)
-            if self.executor_name is not None and self.executor_name not in registry.executors:
-                raise KeyError(
+            if self.executor_name not in registry.executors:
+                raise session.SessionError(
                     f"unknown executor {self.executor_name!r}; available: "
                     f"{', '.join(sorted(registry.executors))}"
                 )
-            self.factory = registry.executors.get(self.executor_name)
+            claims = session.select_claims(registry, ())
+            session.check_runnable(claims, self.algorithm)
         except KeyError as e:
             raise pytest.UsageError(f"scb-verify: {e.args[0]}") from None
-        except PluginError as e:
+        except (PluginError, session.SessionError) as e:
             raise pytest.UsageError(f"scb-verify: {e}") from None
-        claims = [registry.claims[c] for c in sorted(registry.claims, key=_claim_order)]
+        self.registry = registry
         collector = ClaimCollector.from_parent(
             session, name="scb-verify", nodeid="scb-verify", claims=claims, run=self
         )
@@ -193,19 +191,16 @@ class ClaimSession:
         collector.ihook.pytest_collectreport(report=report)
         items += [node for node in report.result if isinstance(node, pytest.Item)]
 
-    def run(self, claim: Claim) -> ClaimReport:
+    def run(self, claim: Claim) -> ClaimRun:
         """Run one claim (or its control) at the session's budget and algorithm."""
-        from scb_verify.runner import SerialExecutor, local_executor, run_claims
+        from scb_verify import session
+        from scb_verify.runner import run_claims
 
         if self._executor is None:
-            if self.address is not None:
-                os.environ["RAY_ADDRESS"] = self.address  # read by Ray when it connects
-            if self.factory is not None:
-                self._executor = self.factory.create(self.jobs)
-            elif self.jobs == 1:
-                self._executor = SerialExecutor()
-            else:
-                self._executor = local_executor(self.jobs)
+            workers = session.worker_count(self.jobs, executor=self.executor_name)
+            self._executor = session.make_executor(
+                self.registry, self.executor_name, workers.count, self.address
+            )
             self.config.add_cleanup(self._executor.shutdown)
             self.t0 = time.perf_counter()
         (report,) = run_claims(
@@ -293,37 +288,36 @@ class ClaimItem(pytest.Item):
             ("scb_verdict", report.status.value),
             ("scb_samples", report.samples),
             ("scb_config_hash", report.config_hash),
+            ("scb_trained", ",".join(report.trained)),
+            ("scb_read_truth", ",".join(report.truth_readers)),
         ]
-        control = self.session_run.control
-        wanted = Status.VIOLATED if control else Status.HOLDS
-        before = self.session_run.baseline.get(f"{report.id} (control)" if control else report.id)
+        wanted = report.expected
+        before = self.session_run.baseline.get(report.key)
         if before is not None:
             from scb_verify.diff import claim_changes
 
-            changes = claim_changes(report.id, before, report.to_dict())
+            changes = claim_changes(before, report)
             failing = [c for c in changes if c.regression]
             if failing:
                 raise ClaimFailed(
                     "against the baseline: "
-                    + "; ".join(f"{c.what} {c.old} → {c.new}" for c in failing)
+                    + "; ".join(str(c) for c in failing)
                     + "\n"
-                    + describe_failure(report, wanted.value)
+                    + describe_failure(report)
                 )
             if any(c.expected for c in changes):
                 pytest.xfail(
                     f"{report.id} {report.status.value}, as in the baseline: "
-                    + "; ".join(headline(c) for c in report.checks if c["status"] != wanted.value)
+                    + "; ".join(c.headline for c in report.checks if c.status is not wanted)
                 )
-        if report.status is wanted:
+        if report.good:
             return
-        if report.status is Status.INCONCLUSIVE and not (control or self.session_run.strict):
+        if report.status is Status.INCONCLUSIVE and not (report.control or self.session_run.strict):
             pytest.skip(
                 f"{report.id} inconclusive: "
-                + "; ".join(
-                    headline(c) for c in report.checks if c["status"] == Status.INCONCLUSIVE.value
-                )
+                + "; ".join(c.headline for c in report.checks if c.status is Status.INCONCLUSIVE)
             )
-        raise ClaimFailed(describe_failure(report, wanted.value))
+        raise ClaimFailed(describe_failure(report))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style=None):
         if isinstance(excinfo.value, ClaimFailed):
@@ -339,25 +333,28 @@ class ClaimItem(pytest.Item):
         return path, line, f"claim {self.name}: {self.claim.title}"
 
 
-def describe_failure(report: ClaimReport, wanted: str) -> str:
+def describe_failure(report: ClaimRun) -> str:
     """The failure text: verdict against the wanted one, run facts, then each check's verdict,
     summary and key evidence (or the traceback of an error)."""
     kind = "negative control" if report.control else "claim"
     lines = [
-        f"{kind} {report.id} is {report.status.value}, expected {wanted} (algorithm "
-        f"{report.algorithm or '-'}, {report.runs} runs, {report.samples:.3g} samples, "
+        f"{kind} {report.id} is {report.status.value}, expected {report.expected.value} "
+        f"(trained {', '.join(report.trained) or report.algorithm or '-'}, {report.runs} runs, "
+        f"{report.samples:.3g} samples, "
         f"{report.wall_time:.1f} s, config {report.config_hash})",
     ]
     if report.control and report.status.value == "holds":
         lines.append("the control holds: this claim's check may be unable to fail")
+    if report.truth_readers:
+        lines.append(f"read the ground truth: {', '.join(report.truth_readers)} (a reference)")
     if report.error:
         lines += ["", report.error.rstrip()]
     for check in report.checks:
-        head = f"[{check['status']}] {check['label']} ({check['kind']})"
-        lines.append(f"  {head}: {check['summary']}")
+        head = f"[{check.status.value}] {check.label} ({check.kind})"
+        lines.append(f"  {head}: {check.summary}")
         lines += [
             f"      {key}: {brief(value, width=6, limit=160)}"
-            for key, value in check["evidence"].items()
+            for key, value in check.evidence.items()
             if key not in BOOKKEEPING
         ]
     return "\n".join(lines)

@@ -9,6 +9,7 @@ what those plugins register, remembering which plugin registered what.
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import os
 import sys
@@ -27,6 +28,10 @@ from scb_verify.hookspecs import ExecutorFactory
 ENTRY_POINT_GROUP = "scb_verify"
 PLUGINS_ENV = "SCB_VERIFY_PLUGINS"
 TRACE_ENV = "SCB_VERIFY_TRACE_HOOKS"
+#: Set (to anything but empty) to load no plugin of the entry-point group: only the built-ins
+#: and the modules named by ``--plugin`` / :data:`PLUGINS_ENV` (as pytest's
+#: ``PYTEST_DISABLE_PLUGIN_AUTOLOAD``).
+AUTOLOAD_OFF_ENV = "SCB_VERIFY_DISABLE_PLUGIN_AUTOLOAD"
 #: The built-in plugins, registered by module name before any entry point (as pytest's
 #: ``default_plugins`` and datasette's ``DEFAULT_PLUGINS``): a new built-in is a line here, not
 #: a reinstall. Third-party plugins keep the ``scb_verify`` entry-point group.
@@ -36,7 +41,7 @@ DEFAULT_PLUGINS = (
     "scb_verify.plugins.population",
     "scb_verify.plugins.softmax",
     "scb_verify.plugins.null",
-    "scb_verify.runner",
+    "scb_verify.executors",
     "scb_verify.ray_executor",
     "scb_verify.claims.c1_realizability",
     "scb_verify.claims.c2_bigram",
@@ -67,7 +72,8 @@ def plugin_manager(extra_modules: Sequence[str] = ()) -> pluggy.PluginManager:
     for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
         if ep.dist is not None and ep.dist.name == "scb-verify":
             pm.set_blocked(ep.name)
-    pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+    if not os.environ.get(AUTOLOAD_OFF_ENV):
+        pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
     env = [m.strip() for m in os.environ.get(PLUGINS_ENV, "").split(",") if m.strip()]
     for name in [*extra_modules, *env]:
         if pm.get_plugin(name) is not None:
@@ -103,20 +109,33 @@ class Registry:
     sources: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def algorithm(self, name: str):
-        """The algorithm registered as ``name``; a KeyError lists the available ones."""
-        if name not in self.algorithms:
-            raise KeyError(
-                f"unknown algorithm {name!r}; available: {', '.join(sorted(self.algorithms))}"
-            )
-        return self.algorithms[name]
+        """The algorithm registered as ``name``; a KeyError suggests the closest name and lists
+        the available ones."""
+        return self.algorithms[_lookup("algorithm", name, self.algorithms)]
 
     def claim(self, claim_id: str):
-        """The claim registered as ``claim_id``; a KeyError lists the available ones."""
-        if claim_id not in self.claims:
-            raise KeyError(
-                f"unknown claim {claim_id!r}; available: {', '.join(sorted(self.claims))}"
-            )
-        return self.claims[claim_id]
+        """The claim registered as ``claim_id`` (``c4`` finds ``C4`` when no other claim
+        differs from it only in case); a KeyError suggests the closest id and lists them all."""
+        return self.claims[_lookup("claim", claim_id, self.claims)]
+
+
+def _lookup(kind: str, name: str, table: dict[str, Any]) -> str:
+    """The key of ``table`` that ``name`` means: itself, or its only case-insensitive match;
+    else a KeyError saying so, with "did you mean" and the available keys."""
+    if name in table:
+        return name
+    folded = [k for k in table if k.casefold() == name.casefold()]
+    if len(folded) == 1:
+        return folded[0]
+    raise KeyError(f"unknown {kind} {name!r}; {did_you_mean(name, table)}")
+
+
+def did_you_mean(name: str, choices: Sequence[str]) -> str:
+    """``"did you mean 'check'? available: a, b"`` (no suggestion when nothing is close)."""
+    close = difflib.get_close_matches(name.casefold(), [c.casefold() for c in choices], n=1)
+    by_folded = {c.casefold(): c for c in choices}
+    hint = f"did you mean {by_folded[close[0]]!r}? " if close else ""
+    return f"{hint}available: {', '.join(sorted(choices))}"
 
 
 def load_registry(extra_modules: Sequence[str] = ()) -> Registry:
@@ -138,7 +157,7 @@ def load_registry(extra_modules: Sequence[str] = ()) -> Registry:
                 if not isinstance(item, kind):
                     raise PluginError(f"{source}: {hook} returned {item!r}, not a {kind.__name__}")
                 if isinstance(item, Claim):
-                    _check_grids(source, item)
+                    _check_claim(source, item)
                 name = getattr(item, key)
                 if name in table:
                     raise PluginError(
@@ -150,8 +169,20 @@ def load_registry(extra_modules: Sequence[str] = ()) -> Registry:
     return reg
 
 
-def _check_grids(source: str, claim: Claim) -> None:
-    """PluginError unless every budget of ``claim.grids`` maps to a :class:`Grid`."""
+#: What every claim must set (:class:`scb_verify.claim.Claim`); ``paper`` is optional.
+CLAIM_ATTRIBUTES = ("id", "title", "statement", "control")
+
+
+def _check_claim(source: str, claim: Claim) -> None:
+    """PluginError, naming the plugin and the attribute, unless ``claim`` sets every required
+    attribute as a non-empty string and every budget of its grids maps to a :class:`Grid`."""
+    for name in CLAIM_ATTRIBUTES:
+        value = getattr(claim, name, None)
+        if not isinstance(value, str) or not value.strip():
+            what = "is missing" if value is None else f"is {value!r}, not a non-empty string"
+            raise PluginError(
+                f"{source}: claim {getattr(claim, 'id', type(claim).__name__)!r}: {name} {what}"
+            )
     for budget, grid in claim.grids.items():
         if not isinstance(grid, Grid):
             raise PluginError(

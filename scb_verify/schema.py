@@ -1,6 +1,8 @@
-"""The results file (``scb-verify check --json``): schema version 3, its writer and its reader.
+"""The results file (``scb-verify check --json``): schema version 4, its writer and its reader.
 
-Light by contract: imports json, numpy and the verdict vocabulary only — never torch, numba or a
+The one module that turns the typed records of a run (:mod:`scb_verify.records`) into the file
+and back: :func:`document` writes a :class:`~scb_verify.records.Results`, :func:`load_results`
+reads one. Light by contract: imports json, numpy and the records only — never torch, numba or a
 claim — so ``diff``, ``report`` and the pytest plugin read results without starting the engine.
 
 A file is a JSON object: ``schema`` (:data:`SCHEMA`), ``schema_version``, ``created``, the
@@ -10,20 +12,22 @@ while ``check`` is still running: the claims finished so far) and ``claims``: on
 claim run with ``id``, ``control``, ``algorithm``, ``status``, ``description``, ``checks``,
 ``measurements``, ``artifacts``, ``seeds``, ``samples``, ``runs``, ``wall_time``,
 ``config_hash``, ``error``, ``truth_readers`` (the reference algorithms among its runs that
-received the ground truth; absent in version 1) and ``nonfinite``.
+received the ground truth; absent in version 1), ``trained`` (every algorithm its jobs trained;
+absent before version 4) and ``nonfinite``.
 
-Version 3 (this writer). Each check is data (:meth:`scb_verify.verdict.CheckResult.to_dict`):
+Version 4 (this writer): as version 3, with ``trained``; measurements are the claim's own data.
+
+Version 3 (read). Each check is data (:meth:`scb_verify.verdict.CheckResult.to_dict`):
 ``label`` (unique within its claim: how files are compared), ``kind``, ``quantity``, ``axis``,
 ``predicted`` (``{lo, hi, lo_closed, hi_closed}`` or null), ``status``, ``summary`` (prose for
 people, never parsed), ``evidence`` and ``nonfinite``. The file is strict JSON: a non-finite
 number is ``null``, and the ``nonfinite`` map beside it (per check, and per claim entry for the
 rest of the entry) gives, for its JSON Pointer, the reason ``"nan"``, ``"inf"`` or ``"-inf"``.
-The algorithm under test is ``algorithm`` everywhere: in each claim entry, in its description
-and in the measurements of C2, C7 and C8.
+The algorithm under test is ``algorithm`` in each claim entry and in its description.
 
 Version 2 (read, upgraded in memory). As version 3, but a claim entry and its description called
-the algorithm under test ``learner``, and so did C2's and C8's measurements (C7's: ``method``);
-:func:`load_results` renames them.
+the algorithm under test ``learner``; :func:`load_results` renames them (a claim's measurements
+stay as it wrote them).
 
 Version 1 (read, upgraded in memory). Named as version 2; a check had only ``kind``,
 ``status``, ``summary`` and ``evidence``; a claim's label for it was written as the prefix
@@ -43,21 +47,19 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from scb_verify.jsondata import to_json
 from scb_verify.provenance import provenance
+from scb_verify.records import ClaimRun, Results
 from scb_verify.verdict import KIND_QUANTITY, Range, Status
 
 SCHEMA = "scb-verify/results"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 #: Versions :func:`load_results` reads (older ones are upgraded to the current layout).
-READABLE_VERSIONS = (1, 2, 3)
-#: Before version 3, the built-in claims' measurement that named the algorithm under test (by
-#: claim id); version 3 calls it ``algorithm``, as the claim entry does (there: ``learner``).
-V2_ALGORITHM_MEASUREMENT = {"C2": "learner", "C7": "method", "C8": "learner"}
+READABLE_VERSIONS = (1, 2, 3, 4)
 
 Budget = Literal["smoke", "ci", "full"]
 BUDGETS: tuple[Budget, ...] = ("smoke", "ci", "full")
@@ -67,66 +69,68 @@ class ResultsError(ValueError):
     """A file that is not a readable results file."""
 
 
-class ClaimRecord(Protocol):
-    """What the writer needs of a claim run (:class:`scb_verify.runner.ClaimReport`)."""
-
-    def to_dict(self) -> dict[str, Any]: ...
-
-
 # --------------------------------------------------------------------------- writing
 
 
-def label_checks(checks: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """The checks of one claim with every label set: an empty label becomes ``"<kind> #i"``
-    (the i-th unlabelled check of that kind, from 1). ValueError if two checks share a label
-    (files compare checks by label, so a claim's labels must be unique)."""
-    counts: dict[str, int] = {}
-    out, seen = [], set()
-    for check in checks:
-        check = dict(check)
-        if not check.get("label"):
-            counts[check["kind"]] = counts.get(check["kind"], 0) + 1
-            check["label"] = f"{check['kind']} #{counts[check['kind']]}"
-        if check["label"] in seen:
-            raise ValueError(f"two checks are labelled {check['label']!r}; labels must be unique")
-        seen.add(check["label"])
-        out.append(check)
-    return out
-
-
-def claim_entry(record: Mapping[str, Any]) -> dict[str, Any]:
-    """One entry of ``claims``: ``record`` in strict JSON with its ``nonfinite`` reasons."""
+def claim_entry(run: ClaimRun) -> dict[str, Any]:
+    """One entry of ``claims``: the run in strict JSON with its ``nonfinite`` reasons."""
+    record = run.to_dict()
     entry, nonfinite = to_json(
         {k: v for k, v in record.items() if k != "nonfinite"}, "claim", int_keys=True
     )
-    entry["nonfinite"] = {**record.get("nonfinite", {}), **nonfinite}
+    entry["nonfinite"] = {**record["nonfinite"], **nonfinite}
     return entry
 
 
-def results_document(
-    reports: Iterable[ClaimRecord],
+def document(results: Results) -> dict[str, Any]:
+    """The versioned results file of ``results`` (``schema``/``schema_version`` first), strict
+    JSON; an upgraded file is written in the current version."""
+    return {
+        "schema": SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        "created": results.created,
+        "versions": results.versions,
+        "commit": results.commit,
+        "machine": results.machine,
+        "budget": results.budget,
+        "algorithm": results.algorithm,
+        "controls": results.controls,
+        "wall_time": results.wall_time,
+        "complete": results.complete,
+        "claims": [claim_entry(r) for r in results.claims],
+    }
+
+
+def new_results(
+    runs: Iterable[ClaimRun],
     *,
     budget: str,
     algorithm: str | None,
     control: bool,
     wall_time: float,
     complete: bool = True,
-) -> dict[str, Any]:
-    """The versioned results file (``schema``/``schema_version`` first), strict JSON.
+) -> Results:
+    """The results of a run made now, on this machine (its provenance and time)."""
+    facts = provenance()
+    return Results(
+        claims=list(runs),
+        budget=budget,
+        algorithm=algorithm,
+        controls=control,
+        wall_time=wall_time,
+        complete=complete,
+        created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        commit=facts.get("commit"),
+        machine=facts.get("machine", ""),
+        versions=facts.get("versions", {}),
+    )
+
+
+def results_document(runs: Iterable[ClaimRun], **run: Any) -> dict[str, Any]:
+    """:func:`document` of :func:`new_results` (the arguments are :func:`new_results`'s).
     ``complete`` is false in the copies ``check`` writes while it runs (the claims finished so
     far)."""
-    return {
-        "schema": SCHEMA,
-        "schema_version": SCHEMA_VERSION,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        **provenance(),
-        "budget": budget,
-        "algorithm": algorithm,
-        "controls": control,
-        "wall_time": wall_time,
-        "complete": complete,
-        "claims": [claim_entry(r.to_dict()) for r in reports],
-    }
+    return document(new_results(runs, **run))
 
 
 # --------------------------------------------------------------------------- reading
@@ -166,7 +170,7 @@ _KINDS: dict[str, tuple[Callable[[Any], bool], str]] = {
     ),
 }
 
-#: The results document (what :func:`scb_verify.runner.results_document` writes).
+#: The results document (what :func:`document` writes).
 DOCUMENT: dict[str, Field] = {
     "schema": _field("string", required=True),
     "schema_version": _field("integer", required=True),
@@ -181,7 +185,7 @@ DOCUMENT: dict[str, Field] = {
     "complete": _field("bool"),
     "claims": _field("list", required=True),
 }
-#: One entry of ``claims`` (:class:`scb_verify.runner.ClaimReport`).
+#: One entry of ``claims`` (:class:`scb_verify.records.ClaimRun`).
 CLAIM: dict[str, Field] = {
     "id": _field("string", required=True),
     "control": _field("bool", required=True),
@@ -197,6 +201,8 @@ CLAIM: dict[str, Field] = {
     "wall_time": _field("number"),
     "config_hash": _field("string"),
     "error": _field("string", "null"),
+    "truth_readers": _field("list"),
+    "trained": _field("list"),
     "nonfinite": _field("object"),
 }
 #: A claim's ``description`` (:meth:`scb_verify.claim.Claim.describe`).
@@ -299,10 +305,20 @@ def _brief(value: Any) -> str:
     return text if len(text) <= 40 else text[:39] + "…"
 
 
-def load_results(path: str | Path) -> dict[str, Any]:
-    """The parsed results file at ``path``, checked against the schema and upgraded to the
-    current version (an upgraded document says ``"upgraded_from": <its version>``);
-    ResultsError (one line, naming the file) for anything else."""
+def load_results(path: str | Path) -> Results:
+    """The results file at ``path`` as typed records, checked against the schema and upgraded
+    from an older version (:attr:`Results.upgraded_from` says which); ResultsError (one line,
+    naming the file) for anything else."""
+    doc = read_document(path)
+    try:
+        return Results.from_document(doc)
+    except ValueError as e:  # two checks of a claim with one label
+        raise ResultsError(f"{path}: {e}") from None
+
+
+def read_document(path: str | Path) -> dict[str, Any]:
+    """The parsed results file at ``path``, validated and upgraded to the current version's
+    layout (an upgraded document says ``"upgraded_from": <its version>``)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -323,13 +339,9 @@ def load_results(path: str | Path) -> dict[str, Any]:
     version, claims = doc["schema_version"], doc["claims"]
     for i, claim in enumerate(claims):
         if version == 1:
-            claim = claims[i] = _upgrade_v1_claim(claim)
+            claims[i] = _upgrade_v1_claim(claim)
         if version < 3:
-            _rename_algorithm(claim)
-        try:
-            claims[i]["checks"] = label_checks(claims[i]["checks"])
-        except ValueError as e:
-            raise ResultsError(f"{path}: claims[{i}]: {e}") from None
+            _rename_algorithm(claims[i])
     if version != SCHEMA_VERSION:
         doc["schema_version"], doc["upgraded_from"] = SCHEMA_VERSION, version
     return doc
@@ -337,14 +349,10 @@ def load_results(path: str | Path) -> dict[str, Any]:
 
 def _rename_algorithm(claim: dict[str, Any]) -> None:
     """A claim entry before version 3, in place: ``learner`` → ``algorithm`` in the entry and
-    its description, and in a built-in claim's measurements (:data:`V2_ALGORITHM_MEASUREMENT`)."""
-    measurements = claim.get("measurements") or {}
-    renames = [(claim, "learner"), (claim.get("description", {}), "learner")]
-    if claim["id"] in V2_ALGORITHM_MEASUREMENT:
-        renames.append((measurements, V2_ALGORITHM_MEASUREMENT[claim["id"]]))
-    for record, old in renames:
-        if old in record and "algorithm" not in record:
-            record["algorithm"] = record.pop(old)
+    its description. Measurements are the claim's own data and stay as it wrote them."""
+    for record in (claim, claim.get("description", {})):
+        if "learner" in record and "algorithm" not in record:
+            record["algorithm"] = record.pop("learner")
 
 
 #: How each built-in check kind's version-1 summary opens (what followed ``"label: "``).
@@ -411,4 +419,7 @@ def _upgrade_v1_claim(claim: dict[str, Any]) -> dict[str, Any]:
                 "nonfinite": {f"/evidence{p}": r for p, r in nonfinite.items()},
             }
         )
-    return claim_entry({**claim, "checks": checks})
+    entry, nonfinite = to_json(
+        {k: v for k, v in claim.items() if k not in ("checks", "nonfinite")}, "claim", int_keys=True
+    )
+    return {**entry, "checks": checks, "nonfinite": {**claim.get("nonfinite", {}), **nonfinite}}

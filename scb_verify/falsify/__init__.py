@@ -12,9 +12,5 @@ This package module imports nothing heavy: hypothesis (the ``test`` extra) is ne
 the submodules, so the command line loads them when ``falsify`` runs.
 """
 
-from pathlib import Path
-
 #: Examples generated per claim and budget (``--examples`` overrides).
 BUDGET_EXAMPLES = {"smoke": 10, "ci": 50, "full": 500}
-#: The counterexample database (``results/`` is git-ignored).
-DEFAULT_DB = Path("results") / "hypothesis-db"

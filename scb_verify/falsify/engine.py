@@ -47,8 +47,8 @@ from hypothesis import seed as seeded
 from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.strategies import SearchStrategy
 
-from scb_verify.falsify import DEFAULT_DB
 from scb_verify.falsify.instance import Check
+from scb_verify.paths import falsify_db
 from scb_verify.verdict import CheckResult, Status
 
 #: Shrink measurements allowed by default, however few examples: enough for hypothesis to reach
@@ -280,17 +280,19 @@ def search(
     *,
     examples: int,
     seed: int = 0,
-    database: str | Path = DEFAULT_DB,
+    database: str | Path | None = None,
     control: bool = False,
     max_shrinks: int | None = None,
 ) -> SearchResult:
     """Search ``falsifier``'s class for a counterexample (see the module docstring).
 
-    ``max_shrinks`` caps the new measurements spent shrinking (default: max(examples,
+    ``database`` defaults to :func:`scb_verify.paths.falsify_db`. ``max_shrinks`` caps the new
+    measurements spent shrinking (default: max(examples,
     :data:`MIN_SHRINKS`)); past it, the smallest counterexample found so far is reported."""
     if examples < 1:
         raise ValueError(f"examples must be a positive integer, got {examples}")
     budget = max(examples, MIN_SHRINKS) if max_shrinks is None else max_shrinks
+    database = falsify_db() if database is None else database
     result = SearchResult(falsifier, control, examples, seed, str(database))
     store = DirectoryBasedExampleDatabase(str(database))
     key = falsifier.database_key(control)

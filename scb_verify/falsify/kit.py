@@ -23,9 +23,9 @@ from hypothesis import strategies as st
 from scb_verify import bounds
 from scb_verify.checks import bound_check
 from scb_verify.claim import Claim, ClaimContext
+from scb_verify.executors import JobRunner, execute_job
 from scb_verify.falsify import instance as schema
 from scb_verify.falsify.engine import Evaluation, Falsifier, bound_function
-from scb_verify.runner import execute_job
 from scb_verify.strategies import SUPPORTS, WEIGHTINGS, tasks
 from scb_verify.task import SCBTask, TaskError, task_from_spec
 
@@ -69,16 +69,23 @@ def data_seeds(instance: dict, count: int) -> list[int]:
     return [instance["seed"] * count + i for i in range(count)]
 
 
-def run_serially(measurement, ctx: ClaimContext):
+def run_serially(measurement, ctx: ClaimContext, run_job: JobRunner = execute_job):
     """Drive a claim measurement generator (yield jobs, receive results, return a value) in
     this process, job by job, each job with the context applied as the runner applies it
-    (:meth:`~scb_verify.claim.ClaimContext.apply`); returns its value."""
+    (:meth:`~scb_verify.claim.ClaimContext.apply`) and trained by ``run_job`` (default: here,
+    :func:`scb_verify.executors.execute_job`); returns its value."""
     try:
         jobs = next(measurement)
         while True:
-            jobs = measurement.send([execute_job(ctx.apply(job)) for job in jobs])
+            jobs = measurement.send([run_job(ctx.apply(job)) for job in jobs])
     except StopIteration as stop:
         return stop.value
+
+
+def run_one(job, ctx: ClaimContext, run_job: JobRunner = execute_job):
+    """One job of a falsifier's measurement, with the context applied as the runner applies
+    it, trained by ``run_job``."""
+    return run_job(ctx.apply(job))
 
 
 def held_out(

@@ -15,22 +15,20 @@ from pathlib import Path
 from scb_verify.claim import Claim
 from scb_verify.falsify.engine import Falsifier, SearchResult
 from scb_verify.provenance import config_hash, write_json_atomic
-from scb_verify.runner import ClaimReport
-from scb_verify.schema import claim_entry, label_checks, load_results
-from scb_verify.verdict import Status, combine, combine_statuses
+from scb_verify.records import ClaimRun, label_checks
+from scb_verify.schema import document, load_results
+from scb_verify.verdict import Status, combine_statuses
 
 
-def claim_report(result: SearchResult, claim: Claim | None) -> ClaimReport:
+def claim_report(result: SearchResult, claim: Claim | None) -> ClaimRun:
     """One results-file claim entry holding the search's ``falsification`` check."""
-    check = result.check()
     falsifier = result.falsifier
-    return ClaimReport(
+    return ClaimRun.from_outcome(
         id=falsifier.claim,
         control=result.control,
         algorithm=claim.algorithm if claim else None,
-        status=combine([check]),
         description=claim.describe() if claim else {"id": falsifier.claim},
-        checks=label_checks([check.to_dict()]),
+        checks=[result.check()],
         seeds=[result.seed],
         wall_time=result.wall_time,
         config_hash=config_hash(
@@ -45,24 +43,22 @@ def claim_report(result: SearchResult, claim: Claim | None) -> ClaimReport:
     )
 
 
-def merge(path: str | Path, reports: Sequence[ClaimReport]) -> None:
+def merge(path: str | Path, reports: Sequence[ClaimRun]) -> None:
     """Add each report's falsification check to the entries of ``path`` with the same claim
-    id and control flag (appending the report where there is none), recompute their statuses,
-    and rewrite the file atomically (in the current schema version).
+    run key (id and control flag), appending the report where there is none, recompute their
+    statuses, and rewrite the file atomically (in the current schema version).
     :class:`~scb_verify.schema.ResultsError` if ``path`` is not a results file."""
-    doc = load_results(path)
+    results = load_results(path)
     for report in reports:
-        entries = [
-            e for e in doc["claims"] if e["id"] == report.id and e["control"] == report.control
-        ]
+        entries = [run for run in results.claims if run.key == report.key]
         if not entries:
-            doc["claims"].append(claim_entry(report.to_dict()))
+            results.claims.append(report)
         for entry in entries:
-            entry["checks"] = [c for c in entry["checks"] if c["kind"] != "falsification"]
-            entry["checks"] = label_checks(entry["checks"] + report.checks)
-            if entry.get("error") is None:
-                entry["status"] = combine_statuses(c["status"] for c in entry["checks"]).value
-    write_json_atomic(path, doc)
+            kept = [c for c in entry.checks if c.kind != "falsification"]
+            entry.checks = label_checks(kept + report.checks)
+            if entry.error is None:
+                entry.status = combine_statuses(c.status for c in entry.checks)
+    write_json_atomic(path, document(results))
 
 
 def class_text(falsifier: Falsifier, title: str) -> str:

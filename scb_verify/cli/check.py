@@ -1,0 +1,207 @@
+"""``scb-verify check``: run claims (or their negative controls) to verdicts."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+from scb_verify.cli.common import positive_int, positive_seconds
+
+HELP = "run claims (or their negative controls) to verdicts"
+DESCRIPTION = f"""{HELP}.
+
+Each claim generates SCB instances, trains through its algorithm and checks its predicted
+bounds (docs/reference.md §6–7): holds, violated, inconclusive or error. Exit codes: 0 nothing
+violated or errored, 1 a claim violated (--controls: a control not violated), 2 usage error or
+nothing to run, 3 a claim errored.
+
+example:
+  scb-verify check                                  # every claim at the smoke budget
+  scb-verify check C3 C4 --budget ci --jobs 2 --json results.json
+  scb-verify check --budget ci --baseline baselines/ci.json   # the regression gate
+  scb-verify check --algorithm sgd --controls       # another algorithm's negative controls"""
+
+BUDGET_HELP = (
+    "how much each claim measures: smoke (minutes, few seeds), ci (the project's gate), "
+    "full (the README's full-budget table); default smoke"
+)
+
+
+def add_arguments(c: argparse.ArgumentParser) -> None:
+    from scb_verify.session import DEADLINES
+
+    c.add_argument("claims", nargs="*", metavar="CLAIM", help="claim ids (default: all)")
+    c.add_argument("--budget", default="smoke", choices=list(DEADLINES), help=BUDGET_HELP)
+    c.add_argument(
+        "--jobs",
+        type=positive_int,
+        default=os.cpu_count() or 1,
+        help="parallel workers (default: the number of cores; the local executor starts at "
+        "most one per core)",
+    )
+    c.add_argument(
+        "--executor",
+        default="local",
+        help="registered executor: local (a process pool, default) or ray",
+    )
+    c.add_argument(
+        "--address",
+        metavar="ADDR",
+        help="with --executor ray: the Ray cluster to use (default: $RAY_ADDRESS, else a local "
+        "Ray instance of --jobs CPUs)",
+    )
+    c.add_argument(
+        "--cache",
+        type=Path,
+        metavar="DIR",
+        help="job cache: a rerun redoes only jobs not stored here (default: job-cache in the "
+        "per-user cache folder, $SCB_VERIFY_CACHE_DIR or ~/.cache/scb-verify)",
+    )
+    c.add_argument("--no-cache", action="store_true", help="neither read nor write the job cache")
+    c.add_argument(
+        "--algorithm", metavar="NAME", help="substitute this algorithm in every claim that trains"
+    )
+    c.add_argument(
+        "--controls",
+        action="store_true",
+        help="run the negative controls instead; each must come out violated",
+    )
+    c.add_argument("--strict", action="store_true", help="also fail (exit 1) on inconclusive")
+    c.add_argument(
+        "--timeout",
+        type=positive_seconds,
+        metavar="SECONDS",
+        help="wall-clock limit per claim (default by budget: "
+        + ", ".join(f"{b} {d.claim:g}" for b, d in DEADLINES.items())
+        + ")",
+    )
+    c.add_argument(
+        "--job-timeout",
+        type=positive_seconds,
+        metavar="SECONDS",
+        help="wall-clock limit per training job (default by budget: "
+        + ", ".join(f"{b} {d.job:g}" for b, d in DEADLINES.items())
+        + ")",
+    )
+    c.add_argument("--json", type=Path, metavar="PATH", help="write the results file (- : stdout)")
+    c.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="FILE",
+        help="results file of expected verdicts (from check --json): a claim violated there and "
+        "still violated is an expected finding; exit 1 on any move for the worse, or when a "
+        "baseline violation no longer shows",
+    )
+    c.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    from scb_verify import session
+    from scb_verify.cache import JobCache
+    from scb_verify.cli.common import UsageError, check_outputs, human, warn
+    from scb_verify.diff import summary, table_rows
+    from scb_verify.paths import job_cache
+    from scb_verify.progress import progress_bar, status_line
+    from scb_verify.provenance import replaceable, write_json_atomic
+    from scb_verify.records import EXIT_ERRORED, EXIT_OK, EXIT_VIOLATED, exit_code
+    from scb_verify.registry import load_registry
+    from scb_verify.runner import run_claims
+    from scb_verify.schema import document, load_results, new_results
+    from scb_verify.text import format_table, verdict_table
+    from scb_verify.verdict import Status
+
+    if args.strict and args.controls:
+        raise UsageError(
+            "check: --strict has no effect with --controls (a control passes only if violated)"
+        )
+    check_outputs(json=args.json)
+    baseline = None
+    if args.baseline:
+        baseline = load_results(args.baseline)
+        session.check_baseline(
+            baseline, budget=args.budget, control=args.controls, where=f"--baseline {args.baseline}"
+        )
+    reg = load_registry(args.plugin)
+    claims = session.select_claims(reg, args.claims)
+    if args.algorithm:
+        try:
+            reg.algorithm(args.algorithm)
+        except KeyError as e:
+            raise UsageError(e.args[0]) from None
+    session.check_runnable(claims, args.algorithm)
+    workers = session.worker_count(args.jobs, executor=args.executor)
+    if workers.note:
+        warn(workers.note)
+    cache = None if args.no_cache else JobCache(args.cache or job_cache(), warn=warn)
+    executor = session.make_executor(reg, args.executor, workers.count, args.address)
+    out = human(args)
+    for why in session.skipped(claims, args.algorithm).values():
+        print(f"skipped: {why}", file=out)
+    t0 = time.perf_counter()
+
+    def results(runs, complete: bool):
+        return new_results(
+            runs,
+            budget=args.budget,
+            algorithm=args.algorithm,
+            control=args.controls,
+            wall_time=time.perf_counter() - t0,
+            complete=complete,
+        )
+
+    running = len(claims) - len(session.skipped(claims, args.algorithm))
+    finished = []
+    with progress_bar(
+        running, f"claims ({args.budget})", quiet=args.quiet, unit="claim", scale=False
+    ) as bar:
+
+        def on_done(run):
+            finished.append(run)
+            bar(len(finished), running)
+            if args.json and replaceable(args.json):  # a stream gets the final document only
+                write_json_atomic(args.json, document(results(finished, complete=False)))
+
+        with executor:
+            runs = run_claims(
+                claims,
+                budget=args.budget,
+                executor=executor,
+                algorithm=args.algorithm,
+                control=args.controls,
+                timeout=args.timeout,
+                job_timeout=args.job_timeout,
+                plugins=args.plugin,
+                on_done=on_done,
+                on_progress=lambda live: bar(len(finished), running, status_line(live)),
+                cache=cache,
+            )
+    final = results(runs, complete=True)
+    print(verdict_table(runs), file=out)
+    print(
+        f"\n{len(runs)} claim run(s) in {final.wall_time:.1f} s at budget {args.budget!r}",
+        file=out,
+    )
+    if cache is not None and cache.hits + cache.misses:
+        print(
+            f"job cache {cache.root}: {cache.hits} of {cache.hits + cache.misses} jobs reused, "
+            f"{cache.misses} computed" + (f" ({cache.bad} bad entries)" if cache.bad else ""),
+            file=out,
+        )
+    if args.json:
+        write_json_atomic(args.json, document(final))
+    code = exit_code(runs, strict=args.strict)
+    if baseline is None:
+        return code
+    changes = session.gate(baseline, [c.id for c in claims], final)
+    if changes:
+        print(f"\nagainst the baseline {args.baseline}:", file=out)
+        print(format_table(table_rows(changes)), file=out)
+    print(f"baseline: {summary(changes)}", file=out)
+    if code == EXIT_ERRORED:
+        return code
+    strict = args.strict and any(r.status is Status.INCONCLUSIVE for r in runs)
+    if strict or any(c.regression for c in changes):
+        return EXIT_VIOLATED
+    return EXIT_OK

@@ -1,0 +1,168 @@
+"""The run policy that ``scb-verify check`` and the pytest plugin share (docs/reference.md §7).
+
+One home for: the deadlines of a budget (:data:`DEADLINES`), which claims a run selects and in
+what order (:func:`select_claims`), which of them it skips and why (:func:`skipped`), that a
+run with nothing to run is a usage error (:func:`check_runnable`), how many workers it may
+start (:func:`worker_count`), which executor runs the jobs (:func:`make_executor`), whether a
+baseline fits the run (:func:`check_baseline`) and the gate against it (:func:`gate`). Each
+front end only turns a :class:`SessionError` into its own kind of usage error (a one-line exit
+2, or ``pytest.UsageError``).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from scb_verify.records import Results, claim_order
+
+if TYPE_CHECKING:
+    from scb_verify.claim import Claim
+    from scb_verify.diff import Change
+    from scb_verify.registry import Registry
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """Wall-clock limits in seconds: per claim (from the start of the run, not counting the
+    time all its jobs wait in the executor's queue behind other claims' jobs) and per job
+    (from the moment it starts running)."""
+
+    claim: float
+    job: float
+
+
+#: Default limits per budget (``check --timeout`` / ``--job-timeout`` override them): about ten
+#: times the longest claim and job measured at that budget on 2 cores.
+DEADLINES: dict[str, Deadlines] = {
+    "smoke": Deadlines(claim=600.0, job=300.0),
+    "ci": Deadlines(claim=3600.0, job=1200.0),
+    "full": Deadlines(claim=8 * 3600.0, job=3 * 3600.0),
+}
+
+#: The most workers a run starts per core: jobs are CPU-bound, so more only contend.
+WORKERS_PER_CORE = 1
+
+
+class SessionError(ValueError):
+    """A run that cannot start as asked: one line, nothing was run."""
+
+
+def cores() -> int:
+    """Cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def select_claims(registry: Registry, ids: Sequence[str]) -> list[Claim]:
+    """The claims named by ``ids`` in the order given (each found as
+    :meth:`~scb_verify.registry.Registry.claim` finds it: case-insensitive, with "did you mean"),
+    or every registered claim in :func:`~scb_verify.records.claim_order`. A claim named twice is
+    an error."""
+    try:
+        claims = [registry.claim(c) for c in ids]
+    except KeyError as e:
+        raise SessionError(e.args[0]) from None
+    seen: set[str] = set()
+    for claim in claims:
+        if claim.id in seen:
+            raise SessionError(f"claim {claim.id} named twice; name each claim once")
+        seen.add(claim.id)
+    return claims or [registry.claims[c] for c in sorted(registry.claims, key=claim_order)]
+
+
+def skipped(claims: Sequence[Claim], algorithm: str | None) -> dict[str, str]:
+    """claim id → why the run leaves it out: under a substitute ``algorithm``, the claims that
+    train nothing (there is nothing to substitute in them)."""
+    if algorithm is None:
+        return {}
+    return {
+        c.id: f"{c.id} trains nothing: not run with --algorithm {algorithm}"
+        for c in claims
+        if c.algorithm is None
+    }
+
+
+def check_runnable(claims: Sequence[Claim], algorithm: str | None) -> None:
+    """SessionError when the selection runs no claim: a run that checks nothing is not a
+    success (its message says why each claim was left out)."""
+    left_out = skipped(claims, algorithm)
+    if len(left_out) == len(claims):
+        reasons = "; ".join(left_out.values()) or "no claim is registered"
+        raise SessionError(f"nothing to run: {reasons}")
+
+
+@dataclass(frozen=True)
+class Workers:
+    """How many workers a run starts, and the note that says why when it is fewer than asked."""
+
+    count: int
+    note: str = ""
+
+
+def worker_count(asked: int, *, executor: str, limit: int | None = None) -> Workers:
+    """``asked`` workers, capped for the ``local`` executor at the cores this process may use
+    (:data:`WORKERS_PER_CORE` each; ``limit`` overrides the cap): more workers than cores only
+    contend, and a thousand spawned interpreters can take a machine down. Other executors
+    (a cluster) get what was asked."""
+    if asked < 1:
+        raise SessionError(f"--jobs must be a positive integer, got {asked}")
+    if executor != "local":
+        return Workers(asked)
+    cap = limit if limit is not None else cores() * WORKERS_PER_CORE
+    if asked <= cap:
+        return Workers(asked)
+    return Workers(cap, f"--jobs {asked} capped at {cap}, the cores this machine has")
+
+
+def make_executor(
+    registry: Registry, name: str, jobs: int, address: str | None = None
+) -> cf.Executor:
+    """The executor ``name`` with ``jobs`` workers; with ``address`` (Ray only) the cluster to
+    use, exported as ``RAY_ADDRESS`` for Ray to read when it connects."""
+    factories = registry.executors
+    if name not in factories:
+        raise SessionError(f"unknown executor {name!r}; available: {', '.join(sorted(factories))}")
+    if address is not None:
+        if name != "ray":
+            raise SessionError(f"an address is for the ray executor, not {name!r}")
+        os.environ["RAY_ADDRESS"] = address
+    try:
+        return factories[name].create(jobs)
+    except ImportError as e:
+        raise SessionError(f"executor {name!r} cannot start: {e}") from None
+
+
+def check_baseline(baseline: Results, *, budget: str, control: bool, where: str) -> None:
+    """SessionError unless ``baseline`` was recorded at ``budget`` and holds the same kind of
+    runs (claims or negative controls); ``where`` names the file in the message."""
+    if baseline.budget != budget:
+        raise SessionError(
+            f"{where}: recorded at budget {baseline.budget!r}, this run is at {budget!r}; "
+            "give a baseline of the same budget"
+        )
+    if baseline.controls != control:
+        kinds = ("claims", "negative controls")
+        raise SessionError(
+            f"{where}: holds {kinds[baseline.controls]}, this run runs {kinds[control]}"
+        )
+
+
+def gate(baseline: Results, selected: Sequence[str], new: Results) -> list[Change]:
+    """The changes from ``baseline`` to ``new`` (:func:`scb_verify.diff.compare`), the baseline
+    cut to the claim ids this run ``selected`` (a claim not selected is not missing; one
+    selected but skipped under ``--algorithm`` is reported as skipped)."""
+    from scb_verify.diff import compare
+
+    ran = set(selected)
+    cut = Results(
+        claims=[r for r in baseline.claims if r.id in ran],
+        budget=baseline.budget,
+        algorithm=baseline.algorithm,
+        controls=baseline.controls,
+    )
+    return compare(cut, new)
