@@ -1,5 +1,5 @@
-"""Schema-valid results files built from the real check library and runner (no training), for
-the report and diff tests."""
+"""Schema-valid results files built from the real check library and the records' own builder
+(no training), for the report and diff tests."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import sympy
 
 from scb_verify.checks import scaling_check, threshold_check
 from scb_verify.provenance import write_json_atomic
-from scb_verify.runner import ClaimReport
+from scb_verify.records import ClaimRun
 from scb_verify.schema import results_document
-from scb_verify.verdict import CheckResult, Status, combine
+from scb_verify.verdict import CheckResult
 
 T = sympy.Symbol("T", positive=True)
 C, kappa = sympy.symbols("C kappa", positive=True)
@@ -53,36 +53,48 @@ def claim(
     algorithm: str | None = "pppd",
     artifacts: dict[str, Any] | None = None,
     error: str | None = None,
-) -> ClaimReport:
-    """A claim report as the runner writes it, with a description like Claim.describe()."""
-    return ClaimReport(
+) -> ClaimRun:
+    """A claim record as the runner builds it, with a description like Claim.describe()."""
+    description = {
+        "id": claim_id,
+        "title": f"synthetic claim {claim_id}",
+        "paper": "S0",
+        "statement": f"statement of {claim_id}",
+        "algorithm": algorithm,
+        "control": "a control that must be violated",
+        "bounds": {"samples": {"sympy": sympy.sstr(BOUND), "latex": sympy.latex(BOUND)}},
+        "grids": {"smoke": {"T": GRID_T, "batch": 16, "seeds": 8, "rho1": 0.6}},
+    }
+    facts = {
+        "seeds": [0, 1, 2],
+        "samples": 1000,
+        "runs": 3,
+        "wall_time": 0.5,
+        "config_hash": "0123456789abcdef",
+        "trained": [algorithm] if algorithm else [],
+    }
+    if error is not None:
+        return ClaimRun.failed(
+            id=claim_id,
+            control=control,
+            algorithm=algorithm,
+            error=error,
+            description=description,
+            **facts,
+        )
+    return ClaimRun.from_outcome(
         id=claim_id,
         control=control,
         algorithm=algorithm,
-        status=combine(checks) if error is None else Status.ERROR,
-        description={
-            "id": claim_id,
-            "title": f"synthetic claim {claim_id}",
-            "paper": "S0",
-            "statement": f"statement of {claim_id}",
-            "algorithm": algorithm,
-            "control": "a control that must be violated",
-            "bounds": {"samples": {"sympy": sympy.sstr(BOUND), "latex": sympy.latex(BOUND)}},
-            "grids": {"smoke": {"T": GRID_T, "batch": 16, "seeds": 8, "rho1": 0.6}},
-        },
-        checks=[c.to_dict() for c in checks],
+        description=description,
+        checks=checks,
         measurements={"values": list(range(20)), "nested": {"a": 1.23456789}},
         artifacts=artifacts or {},
-        seeds=[0, 1, 2],
-        samples=1000,
-        runs=3,
-        wall_time=0.5,
-        config_hash="0123456789abcdef",
-        error=error,
+        **facts,
     )
 
 
-def write(path: Path, *reports: ClaimReport, control: bool = False, budget: str = "smoke") -> Path:
+def write(path: Path, *reports: ClaimRun, control: bool = False, budget: str = "smoke") -> Path:
     """Write a results file of ``reports``; returns its path."""
     write_json_atomic(
         path,

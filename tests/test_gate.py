@@ -13,6 +13,7 @@ from synthetic_results import claim, failing, passing, scaling, write
 
 from scb_verify.cli import EXIT_OK, EXIT_USAGE, EXIT_VIOLATED
 from scb_verify.diff import compare
+from scb_verify.records import Results
 from scb_verify.schema import load_results
 
 #: Claims whose verdict the test sets through the environment (SCB_TEST_<ID>).
@@ -113,20 +114,17 @@ def test_a_baseline_of_another_budget_is_a_usage_error(gate):
 )
 def test_the_gate_rule(before, after, control, regression, expected):
     def doc(check):
-        return {"controls": control, "claims": [claim("C1", [check], control=control).to_dict()]}
+        return Results(claims=[claim("C1", [check], control=control)], controls=control)
 
-    (change,) = compare(doc(before), doc(after))
+    (change,) = [c for c in compare(doc(before), doc(after)) if c.kind != "check"]
     assert (change.regression, change.expected) == (regression, expected)
 
 
 def test_claims_skipped_under_a_substituted_algorithm_are_not_missing(tmp_path):
-    old = {"controls": False, "algorithm": None,
-           "claims": [claim("C1", [passing()], algorithm=None).to_dict(),
-                      claim("C2", [passing()]).to_dict()]}  # fmt: skip
-    new = {"controls": False, "algorithm": "adam",
-           "claims": [claim("C2", [passing()], algorithm="adam").to_dict()]}  # fmt: skip
+    old = Results(claims=[claim("C1", [passing()], algorithm=None), claim("C2", [passing()])])
+    new = Results(claims=[claim("C2", [passing()], algorithm="adam")], algorithm="adam")
     changes = compare(old, new)
-    assert [(c.claim, c.what, c.regression) for c in changes] == [
+    assert [(c.claim, c.kind, c.regression) for c in changes] == [
         ("C1", "skipped", False),
         ("C2", "algorithm", False),
     ]
@@ -139,14 +137,16 @@ def test_diff_json_for_machines(cli, tmp_path):
     assert code == EXIT_VIOLATED, err
     doc = json.loads(out)
     assert doc["regressions"] == 1 and doc["expected"] == 1
-    assert {(c["claim"], c["what"], c["regression"]) for c in doc["changes"]} == {
-        ("C1", "verdict", True),
-        ("C7", "expected finding", False),
+    assert {
+        (c["claim"], c["kind"], c["old"], c["new"], c["regression"]) for c in doc["changes"]
+    } == {
+        ("C1", "verdict", "holds", "violated", True),
+        ("C7", "expected finding", "violated", "violated", False),
     }
     assert "REGRESSION" in err  # the table went to stderr
 
 
 def test_the_shipped_baseline_is_a_complete_ci_run_of_every_claim(registry):
     doc = load_results(Path(__file__).resolve().parents[1] / "baselines" / "ci.json")
-    assert doc["budget"] == "ci" and doc["complete"] is True and not doc["controls"]
-    assert {c["id"] for c in doc["claims"]} == set(registry.claims)
+    assert doc.budget == "ci" and doc.complete is True and not doc.controls
+    assert {c.id for c in doc.claims} == set(registry.claims)

@@ -1,4 +1,4 @@
-"""Results schema v2 (scb_verify.schema): checks as data, strict JSON with reasons for nulls,
+"""The results file (scb_verify.schema) and its typed records: checks as data, strict JSON with reasons for nulls,
 version-1 files read and compared by label, a reader that never starts the engine."""
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ import pytest
 from synthetic_results import claim, passing, scaling, write
 
 from scb_verify.diff import compare
-from scb_verify.results import scaling_fits
-from scb_verify.runner import SerialExecutor, run_claims
-from scb_verify.schema import SCHEMA_VERSION, label_checks, load_results, results_document
+from scb_verify.executors import SerialExecutor
+from scb_verify.records import CheckRecord, ClaimRun, OutcomeError, label_checks
+from scb_verify.runner import run_claims
+from scb_verify.schema import SCHEMA_VERSION, load_results, read_document, results_document
 from scb_verify.verdict import CheckResult, Range
 
 V1_FILE = Path(__file__).parent / "data" / "results_v1_smoke.json"
@@ -25,16 +26,15 @@ V1_FILE = Path(__file__).parent / "data" / "results_v1_smoke.json"
 
 def test_v1_file_is_read_with_labels_as_fields():
     doc = load_results(V1_FILE)
-    assert doc["schema_version"] == SCHEMA_VERSION and doc["upgraded_from"] == 1
-    labels = {c["id"]: [k["label"] for k in c["checks"]] for c in doc["claims"]}
+    assert doc.upgraded_from == 1
+    labels = {c.id: [k.label for k in c.checks] for c in doc.claims}
     assert labels["C1"] == ["‖∇L‖ at truth", "|excess risk|", "best descent"]
     assert labels["C2"] == ["rate of ‖V − P‖_F in n", "‖V − P‖/‖P‖ at n = 16384"]
     assert labels["C3"] == ["reach #1", "scaling #1"]  # unlabelled in the claim
-    c2 = next(c for c in doc["claims"] if c["id"] == "C2")
-    rate = c2["checks"][0]
-    assert rate["summary"].startswith("slope ")  # the label is no longer part of the summary
-    assert Range.from_dict(rate["predicted"]).hi == rate["evidence"]["predicted"][1]
-    assert rate["quantity"] == "log-log slope"
+    rate = doc.by_key()["C2"].checks[0]
+    assert rate.summary.startswith("slope ")  # the label is no longer part of the summary
+    assert rate.predicted.hi == rate.evidence["predicted"][1]
+    assert rate.quantity == "log-log slope"
 
 
 def test_v1_and_v2_files_of_the_same_run_diff_as_no_change(tmp_path, monkeypatch):
@@ -62,34 +62,35 @@ def test_v1_and_v2_files_of_the_same_run_diff_as_no_change(tmp_path, monkeypatch
         )
     )
     old, new = load_results(V1_FILE), load_results(path)
-    assert "upgraded_from" not in new
+    assert new.upgraded_from is None
     # The statistics changed after the v1 file was written (issue 13: geometric means and t
     # intervals instead of medians and bootstrap; C3's 3-seed slope is now inconclusive), so
     # verdicts and slopes may move: what must not change is the pairing of checks by label.
     moved = set()
-    for before, after in zip(old["claims"], new["claims"], strict=True):
-        assert [c["label"] for c in before["checks"]] == [c["label"] for c in after["checks"]]
-        assert scaling_fits(before).keys() == scaling_fits(after).keys()
-        if before["status"] != after["status"]:
-            moved.add(before["id"])
+    for before, after in zip(old.claims, new.claims, strict=True):
+        assert [c.label for c in before.checks] == [c.label for c in after.checks]
+        assert before.fits().keys() == after.fits().keys()
+        if before.status != after.status:
+            moved.add(before.id)
     for changes in (compare(old, new), compare(new, old)):
-        assert {c.claim for c in changes if c.what == "verdict"} == moved
-        assert not [c for c in changes if c.what.startswith("check (")]
+        assert {c.claim for c in changes if c.kind == "verdict"} == moved
+        assert not [c for c in changes if c.kind == "check"]
 
 
-def test_a_v2_file_names_the_algorithm_as_version_3_does():
-    """baselines/ci.json was written at schema 2, which called the algorithm under test
-    ``learner`` (C7's measurements: ``method``); read, it has version 3's names only."""
-    doc = load_results(Path(__file__).resolve().parents[1] / "baselines" / "ci.json")
-    assert doc["upgraded_from"] == 2 and doc["schema_version"] == SCHEMA_VERSION == 3
-    claims = {c["id"]: c for c in doc["claims"]}
-    for c in claims.values():
+def test_a_v2_file_names_the_algorithm_as_the_current_version_does():
+    """tests/data/results_v2_ci.json (the project's ci baseline as written at schema 2) called
+    the algorithm under test ``learner``; read, the entries and descriptions use ``algorithm``,
+    and the claims' own measurements stay as they were written (no claim id in the reader)."""
+    path = Path(__file__).parent / "data" / "results_v2_ci.json"
+    doc = read_document(path)
+    assert doc["upgraded_from"] == 2 and doc["schema_version"] == SCHEMA_VERSION == 4
+    for c in doc["claims"]:
         assert "learner" not in c and "learner" not in c["description"], c["id"]
         assert c["algorithm"] == c["description"]["algorithm"], c["id"]
-    assert claims["C1"]["algorithm"] is None and claims["C8"]["algorithm"] == "softmax"
-    assert claims["C7"]["measurements"]["algorithm"] == "pppd"
-    assert "method" not in claims["C7"]["measurements"]
-    assert claims["C2"]["measurements"]["algorithm"] == claims["C2"]["algorithm"] == "pppd"
+    runs = load_results(path).by_key()
+    assert runs["C1"].algorithm is None and runs["C8"].algorithm == "softmax"
+    assert runs["C7"].measurements["method"] == "pppd"  # the claim's data, as written
+    assert runs["C2"].trained == []  # version 4 records what was trained; older files cannot
 
 
 def test_diff_keys_checks_by_label_not_position(tmp_path):
@@ -103,15 +104,21 @@ def test_diff_keys_checks_by_label_not_position(tmp_path):
     renamed = [labelled[0], replace(labelled[1], label="in Q")]
     newer = load_results(write(tmp_path / "newer.json", claim("C3", renamed)))
     assert {(c.what, c.old, c.new) for c in compare(old, newer)} == {
-        ("check (in N)", "holds", "-"),
-        ("check (in Q)", "-", "holds"),
+        ("check (in N)", "holds", None),
+        ("check (in Q)", None, "holds"),
     }
 
 
 def test_nonfinite_numbers_are_null_with_a_reason(tmp_path):
     check = CheckResult("k", "holds", "s", {"y": [1.0, np.nan, -np.inf]}, label="x")
-    report = claim("C1", [check])
-    report.measurements = {"samples": {32: [1.0, math.nan]}, "top": math.inf}
+    report = ClaimRun.from_outcome(
+        id="C1",
+        control=False,
+        algorithm=None,
+        description={},
+        checks=[check],
+        measurements={"samples": {32: [1.0, math.nan]}, "top": math.inf},
+    )
     doc = results_document([report], budget="smoke", algorithm=None, control=False, wall_time=0)
     text = json.dumps(doc, allow_nan=False)  # strict JSON
     (entry,) = json.loads(text)["claims"]
@@ -123,13 +130,13 @@ def test_nonfinite_numbers_are_null_with_a_reason(tmp_path):
 
 
 def test_labels_default_per_kind_and_must_be_unique():
-    checks = [passing().to_dict(), passing().to_dict(), scaling(1.0).to_dict()]
-    assert [c["label"] for c in label_checks(checks)] == [
+    checks = [CheckRecord.from_result(c) for c in (passing(), passing(), scaling(1.0))]
+    assert [c.label for c in label_checks(checks)] == [
         "threshold #1",
         "threshold #2",
         "scaling #1",
     ]
-    named = CheckResult("k", "holds", "", {}, label="same").to_dict()
+    named = CheckRecord.from_result(CheckResult("k", "holds", "", {}, label="same"))
     with pytest.raises(ValueError, match="two checks are labelled 'same'"):
         label_checks([named, named])
 
@@ -166,3 +173,45 @@ assert not loaded, loaded
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "out" / "report.md").exists()
+
+
+@pytest.mark.parametrize(
+    "measurements, field",
+    [
+        ({"x": object()}, "measurements/x has type object"),
+        ({"x": {1, 2}}, "measurements/x has type set"),
+        ({(1, 2): 3}, "measurements has key (1, 2)"),
+        ({"x": 2**70}, "measurements/x is an integer beyond 64 bits"),
+    ],
+)
+def test_an_outcome_that_is_not_json_is_refused_where_it_is_made(measurements, field):
+    with pytest.raises(OutcomeError, match=field.replace("(", r"\(").replace(")", r"\)")):
+        ClaimRun.from_outcome(
+            id="X",
+            control=False,
+            algorithm=None,
+            description={},
+            checks=[passing()],
+            measurements=measurements,
+        )
+    circular: dict = {}
+    circular["me"] = circular
+    with pytest.raises(OutcomeError, match="circular"):
+        ClaimRun.from_outcome(
+            id="X",
+            control=False,
+            algorithm=None,
+            description={},
+            checks=[passing()],
+            artifacts=circular,
+        )
+
+
+def test_records_round_trip_through_the_file(tmp_path):
+    strict = replace(scaling(-0.5, predicted=Range(hi=0.0, hi_closed=False)), label="rate")
+    run = claim("C2", [strict, passing()])
+    (back,) = load_results(write(tmp_path / "r.json", run)).claims
+    assert back.to_dict() == ClaimRun.from_dict(run.to_dict()).to_dict()
+    fit = back.fits()["rate"]
+    assert fit.predicted == Range(hi=0.0, hi_closed=False)  # the open end survives
+    assert fit.quantity == strict.quantity and back.good and back.key == "C2"
