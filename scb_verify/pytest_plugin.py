@@ -164,7 +164,7 @@ class ClaimSession:
 
     @pytest.hookimpl(tryfirst=True)  # before -k / -m deselection
     def pytest_collection_modifyitems(self, session: pytest.Session, items: list) -> None:
-        from scb_verify import session
+        from scb_verify import session as policy
         from scb_verify.registry import PluginError, load_registry
 
         try:
@@ -172,15 +172,15 @@ class ClaimSession:
             if self.algorithm:
                 registry.algorithm(self.algorithm)
             if self.executor_name not in registry.executors:
-                raise session.SessionError(
+                raise policy.SessionError(
                     f"unknown executor {self.executor_name!r}; available: "
                     f"{', '.join(sorted(registry.executors))}"
                 )
-            claims = session.select_claims(registry, ())
-            session.check_runnable(claims, self.algorithm)
+            claims = policy.select_claims(registry, ())
+            policy.check_runnable(claims, self.algorithm)
         except KeyError as e:
             raise pytest.UsageError(f"scb-verify: {e.args[0]}") from None
-        except (PluginError, session.SessionError) as e:
+        except (PluginError, policy.SessionError) as e:
             raise pytest.UsageError(f"scb-verify: {e}") from None
         self.registry = registry
         collector = ClaimCollector.from_parent(

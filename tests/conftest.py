@@ -23,6 +23,7 @@ import torch
 from hypothesis import HealthCheck, settings
 
 from scb_verify import kernels
+from scb_verify.paths import CACHE_ENV
 from scb_verify.registry import PLUGINS_ENV, load_registry
 from scb_verify.sampler import Batch, Sampler
 from scb_verify.task import SCBTask
@@ -98,6 +99,16 @@ def registry():
     with pytest.MonkeyPatch.context() as mp:
         mp.delenv(PLUGINS_ENV, raising=False)
         return load_registry()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cache_folder(tmp_path_factory):
+    """Everything scb-verify writes by default (job cache, counterexample database) goes to a
+    temporary folder for the whole session, never to the user's cache; subprocesses inherit
+    it."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(CACHE_ENV, str(tmp_path_factory.mktemp("scb-verify-cache")))
+        yield
 
 
 @pytest.fixture

@@ -354,7 +354,7 @@ CASES: dict[str, tuple[tuple[str, ...], str]] = {
         ("check", "C1", "--json", "db-file/r.json"),
         r"cannot create a file in db-file",
     ),
-    "check twice": (("check", "C1", "C1"), r"check: claim C1 named twice; name each claim once"),
+    "check twice": (("check", "C1", "C1"), r"claim C1 named twice; name each claim once"),
     "check strict controls": (
         ("check", "--strict", "--controls"),
         r"--strict has no effect with --controls",

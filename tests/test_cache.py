@@ -17,7 +17,7 @@ import pytest
 
 from scb_verify.cache import CacheError, JobCache, job_key
 from scb_verify.claim import Job
-from scb_verify.runner import execute_job
+from scb_verify.executors import execute_job
 from scb_verify.runs import RunSpec
 from scb_verify.task import make_task
 

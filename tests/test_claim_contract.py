@@ -12,8 +12,9 @@ import pytest
 
 from scb_verify.checks import threshold_check
 from scb_verify.claim import Claim, ClaimContext, ClaimOutcome, Grid, GridError, Job
+from scb_verify.executors import SerialExecutor
 from scb_verify.registry import PluginError, load_registry
-from scb_verify.runner import SerialExecutor, run_claims
+from scb_verify.runner import run_claims
 from scb_verify.runs import RunSpec
 from scb_verify.task import make_task
 

@@ -12,8 +12,9 @@ import pytest
 
 from scb_verify.checks import local_exponent
 from scb_verify.claimkit import final_value, median_curves
+from scb_verify.executors import SerialExecutor
 from scb_verify.registry import load_registry
-from scb_verify.runner import SerialExecutor, run_claims
+from scb_verify.runner import run_claims
 from scb_verify.runs import Params, RunResult
 from scb_verify.verdict import Status
 

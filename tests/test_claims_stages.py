@@ -22,8 +22,9 @@ from scb_verify.batch_rule import (
 )
 from scb_verify.bounds import STAGE1, STAGE2, T, log_growth_range, predicted_range
 from scb_verify.checks import local_exponent
+from scb_verify.executors import SerialExecutor
 from scb_verify.registry import load_registry
-from scb_verify.runner import SerialExecutor, run_claims
+from scb_verify.runner import run_claims
 from scb_verify.verdict import Range, Status
 
 IDS = ("C1", "C3", "C4", "C5")

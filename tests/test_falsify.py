@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 
 from scb_verify.falsify.engine import search
+from scb_verify.records import ClaimRun
 from scb_verify.registry import load_registry
-from scb_verify.runner import ClaimReport
 from scb_verify.schema import results_document
 from scb_verify.verdict import CheckResult, Status
 
@@ -84,13 +84,8 @@ def test_cli_lists_every_falsifiable_claims_class(cli):
 def test_cli_json_is_a_results_file_and_merge_recomputes_the_status(cli, tmp_path):
     out_json, merged = tmp_path / "f.json", tmp_path / "check.json"
     holds = CheckResult("threshold", Status.HOLDS, "fine", {})
-    entry = ClaimReport(
-        id="C1",
-        control=True,
-        algorithm=None,
-        status=Status.HOLDS,
-        description={"id": "C1"},
-        checks=[holds.to_dict()],
+    entry = ClaimRun.from_outcome(
+        id="C1", control=True, algorithm=None, description={"id": "C1"}, checks=[holds]
     )
     merged.write_text(
         json.dumps(

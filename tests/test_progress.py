@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from scb_verify.claim import Claim, ClaimOutcome, Job
+from scb_verify.executors import SerialExecutor
 from scb_verify.progress import ClaimProgress, duration, status_line
-from scb_verify.runner import SerialExecutor, run_claims
+from scb_verify.runner import run_claims
 from scb_verify.runs import RunSpec
 from scb_verify.task import make_task
 from scb_verify.verdict import CheckResult

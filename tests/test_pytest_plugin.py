@@ -116,7 +116,7 @@ def test_claim_passes_and_junit_and_results_file(pytester):
     assert 'classname="scb-verify" name="C1[smoke]"' in junit
     assert '<property name="scb_verdict" value="holds" />' in junit
     doc = load_results(results)
-    assert [(c["id"], c["status"]) for c in doc["claims"]] == [("C1", "holds")]
+    assert [(c.id, c.status.value) for c in doc.claims] == [("C1", "holds")]
 
 
 def test_verdicts_map_to_outcomes_with_evidence(pytester, fake):
@@ -126,7 +126,7 @@ def test_verdicts_map_to_outcomes_with_evidence(pytester, fake):
     result.assert_outcomes(failed=2, skipped=1)
     result.stdout.fnmatch_lines(
         [
-            "*claim X1 is violated, expected holds (algorithm -, 0 runs*",
+            "*claim X1 is violated, expected holds (trained -, 0 runs*",
             "*[[]violated[]] threshold #1 (threshold): fake summary: violated",
             "*measured: 42.5",
             "*RuntimeError: boom in measure*",
@@ -160,7 +160,7 @@ def test_substituted_algorithm_in_workers(pytester, fake):
     result.assert_outcomes(failed=1, skipped=1)
     result.stdout.fnmatch_lines(
         [
-            "*claim X4 is violated, expected holds (algorithm null, 1 runs, 640 samples*",
+            "*claim X4 is violated, expected holds (trained null, 1 runs, 640 samples*",
             "*C1 trains nothing: not run with --scb-algorithm null*",
         ]
     )
@@ -233,4 +233,4 @@ def test_baseline_of_another_budget_is_a_usage_error(pytester, fake):
     run(pytester, "--scb-claims=smoke", f"--scb-plugin={fake}", "-k", "X4", f"--scb-json={base}")
     result = run(pytester, "--scb-claims=ci", f"--scb-plugin={fake}", f"--scb-baseline={base}")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--scb-baseline*recorded at budget 'smoke'*runs 'ci'*"])
+    result.stderr.fnmatch_lines(["*--scb-baseline*recorded at budget 'smoke'*this run is at 'ci'*"])

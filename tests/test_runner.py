@@ -18,7 +18,9 @@ from pathlib import Path
 import pytest
 
 from scb_verify.cli import EXIT_ERRORED
+from scb_verify.records import ClaimRun
 from scb_verify.schema import load_results
+from scb_verify.verdict import Status
 
 PLUGIN = '''
 import os, signal, time
@@ -136,8 +138,8 @@ def kill_9_when(ready, plugin: str, *args: str, cwd: Path) -> None:
         proc.kill()
 
 
-def claims_of(path: Path) -> dict[str, dict]:
-    return {c["id"]: c for c in load_results(path)["claims"]}
+def claims_of(path: Path) -> dict[str, ClaimRun]:
+    return load_results(path).by_key()
 
 
 def alive(pid: int) -> bool:
@@ -161,36 +163,38 @@ def test_a_dying_worker_costs_only_its_own_claim(misbehaving, tmp_path):
     )
     assert res.returncode == EXIT_ERRORED, res.stderr
     assert "Traceback" not in res.stderr
-    assert load_results(out)["complete"] is True
+    assert load_results(out).complete is True
     claims = claims_of(out)
     assert list(claims) == ["C1", "XKILL", "C8", "XEXIT"]
-    assert claims["XKILL"]["status"] == "error"
+    assert claims["XKILL"].status is Status.ERROR
     died = "job 0 (doomed): worker process died"
-    assert claims["XKILL"]["error"] == f"{died} (killed by signal SIGKILL)"
-    assert claims["XEXIT"]["error"] == f"{died} (exit code 3)"
+    assert claims["XKILL"].error == f"{died} (killed by signal SIGKILL)"
+    assert claims["XEXIT"].error == f"{died} (exit code 3)"
     for real in ("C1", "C8"):
-        assert claims[real]["status"] == "holds", claims[real]["error"]
-        assert claims[real]["checks"] and claims[real]["error"] is None
-    assert claims["C8"]["runs"] > 0
+        assert claims[real].status is Status.HOLDS, claims[real].error
+        assert claims[real].checks and claims[real].error is None
+    assert claims["C8"].runs > 0
 
 
 def test_deadlines_stop_the_work_and_the_rest_goes_on(misbehaving, tmp_path):
+    """The job deadline (10 s from the job's start) stops XHANG before the claim deadline
+    (120 s, generous: a loaded machine may take tens of seconds to start a worker); XMEASURE
+    hangs in its own measurement and is stopped at the claim deadline. Asserted by what
+    happened and in what order, not by how many seconds it took."""
     out = tmp_path / "r.json"
-    t0 = time.monotonic()
     res = check(
         misbehaving,
-        *("C1", "XMEASURE", "XHANG", "--jobs", "2", "--timeout", "45", "--job-timeout", "10"),
+        *("C1", "XMEASURE", "XHANG", "--jobs", "2", "--timeout", "120", "--job-timeout", "10"),
         *("--json", str(out)),
         cwd=tmp_path,
     )
-    wall = time.monotonic() - t0
     assert res.returncode == EXIT_ERRORED, res.stderr
     claims = claims_of(out)
-    assert claims["C1"]["status"] == "holds"
-    assert claims["XMEASURE"]["error"] == "timed out after 45 s"
-    assert claims["XHANG"]["error"] == "job 0 (doomed) timed out after 10 s"
-    assert claims["XHANG"]["wall_time"] < 45  # stopped at its job's deadline, not the claim's
-    assert wall < 150
+    assert claims["C1"].status is Status.HOLDS
+    assert claims["XMEASURE"].error == "timed out after 120 s"
+    assert claims["XHANG"].error == "job 0 (doomed) timed out after 10 s"
+    # stopped at its job's deadline, before its claim's
+    assert claims["XHANG"].wall_time < claims["XMEASURE"].wall_time
     [pid] = hung_pids(tmp_path)
     assert not alive(pid), "the timed-out job's worker was not stopped"
 
@@ -203,8 +207,8 @@ def test_kill_9_of_check_keeps_the_verdicts_reached(misbehaving, tmp_path):
         cwd=tmp_path,
     )
     doc = load_results(out)
-    assert doc["complete"] is False
-    assert [(c["id"], c["status"]) for c in doc["claims"]] == [("C1", "holds")]
+    assert doc.complete is False
+    assert [(c.id, c.status) for c in doc.claims] == [("C1", Status.HOLDS)]
     [pid] = hung_pids(tmp_path)
     deadline = time.monotonic() + 30
     while alive(pid) and time.monotonic() < deadline:
@@ -229,5 +233,5 @@ def test_an_address_needs_the_ray_executor(cli):
     code, _, err = cli("check", "C1", "--address", "127.0.0.1:1", "--no-cache")
     assert (code, err.strip()) == (
         2,
-        "scb-verify: error: --address is for --executor ray, not 'local'",
+        "scb-verify: error: an address is for the ray executor, not 'local'",
     )

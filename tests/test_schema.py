@@ -1,5 +1,6 @@
-"""The results file (scb_verify.schema) and its typed records: checks as data, strict JSON with reasons for nulls,
-version-1 files read and compared by label, a reader that never starts the engine."""
+"""The results file (scb_verify.schema) and its typed records: checks as data, strict JSON
+with reasons for nulls, old versions read and compared by label, outcomes validated where they
+are made, a reader that never starts the engine."""
 
 from __future__ import annotations
 

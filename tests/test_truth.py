@@ -8,8 +8,9 @@ import pytest
 
 from scb_verify.algorithm import Algorithm, TruthWithheld
 from scb_verify.claim import Claim, ClaimContext, ClaimOutcome, Job
+from scb_verify.executors import SerialExecutor
 from scb_verify.registry import load_registry
-from scb_verify.runner import SerialExecutor, run_claims
+from scb_verify.runner import run_claims
 from scb_verify.runs import RunSpec
 from scb_verify.schema import results_document
 from scb_verify.task import make_task
