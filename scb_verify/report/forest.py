@@ -79,7 +79,7 @@ def draw_forest(ax: Axes, rows: Sequence[Row]) -> list[Artist]:
             f"{range_text(p)} · {row.status.value}",
             (1.0, y),
             xycoords=("axes fraction", "data"),
-            xytext=(6, 0),
+            xytext=(10, 0),
             textcoords="offset points",
             va="center",
             fontsize="small",

@@ -118,7 +118,7 @@ def family_plot(run: ClaimRun, members: Sequence[Scaling], stem: str) -> Plot:
         [Row(m.fit.label, m.fit, m.check.status) for m in members],
     )
     fig.legend(handles=handles, loc="outside lower center", ncols=2 if n == 1 else 3, frameon=False)
-    fig.suptitle(f"{run.key}: {_math_title(bound, members[0])}")
+    fig.suptitle(f"{run.key}: {math_title(bound, members[0].expr, members[0].expr_latex)}")
     labels = ", ".join(m.fit.label for m in members)
     predicted = sorted({range_text(m.fit.predicted) for m in members})
     caption = (
@@ -183,16 +183,16 @@ def _bound_name(run: ClaimRun, expr: str | None) -> str | None:
     return next((name for name, b in run.bounds.items() if b.get("sympy") == expr), None)
 
 
-def _math_title(name: str | None, s: Scaling) -> str:
+def math_title(name: str | None, expr: str | None, latex: str | None) -> str:
     """``name = $latex$`` when mathtext can parse the bound's LaTeX, else its sympy text."""
     from matplotlib.mathtext import MathTextParser
 
     prefix = f"{name} = " if name else "bound: "
-    if s.expr_latex:
+    if latex:
         try:
-            MathTextParser("path").parse(f"${s.expr_latex}$")
+            MathTextParser("path").parse(f"${latex}$")
         except ValueError:
             pass
         else:
-            return f"{prefix}${s.expr_latex}$"
-    return prefix + str(s.expr or "?")
+            return f"{prefix}${latex}$"
+    return prefix + str(expr or "?")
