@@ -5,8 +5,9 @@ light figure manager (:func:`scb_verify.report.figures.figure_manager`).
 A manager registers the hook specifications, then the given built-in modules by name, then every
 module of the ``scb_verify`` entry-point group (third-party plugins; none when
 :data:`AUTOLOAD_OFF_ENV` is set), then the extra modules named by the caller (``--plugin``) or
-by :data:`PLUGINS_ENV`. Light: pluggy and the standard library only, so a manager whose
-built-ins are light starts neither torch nor numba.
+by :data:`PLUGINS_ENV`; :func:`per_plugin` calls a hook plugin by plugin. Light: pluggy and
+the standard library only, so a manager whose built-ins are light starts neither torch nor
+numba.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from importlib import metadata
+from typing import Any
 
 import pluggy
 
@@ -61,3 +63,18 @@ def new_manager(builtins: Sequence[str], extra_modules: Sequence[str] = ()) -> p
             raise PluginError(f"cannot import plugin module {name!r}: {e}") from e
         pm.register(module, name=name)
     return pm
+
+
+def per_plugin(pm: pluggy.PluginManager, hook: str) -> Iterator[tuple[object, Any]]:
+    """Call ``hook`` on each plugin separately (through pluggy, so tracing sees it); yields
+    (plugin, what it returned — ``[]`` for None — or the exception it raised)."""
+    plugins = pm.get_plugins()
+    for impl in getattr(pm.hook, hook).get_hookimpls():
+        others = [p for p in plugins if p is not impl.plugin]
+        try:
+            returned = pm.subset_hook_caller(hook, remove_plugins=others)()
+        except Exception as e:
+            yield impl.plugin, e
+            continue
+        for items in returned:
+            yield impl.plugin, [] if items is None else items

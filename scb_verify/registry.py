@@ -28,6 +28,7 @@ from scb_verify.pluginmanager import (
     TRACE_ENV,
     PluginError,
     new_manager,
+    per_plugin,
 )
 
 __all__ = [
@@ -133,7 +134,7 @@ def load_registry(extra_modules: Sequence[str] = ()) -> Registry:
         ("register_claims", reg.claims, "id", Claim),
         ("register_executors", reg.executors, "name", ExecutorFactory),
     ):
-        for plugin, items in _per_plugin(pm, hook):
+        for plugin, items in per_plugin(pm, hook):
             source = plugin_source(pm, plugin)
             if isinstance(items, BaseException):
                 raise PluginError(f"{source}: {hook} raised {type(items).__name__}: {items}")
@@ -175,18 +176,3 @@ def _check_claim(source: str, claim: Claim) -> None:
                 f"{source}: claim {claim.id} grid {budget!r} is {type(grid).__name__}, not a "
                 "Grid (declare a Grid subclass and build the grids with its budgets())"
             )
-
-
-def _per_plugin(pm: pluggy.PluginManager, hook: str):
-    """Call ``hook`` on each plugin separately (through pluggy, so tracing sees it); yields
-    (plugin, what it returned — ``[]`` for None — or the exception it raised)."""
-    plugins = pm.get_plugins()
-    for impl in getattr(pm.hook, hook).get_hookimpls():
-        others = [p for p in plugins if p is not impl.plugin]
-        try:
-            returned = pm.subset_hook_caller(hook, remove_plugins=others)()
-        except Exception as e:
-            yield impl.plugin, e
-            continue
-        for items in returned:
-            yield impl.plugin, [] if items is None else items

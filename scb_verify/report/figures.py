@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 
 import pluggy
 
-from scb_verify.pluginmanager import PluginError, new_manager
+from scb_verify.pluginmanager import PluginError, new_manager, per_plugin
 from scb_verify.records import ClaimRun
 from scb_verify.report.plot import FigureMaker, Plot, ReportError
 from scb_verify.report.scaling import scaling_plots
@@ -43,17 +43,15 @@ def figure_makers(extra_modules: Sequence[str] = ()) -> dict[str, FigureMaker]:
     pm = figure_manager(extra_modules)
     makers: dict[str, FigureMaker] = {}
     owners: dict[str, str] = {}
-    plugins = pm.get_plugins()
-    for impl in pm.hook.register_figures.get_hookimpls():
-        name = pm.get_name(impl.plugin)
-        others = [p for p in plugins if p is not impl.plugin]
-        try:
-            (returned,) = pm.subset_hook_caller("register_figures", remove_plugins=others)() or [[]]
-        except Exception as e:
+    for plugin, returned in per_plugin(pm, "register_figures"):
+        name = pm.get_name(plugin)
+        if isinstance(returned, BaseException):
             raise ReportError(
-                f"plugin {name}: register_figures raised {type(e).__name__}: {e}"
-            ) from e
-        for maker in returned or []:
+                f"plugin {name}: register_figures raised {type(returned).__name__}: {returned}"
+            )
+        if not isinstance(returned, list | tuple):
+            raise ReportError(f"plugin {name}: register_figures returned {returned!r}, not a list")
+        for maker in returned:
             if not isinstance(maker, FigureMaker):
                 raise ReportError(
                     f"plugin {name}: register_figures returned {maker!r}, not a FigureMaker"
