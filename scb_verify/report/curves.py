@@ -16,7 +16,7 @@ quartile…, third quartile…]}``):
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,6 +26,9 @@ from scb_verify.report.plot import FigureMaker, Plot, new_figure
 from scb_verify.report.style import BAND, floats, plain_log_ticks, qualitative
 from scb_verify.runs import HIGHER_IS_BETTER
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 #: Axis names of the metrics (docs/reference.md §4).
 METRIC_NAMES = {
     "dist_V": "‖V − P‖_F",
@@ -34,8 +37,6 @@ METRIC_NAMES = {
     "excess_risk": "excess risk L − σ²/2",
     "support_recovery": "support recovery",
 }
-#: Keys of a curve that are not metrics.
-CURVE_EXTRAS = frozenset(("samples", "quartiles", "batch", "stage1_end", "T", "start"))
 #: A lower-is-better curve above this multiple of the largest starting value is off scale.
 OFF_SCALE = 10.0
 
@@ -43,8 +44,9 @@ Curve = Mapping[str, Any]
 
 
 def metrics_of(curve: Curve) -> list[str]:
-    """The metrics a curve records (its keys that are not :data:`CURVE_EXTRAS`)."""
-    return [key for key in curve if key not in CURVE_EXTRAS]
+    """The metrics a curve records: its lists of values beside ``samples`` (a curve's other
+    fields — ``quartiles``, a batch, a parameter — are not lists)."""
+    return [key for key, values in curve.items() if key != "samples" and isinstance(values, list)]
 
 
 def lead_styles(labels: Iterable[str], lead: str | None) -> dict[str, dict[str, Any]]:
@@ -79,7 +81,7 @@ def curve_figure(
     marks: Mapping[str, float] | None = None,
     levels: Mapping[str, tuple[float, str]] | None = None,
     size: tuple[float, float] | None = None,
-):
+) -> Figure:
     """One panel per metric, one line per curve against samples (log x when the samples span
     two decades or more; log y when the values span one, unless the metric is a score in
     [0, 1]), with the curve's interquartile band over seeds where it has one; ``marks`` put a ×

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from scb_verify.records import ClaimRun, ScalingFit
 from scb_verify.report.plot import Plot, new_figure
-from scb_verify.report.style import PREDICTED_COLOUR, STATUS_COLOURS, range_text
+from scb_verify.report.style import PREDICTED_COLOUR, PREDICTED_EDGE, STATUS_COLOURS, range_text
 from scb_verify.verdict import Status
 
 if TYPE_CHECKING:
@@ -63,13 +63,15 @@ def draw_forest(ax: Axes, rows: Sequence[Row]) -> list[Artist]:
                 ax.plot(
                     [end, end],
                     [y - HALF_ROW, y + HALF_ROW],
-                    color="#1F77B4",
+                    color=PREDICTED_EDGE,
                     linestyle="-" if closed else "--",
                     linewidth=1.6,
                 )
         for edge, side, marker in ((lo, p.lo, "<"), (hi, p.hi, ">")):
             if math.isinf(side):
-                ax.plot([edge], [y], marker=marker, color="#1F77B4", markersize=6, clip_on=False)
+                ax.plot(
+                    [edge], [y], marker=marker, color=PREDICTED_EDGE, markersize=6, clip_on=False
+                )
         ci = (max(fit.ci[0], lo), min(fit.ci[1], hi))
         ax.plot(ci, [y, y], color=colour, linewidth=2.4, solid_capstyle="butt")
         ax.plot(ci, [y, y], linestyle="none", marker="|", markersize=10, color=colour)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -30,6 +31,9 @@ from scb_verify.report.style import (
     plain_log_ticks,
     range_text,
 )
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 #: Below this many seeds at a grid point the values are drawn one by one, not as a band.
 MIN_SEEDS_FOR_BAND = 4
@@ -66,7 +70,7 @@ class Scaling:
             values=values,
             stat=stat,
             intercept=float(ev["intercept"]),
-            censored=list((ev.get("censored") or {}).get("right") or [0] * x.size),
+            censored=_censored(ev.get("censored") or {}, x.size),
             level=float(ev.get("level", 0.95)),
             expr=ev.get("expr"),
             expr_latex=ev.get("expr_latex"),
@@ -131,7 +135,7 @@ def family_plot(run: ClaimRun, members: Sequence[Scaling], stem: str) -> Plot:
     return Plot(stem, caption, fig)
 
 
-def _panel(ax, s: Scaling) -> None:
+def _panel(ax: Axes, s: Scaling) -> None:
     """One check: the band (or the seeds) per grid point, the statistic, the fit."""
     colour = STATUS_COLOURS[s.check.status]
     ax.set_xscale("log")
@@ -176,6 +180,13 @@ def _panel(ax, s: Scaling) -> None:
     ax.set_xlabel(s.fit.axis or "x")
     ax.grid(True, which="both", alpha=0.25)
     ax.set_title(f"{s.fit.label}: {s.check.status.value}", color=colour)
+
+
+def _censored(counts: dict, points: int) -> list[int]:
+    """Censored seeds per grid point, right and left together (none if the file has none)."""
+    right = counts.get("right") or [0] * points
+    left = counts.get("left") or [0] * points
+    return [int(a) + int(b) for a, b in zip(right, left, strict=True)]
 
 
 def _bound_name(run: ClaimRun, expr: str | None) -> str | None:

@@ -21,8 +21,9 @@ STATUS_COLOURS = {
     Status.INCONCLUSIVE: "#E69F00",
     Status.ERROR: "black",
 }
-#: Colour of a predicted range drawn as a band of admissible values.
+#: Colours of a predicted range drawn as a band of admissible values: its fill and its ends.
 PREDICTED_COLOUR = "#56B4E9"
+PREDICTED_EDGE = "#1F77B4"
 #: Spread drawn around a median over seeds, as the captions name it.
 BAND = "interquartile range over seeds"
 
