@@ -129,6 +129,7 @@ class StageOne(Claim[StageOneGrid]):
                         "samples": o.results[0].trajectory["samples"],
                         "correlation": o.results[0].trajectory["correlation"],
                         "batch": o.batches[0],
+                        "T": t,
                     }
                     for t, o in outcomes.items()
                     if not o.censored

@@ -153,6 +153,8 @@ class Transfer(Claim[TransferGrid]):
                         "correlation": o.results[0].trajectory["correlation"],
                         "batch": o.batches[0],
                         "stage1_end": o.hits[stage1_end.name][0],
+                        "T": t,
+                        "start": kind,
                     }
                     for (kind, t), o in outcomes.items()
                     if not o.censored

@@ -1,8 +1,10 @@
 """Hook specifications: the whole plugin API of scb-verify.
 
 A plugin is a module (or object) with functions marked ``@hookimpl`` whose names match the
-specs below. The built-in algorithms, claims and executor are such modules, registered from
-:data:`scb_verify.registry.DEFAULT_PLUGINS`; third-party plugins are found through the
+specs below: algorithms, claims and executors for every command, figures for ``report``. The
+built-in algorithms, claims and executors are such modules, registered from
+:data:`scb_verify.registry.DEFAULT_PLUGINS`, and so are the built-in figures
+(:data:`scb_verify.report.figures.DEFAULT_FIGURES`); third-party plugins are found through the
 ``scb_verify`` entry-point group, ``--plugin module.path`` or the ``SCB_VERIFY_PLUGINS``
 environment variable (comma-separated module paths).
 Set ``SCB_VERIFY_TRACE_HOOKS=1`` to print every hook call to stderr.
@@ -82,4 +84,39 @@ def register_executors():
         engine slots in here without any change to claims.
 
     Called once per plugin manager, when the registry is built.
+    """
+
+
+@hookspec
+def register_figures():
+    """Return the figures this plugin draws from claim artifacts, for ``scb-verify report``.
+
+    :return: a list of :class:`scb_verify.report.FigureMaker`, each with ``artifact`` (the key
+        of a claim's ``artifacts`` it draws, e.g. ``"trajectories"``) and ``draw(run, budget,
+        artifact) -> list[scb_verify.report.Plot]``: ``run`` the
+        :class:`~scb_verify.records.ClaimRun` whose artifact it is, ``budget`` the results
+        file's budget (``run.grid(budget)`` gives the claim's parameters), ``artifact`` the
+        artifact's JSON data as the claim stored it. Each artifact key has one maker across all
+        plugins: a second one is an error naming both plugins.
+
+    The contract of ``draw``:
+
+    - it draws whatever claim stored an artifact under that key, so it reads the artifact and
+      the typed record only — never a claim id, and never another claim's story;
+    - each :class:`~scb_verify.report.Plot` has a ``stem`` (unique within the claim: the file is
+      ``figures/<claim>-<stem>.png``), a one-sentence ``caption`` that says what is drawn and
+      which band (e.g. "interquartile range over seeds"), and a
+      :class:`matplotlib.figure.Figure` from :func:`scb_verify.report.new_figure` — never
+      pyplot, never a global backend;
+    - an artifact it cannot draw raises ``KeyError``, ``TypeError``, ``ValueError`` or
+      ``IndexError``: the report skips the figure with a note naming the artifact and goes on;
+      an empty artifact is skipped before ``draw`` is called.
+
+    Called once per report, by a light plugin manager
+    (:func:`scb_verify.report.figures.figure_manager`) that registers these specs, the built-in
+    figure modules (:data:`scb_verify.report.figures.DEFAULT_FIGURES`), the entry-point plugins
+    and the ``--plugin`` modules — never the built-in algorithms or claims. ``scb-verify
+    report`` starts neither torch nor numba itself; a third-party plugin module is imported
+    there as everywhere, so it keeps torch (and matplotlib: :func:`~scb_verify.report.new_figure`
+    imports it when ``draw`` runs) out of its module level to keep the report light.
     """

@@ -229,6 +229,30 @@ class ClaimRun:
         return str(self.description.get("title", ""))
 
     @property
+    def paper(self) -> str:
+        """Where the paper states the claim (e.g. ``"S3"``), or ""."""
+        return str(self.description.get("paper") or "")
+
+    @property
+    def statement(self) -> str:
+        """The claim's statement in words, or ""."""
+        return str(self.description.get("statement") or "")
+
+    @property
+    def control_statement(self) -> str:
+        """What the claim's negative control runs, in words, or ""."""
+        return str(self.description.get("control") or "")
+
+    @property
+    def bounds(self) -> dict[str, dict[str, str]]:
+        """The claim's bounds: name → ``{"sympy": text, "latex": text}``."""
+        return dict(self.description.get("bounds") or {})
+
+    def grid(self, budget: str) -> dict[str, Any]:
+        """The claim's parameters at ``budget`` (empty if its description has none)."""
+        return dict((self.description.get("grids") or {}).get(budget) or {})
+
+    @property
     def error_line(self) -> str:
         """The last line of the error (the exception or the reason), or ""."""
         lines = (self.error or "").strip().splitlines()

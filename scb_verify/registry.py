@@ -1,37 +1,50 @@
 """Plugin discovery and lookup (pluggy).
 
 :func:`plugin_manager` builds a fresh manager on every call — nothing is loaded at import time —
-registers the built-in modules of :data:`DEFAULT_PLUGINS`, then every module of the
+registering the built-in modules of :data:`DEFAULT_PLUGINS`, then every module of the
 ``scb_verify`` entry-point group (third-party plugins), then the extra modules named by the
-caller or by ``SCB_VERIFY_PLUGINS``. :func:`load_registry` collects
-what those plugins register, remembering which plugin registered what.
+caller or by ``SCB_VERIFY_PLUGINS`` (the loading policy of :mod:`scb_verify.pluginmanager`).
+:func:`load_registry` collects what those plugins register, remembering which plugin registered
+what.
 """
 
 from __future__ import annotations
 
 import difflib
-import importlib
-import os
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from importlib import metadata
 from typing import Any
 
 import pluggy
 
-from scb_verify import __version__, hookspecs
+from scb_verify import __version__
 from scb_verify.algorithm import Algorithm
 from scb_verify.claim import Claim, Grid
 from scb_verify.hookspecs import ExecutorFactory
+from scb_verify.pluginmanager import (
+    AUTOLOAD_OFF_ENV,
+    ENTRY_POINT_GROUP,
+    PLUGINS_ENV,
+    TRACE_ENV,
+    PluginError,
+    new_manager,
+    per_plugin,
+)
 
-ENTRY_POINT_GROUP = "scb_verify"
-PLUGINS_ENV = "SCB_VERIFY_PLUGINS"
-TRACE_ENV = "SCB_VERIFY_TRACE_HOOKS"
-#: Set (to anything but empty) to load no plugin of the entry-point group: only the built-ins
-#: and the modules named by ``--plugin`` / :data:`PLUGINS_ENV` (as pytest's
-#: ``PYTEST_DISABLE_PLUGIN_AUTOLOAD``).
-AUTOLOAD_OFF_ENV = "SCB_VERIFY_DISABLE_PLUGIN_AUTOLOAD"
+__all__ = [
+    "AUTOLOAD_OFF_ENV",
+    "DEFAULT_PLUGINS",
+    "ENTRY_POINT_GROUP",
+    "PLUGINS_ENV",
+    "TRACE_ENV",
+    "PluginError",
+    "Registry",
+    "did_you_mean",
+    "load_registry",
+    "plugin_manager",
+    "plugin_source",
+]
+
 #: The built-in plugins, registered by module name before any entry point (as pytest's
 #: ``default_plugins`` and datasette's ``DEFAULT_PLUGINS``): a new built-in is a line here, not
 #: a reinstall. Third-party plugins keep the ``scb_verify`` entry-point group.
@@ -54,36 +67,10 @@ DEFAULT_PLUGINS = (
 )
 
 
-class PluginError(RuntimeError):
-    """A plugin could not be loaded, or two plugins registered the same name."""
-
-
 def plugin_manager(extra_modules: Sequence[str] = ()) -> pluggy.PluginManager:
     """A new plugin manager with the built-ins, the entry-point plugins and ``extra_modules``
-    registered."""
-    pm = pluggy.PluginManager(ENTRY_POINT_GROUP)
-    pm.add_hookspecs(hookspecs)
-    if os.environ.get(TRACE_ENV):
-        pm.trace.root.setwriter(sys.stderr.write)
-        pm.enable_tracing()
-    for name in DEFAULT_PLUGINS:
-        pm.register(importlib.import_module(name), name=name)
-    # An install from before DEFAULT_PLUGINS still lists the built-ins as entry points: skip them.
-    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
-        if ep.dist is not None and ep.dist.name == "scb-verify":
-            pm.set_blocked(ep.name)
-    if not os.environ.get(AUTOLOAD_OFF_ENV):
-        pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
-    env = [m.strip() for m in os.environ.get(PLUGINS_ENV, "").split(",") if m.strip()]
-    for name in [*extra_modules, *env]:
-        if pm.get_plugin(name) is not None:
-            continue
-        try:
-            module = importlib.import_module(name)
-        except (Exception, SystemExit) as e:  # a plugin's import error is reported, not raised
-            raise PluginError(f"cannot import plugin module {name!r}: {e}") from e
-        pm.register(module, name=name)
-    return pm
+    registered (:func:`scb_verify.pluginmanager.new_manager`)."""
+    return new_manager(DEFAULT_PLUGINS, extra_modules)
 
 
 def plugin_source(pm: pluggy.PluginManager, plugin: object) -> str:
@@ -147,7 +134,7 @@ def load_registry(extra_modules: Sequence[str] = ()) -> Registry:
         ("register_claims", reg.claims, "id", Claim),
         ("register_executors", reg.executors, "name", ExecutorFactory),
     ):
-        for plugin, items in _per_plugin(pm, hook):
+        for plugin, items in per_plugin(pm, hook):
             source = plugin_source(pm, plugin)
             if isinstance(items, BaseException):
                 raise PluginError(f"{source}: {hook} raised {type(items).__name__}: {items}")
@@ -189,18 +176,3 @@ def _check_claim(source: str, claim: Claim) -> None:
                 f"{source}: claim {claim.id} grid {budget!r} is {type(grid).__name__}, not a "
                 "Grid (declare a Grid subclass and build the grids with its budgets())"
             )
-
-
-def _per_plugin(pm: pluggy.PluginManager, hook: str):
-    """Call ``hook`` on each plugin separately (through pluggy, so tracing sees it); yields
-    (plugin, what it returned — ``[]`` for None — or the exception it raised)."""
-    plugins = pm.get_plugins()
-    for impl in getattr(pm.hook, hook).get_hookimpls():
-        others = [p for p in plugins if p is not impl.plugin]
-        try:
-            returned = pm.subset_hook_caller(hook, remove_plugins=others)()
-        except Exception as e:
-            yield impl.plugin, e
-            continue
-        for items in returned:
-            yield impl.plugin, [] if items is None else items

@@ -1,15 +1,24 @@
-"""``scb-verify report``: Markdown and figures from synthetic and real results files."""
+"""``scb-verify report``: Markdown and figures from synthetic and real results files, the figure
+plugins, and the report's light start (neither torch nor numba)."""
 
 from __future__ import annotations
 
 import json
+import math
+import os
+import subprocess
 import sys
+import textwrap
 
 import numpy as np
 import pytest
 from synthetic_results import claim, failing, passing, scaling, write
 
-from scb_verify.report import _math_title, write_report
+from scb_verify.pluginmanager import AUTOLOAD_OFF_ENV, PLUGINS_ENV
+from scb_verify.report import write_report
+from scb_verify.report.scaling import math_title, scaling_plots
+from scb_verify.report.style import plain_number, range_text, text_colour
+from scb_verify.verdict import Range
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -29,7 +38,12 @@ def synthetic_reports():
             [passing(), scaling(0.8)],
             artifacts={
                 "correlation_curves": {
-                    str(t): {"samples": list(s * k), "correlation": list(rising), "batch": 32 * k}
+                    str(t): {
+                        "samples": list(s * k),
+                        "correlation": list(rising),
+                        "batch": 32 * k,
+                        "T": t,
+                    }
                     for k, t in ((1, 32), (2, 64), (4, 128))
                 }
             },
@@ -39,13 +53,15 @@ def synthetic_reports():
             [scaling(0.0, predicted=(-0.3, 0.3)), scaling(1.0)],
             artifacts={
                 "correlation_curves": {
-                    f"{kind} T={t}": {
+                    f"{start} T={t}": {
                         "samples": list(s),
                         "correlation": list(rising**k),
                         "batch": 64,
                         "stage1_end": 256,
+                        "T": t,
+                        "start": start,
                     }
-                    for kind, k in (("scratch", 3), ("finetune", 1))
+                    for start, k in (("scratch", 3), ("finetune", 1))
                     for t in (32, 64, 128)
                 }
             },
@@ -95,18 +111,22 @@ def synthetic_reports():
     ]
 
 
-def test_synthetic_report(tmp_path):
-    results = write(tmp_path / "results.json", *synthetic_reports())
-    written = write_report(results, tmp_path / "out")
+@pytest.fixture
+def synthetic(tmp_path):
+    return write(tmp_path / "results.json", *synthetic_reports())
+
+
+def test_synthetic_report(synthetic, tmp_path):
+    written = write_report(synthetic, tmp_path / "out")
     md = (tmp_path / "out" / "report.md").read_text()
     names = sorted(p.name for p in written.figures)
     assert names == sorted(
         [
+            "scaling-summary.png",
             "C3-correlation.png",
             "C3-scaling-1.png",
             "C5-correlation.png",
-            "C5-scaling-1.png",
-            "C5-scaling-2.png",
+            "C5-scaling-1.png",  # both checks fit the same bound in the same variable: one family
             "C7-distance.png",
             "C8-attention.png",
             "C8-values.png",
@@ -116,11 +136,13 @@ def test_synthetic_report(tmp_path):
     for path in written.figures:
         assert path.read_bytes().startswith(PNG) and path.stat().st_size > 5000
         assert f"(figures/{path.name})" in md
+    assert md.index("## Scaling checks") < md.index("## C1 — ")
     for claim_id in ("C1", "C3", "C5", "C7", "C8", "C9"):
         assert f"## {claim_id} — " in md and f"[{claim_id}](#" in md
     assert "$C T^{\\kappa}$" in md  # bounds as LaTeX
     assert "| **violated** |" in md  # C7 in the verdict table
     assert "RuntimeError: boom" in md
+    assert "interquartile range over seeds" in md  # the captions say which band
     assert "\\|" not in md.split("## Verdicts")[0]
     notes = " ".join(written.notes)
     assert "`unknown_format` is not drawn" in notes
@@ -129,11 +151,129 @@ def test_synthetic_report(tmp_path):
     assert "## Provenance" in md and "torch" in md
 
 
+def figure_texts(figure) -> list[str]:
+    from matplotlib.text import Text
+
+    return [t.get_text() for t in figure.findobj(Text)]
+
+
+def test_scaling_figure_keeps_a_strict_range_strict():
+    """A strict statement ("exponent < 0") is drawn and captioned as "< 0", never "≤ 0", and the
+    legend names the check's quantity."""
+    strict = Range(hi=0.0, hi_closed=False)
+    run = claim("C2", [scaling(-0.5, predicted=strict)])
+    (plot,), notes = scaling_plots(run)
+    texts = " ".join(figure_texts(plot.figure))
+    assert notes == []
+    assert "predicted < 0 ·" in texts and "≤ 0" not in texts
+    assert "< 0" in plot.caption and "≤" not in plot.caption
+    assert f"fit: {run.checks[0].quantity}" in texts
+    assert "statistic per point" not in texts.replace("fitted statistic per point", "")
+    closed = claim("C2", [scaling(-0.5, predicted=(-math.inf, 0.0))])
+    assert "predicted ≤ 0 ·" in " ".join(figure_texts(scaling_plots(closed)[0][0].figure))
+
+
+def test_scaling_family_is_one_faceted_figure():
+    """Checks of one bound in one variable share a figure: a panel each on shared axes, and a
+    forest row each."""
+    run = claim("C4", [scaling(0.1, seed=1), scaling(0.2, seed=2), scaling(0.3, seed=3)])
+    (plot,), _ = scaling_plots(run)
+    panels, forest = plot.figure.axes[:3], plot.figure.axes[3]
+    assert len(plot.figure.axes) == 4
+    assert all(ax.get_shared_y_axes().joined(panels[0], ax) for ax in panels)
+    assert [t.get_text() for t in forest.get_yticklabels()][::-1] == [  # top down
+        "scaling #1",
+        "scaling #2",
+        "scaling #3",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("predicted", "text"),
+    [
+        (Range(lo=0.0, lo_closed=False), "> 0"),
+        (Range(lo=0.5), "≥ 0.5"),
+        (Range(hi=0.289), "≤ 0.289"),
+        (Range(-0.6, -0.4), "in [-0.6, -0.4]"),
+        (Range(0.0, 1.0, lo_closed=False), "in (0, 1]"),
+        (Range(), "any"),
+    ],
+)
+def test_range_text(predicted, text):
+    assert range_text(predicted) == text
+
+
+def test_plain_numbers_and_readable_cells():
+    assert plain_number(2097152) == "2,097,152"
+    assert plain_number(0.3) == "0.3" and plain_number(12345.6) == "12,346"
+    assert text_colour((0.27, 0.0, 0.33, 1.0)) == "white"  # dark viridis
+    assert text_colour((0.99, 0.91, 0.14, 1.0)) == "black"  # bright viridis
+
+
 def test_math_title_falls_back_to_plain_text():
-    good = _math_title("samples", {"expr": "C*T**k", "expr_latex": "C T^{k}"})
-    bad = _math_title(None, {"expr": "Piecewise((1, x > 0))", "expr_latex": r"\begin{cases}"})
+    good = math_title("samples", "C*T**k", "C T^{k}")
+    bad = math_title(None, "Piecewise((1, x > 0))", r"\begin{cases}")
     assert good == "samples = $C T^{k}$"
     assert bad == "bound: Piecewise((1, x > 0))"
+
+
+FIGURE_PLUGIN = """
+from scb_verify.hookspecs import hookimpl
+from scb_verify.report import FigureMaker, Plot, new_figure
+
+
+def draw(run, budget, artifact):
+    fig = new_figure(4, 3)
+    fig.add_subplot().bar(list(artifact), list(artifact.values()))
+    return [Plot("bars", f"{run.key}: bars of {len(artifact)} values", fig)]
+
+
+@hookimpl
+def register_figures():
+    return [FigureMaker("{key}", draw, "bars")]
+"""
+
+
+def test_third_party_figure(cli, plugin_module, tmp_path):
+    """A claim's own artifact format is drawn by the figure its plugin registers."""
+    module = plugin_module(FIGURE_PLUGIN.replace("{key}", "bar_heights"))
+    results = write(
+        tmp_path / "r.json", claim("X1", [passing()], artifacts={"bar_heights": {"a": 1, "b": 2}})
+    )
+    code, out, _ = cli("--plugin", module, "report", results, "--out", tmp_path / "out")
+    assert code == 0 and "note" not in out
+    assert (tmp_path / "out" / "figures" / "X1-bars.png").read_bytes().startswith(PNG)
+    assert "*X1: bars of 2 values*" in (tmp_path / "out" / "report.md").read_text()
+
+
+def test_two_figures_for_one_artifact_is_an_error(cli, plugin_module, tmp_path):
+    module = plugin_module(FIGURE_PLUGIN.replace("{key}", "trajectories"))
+    results = write(tmp_path / "r.json", claim("C1", [passing()]))
+    code, _, err = cli("--plugin", module, "report", results, "--out", tmp_path / "out")
+    assert code == 2
+    assert "'trajectories' has two figures" in err and module in err
+    assert "scb_verify.report.curves" in err
+
+
+def test_report_starts_neither_torch_nor_numba(synthetic, tmp_path):
+    """`scb-verify report` in a fresh interpreter, every built-in figure drawn: the light
+    figure manager never imports the built-in algorithms or claims."""
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from scb_verify.cli import main
+        assert main(["report", {str(synthetic)!r}, "--out", {str(tmp_path / "out")!r}]) == 0
+        heavy = sorted({{"torch", "numba"}} & set(sys.modules))
+        assert not heavy, f"report imported {{heavy}}"
+        """
+    )
+    # Entry-point plugins are third-party code with their own imports: not under test here.
+    env = {k: v for k, v in os.environ.items() if k != PLUGINS_ENV} | {AUTOLOAD_OFF_ENV: "1"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert len(list((tmp_path / "out" / "figures").glob("*.png"))) == 9
 
 
 @pytest.fixture(scope="module")
@@ -162,8 +302,8 @@ def test_report_from_real_run(cli, real_results, tmp_path):
     figures = {p.name for p in (tmp_path / "report" / "figures").iterdir()}
     if c3["artifacts"].get("correlation_curves"):
         assert "C3-correlation.png" in figures
-    if any(c["kind"] == "scaling" and "slope" in c["evidence"] for c in c3["checks"]):
-        assert "C3-scaling-2.png" not in figures and "C3-scaling-1.png" in figures
+    if any(c["kind"] == "scaling" and c["evidence"].get("slope") is not None for c in c3["checks"]):
+        assert {"C3-scaling-1.png", "scaling-summary.png"} <= figures
     for name in figures:
         assert (tmp_path / "report" / "figures" / name).read_bytes().startswith(PNG)
 
@@ -191,3 +331,4 @@ def test_missing_matplotlib_is_a_clear_error(cli, tmp_path, monkeypatch):
     code, _, err = cli("report", results, "--out", tmp_path / "out")
     assert code == 2
     assert "pip install 'scb-verify[report]'" in err
+    assert not (tmp_path / "out").exists()
