@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import importlib.util
 import inspect
 import io
 import json
@@ -74,25 +75,44 @@ def _source_digest(folder: str) -> str:
     return _digest(*(p.relative_to(folder).as_posix().encode() + p.read_bytes() for p in files))
 
 
+def _engine_folders() -> list[str]:
+    """The folders of the core and of the built-in plugins and claims: one folder installed
+    (``scb_verify/`` holds ``plugins/`` and ``claims/``), three in a checkout."""
+    folders = {str(Path(__file__).parent)}
+    for name in ("scb_verify.plugins", "scb_verify.claims"):
+        spec = importlib.util.find_spec(name)
+        folders.update(spec.submodule_search_locations or ())
+    return sorted(folders)
+
+
 @functools.cache
 def engine_version() -> str:
-    """Digest of the engine: every ``.py`` of the scb_verify package and the versions of the
-    libraries that compute (Python, numpy, torch, numba)."""
+    """Digest of the engine: every ``.py`` of the core and of the built-in plugins and claims
+    (:func:`_engine_folders`), and the versions of the libraries that compute (Python, numpy,
+    torch, numba)."""
     versions = [platform.python_version()]
     for name in ("numpy", "torch", "numba"):
         try:
             versions.append(f"{name} {metadata.version(name)}")
         except metadata.PackageNotFoundError:
             versions.append(f"{name} -")
-    return _digest(_source_digest(str(Path(__file__).parent)).encode(), *map(str.encode, versions))
+    sources = [_source_digest(folder).encode() for folder in _engine_folders()]
+    return _digest(*sources, *map(str.encode, versions))
 
 
 def algorithm_version(algorithm: Algorithm) -> str:
-    """Digest of the source of the package (or lone module) that defines ``algorithm``."""
-    path = Path(inspect.getfile(type(algorithm))).resolve()
-    module = type(algorithm).__module__
-    folder = path.parent if "." in module else None
-    return _source_digest(str(folder)) if folder else _digest(path.read_bytes())
+    """Digest of the source of every class ``algorithm`` is made of — its class and each base
+    up to :class:`~scb_verify.algorithm.Algorithm`, each by the package (or lone module) that
+    defines it — so a lab's subclass of a built-in, or of another lab's algorithm, gets a new
+    key when any of them changes."""
+    parts = []
+    for cls in type(algorithm).__mro__:
+        if cls.__module__ == "builtins":
+            continue
+        path = Path(inspect.getfile(cls)).resolve()
+        folder = path.parent if "." in cls.__module__ else None
+        parts.append(_source_digest(str(folder)) if folder else _digest(path.read_bytes()))
+    return _digest(*map(str.encode, dict.fromkeys(parts)))
 
 
 def _spec_key(algorithm: Algorithm, spec: RunSpec) -> dict[str, Any]:

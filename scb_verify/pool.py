@@ -9,7 +9,9 @@ worker runs one job at a time, a worker that dies fails only the future of the j
 terminates its worker — the runner's deadlines use that to stop work that overran.
 
 Workers exit by themselves when the process that started them is gone (``kill -9`` of
-``scb-verify check`` leaves no worker behind to finish, or hang, on its own).
+``scb-verify check`` leaves no worker behind to finish, or hang, on its own), ignore Ctrl-C
+(the parent stops them) and are stopped at once when the pool's ``with`` block is left by an
+exception.
 """
 
 from __future__ import annotations
@@ -43,6 +45,12 @@ class ProcessPool(cf.Executor):
     def submit(self, fn, /, *args, **kwargs) -> cf.Future:
         return self._pool.schedule(fn, args=args, kwargs=kwargs)
 
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        """Leaving a ``with`` block normally waits for the submitted jobs; leaving it by an
+        exception (an interrupt, a signal, a bug) stops them and their workers at once."""
+        self.shutdown(wait=True, cancel_futures=exc_type is not None)
+        return False
+
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         """Finish the submitted jobs (or, with ``cancel_futures``, stop them and their
         workers)."""
@@ -69,6 +77,9 @@ def worker_death(exc: BaseException) -> str | None:
 
 
 def _init_worker(parent: int, initializer, initargs: tuple) -> None:
+    # Ctrl-C reaches the whole process group: the parent handles it and stops the workers, so
+    # a worker ignores it rather than print a KeyboardInterrupt traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     if initializer is not None:
         initializer(*initargs)

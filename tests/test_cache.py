@@ -212,3 +212,23 @@ def test_a_rerun_after_kill_9_redoes_only_the_unfinished_jobs(plugin_module, tmp
     warm, again = run("warm.json")
     assert "3 of 3 jobs reused, 0 computed" in warm
     assert again == first and first["status"] == "holds"
+
+
+def test_a_change_in_a_base_class_changes_the_key(tmp_path, monkeypatch):
+    """A lab's algorithm subclassing another module's class: editing the base (not the module
+    of the algorithm itself) gives its jobs new keys, so a rerun recomputes them."""
+    import importlib
+
+    from scb_verify.cache import algorithm_version
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    base = tmp_path / "scb_lab_base.py"
+    base.write_text("from scb_verify.plugins.null import Null\n\nclass Base(Null):\n    pass\n")
+    (tmp_path / "scb_lab_algo.py").write_text(
+        "from scb_lab_base import Base\n\nclass Algo(Base):\n    name = 'lab'\n"
+    )
+    algo = importlib.import_module("scb_lab_algo").Algo()
+    before = algorithm_version(algo)
+    assert algorithm_version(algo) == before  # stable while nothing changes
+    base.write_text(base.read_text() + "# a change of the base class\n")
+    assert algorithm_version(algo) != before

@@ -235,3 +235,63 @@ def test_an_address_needs_the_ray_executor(cli):
         2,
         "scb-verify: error: an address is for the ray executor, not 'local'",
     )
+
+
+@pytest.mark.parametrize(
+    ("sig", "group", "code", "said"),
+    [
+        (signal.SIGTERM, False, 143, "scb-verify: terminated"),
+        (signal.SIGINT, True, 130, "scb-verify: interrupted"),  # Ctrl-C: the whole group
+    ],
+)
+def test_a_signal_ends_the_run_cleanly(misbehaving, tmp_path, sig, group, code, said):
+    """SIGTERM to check, or SIGINT to its process group as a terminal's Ctrl-C sends it: the
+    run ends with its own exit code and one line, no traceback and no leaked-semaphore
+    warning; the verdict reached is kept and the hung job's worker is gone."""
+    out = tmp_path / "r.json"
+    proc = subprocess.Popen(
+        command(misbehaving, "C1", "XHANG", "--jobs", "2", "-q", "--json", str(out)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        start_new_session=True,  # its own process group, as a shell job has
+    )
+    try:
+        deadline = time.monotonic() + 240
+        while not (hung_pids(tmp_path) and out.exists()) and time.monotonic() < deadline:
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.2)
+        if group:
+            os.killpg(proc.pid, sig)
+        else:
+            proc.send_signal(sig)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == code, err
+    assert err.strip().splitlines()[-1] == said, err
+    assert "Traceback" not in err and "leaked" not in err, err
+    assert [(c.id, c.status) for c in load_results(out).claims] == [("C1", Status.HOLDS)]
+    [pid] = hung_pids(tmp_path)
+    deadline = time.monotonic() + 30
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not alive(pid), "a worker outlived check"
+
+
+def test_workers_are_capped_at_the_cores(cli):
+    from scb_verify.session import cores
+
+    for asked in ("1000", "1000000000"):
+        code, _, err = cli("check", "C1", "--jobs", asked, "-q", "--no-cache")
+        assert code == 0, err
+        assert f"--jobs {asked} capped at {cores()}, the cores this machine has" in err
+
+
+def test_a_run_with_nothing_to_run_is_a_usage_error(cli):
+    code, out, err = cli("check", "C1", "--algorithm", "sgd", "--no-cache")
+    assert (code, out) == (2, "")
+    assert err.strip() == (
+        "scb-verify: error: nothing to run: C1 trains nothing: not run with --algorithm sgd"
+    )

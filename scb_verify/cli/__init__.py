@@ -19,7 +19,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from scb_verify import __version__
@@ -101,22 +103,38 @@ def _usage_errors() -> tuple[type[BaseException], ...]:
     return tuple(found)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the main thread is, so that a terminated run ends as an
+    interrupted one does: workers stopped, every verdict reached kept, no traceback."""
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``scb-verify`` script; returns the exit code."""
+    """Entry point of the ``scb-verify`` script; returns the exit code (130 after Ctrl-C, 143
+    after SIGTERM)."""
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if in_main else None
     try:
         args = build_parser().parse_args(argv)
         return args.run(args)
     except BrokenPipeError:  # the reader went away (``| head``): not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
-    except KeyboardInterrupt:
-        print("scb-verify: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as e:
+        terminated = isinstance(e, Terminated)
+        print(f"scb-verify: {'terminated' if terminated else 'interrupted'}", file=sys.stderr)
+        return 143 if terminated else 130
     except Exception as e:
         if not isinstance(e, _usage_errors()):
             raise  # a bug: keeps its traceback
         print(f"{getattr(e, 'prog', 'scb-verify')}: error: {e}", file=sys.stderr)
         return EXIT_USAGE
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":
