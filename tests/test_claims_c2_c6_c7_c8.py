@@ -47,21 +47,21 @@ def with_null():
 def test_claim_reaches_a_verdict_with_evidence(verdicts, claim_id):
     report = verdicts[claim_id]
     assert report.status is not Status.ERROR, report.error
-    assert report.checks and all(c["summary"] for c in report.checks)
+    assert report.checks and all(c.summary for c in report.checks)
     json.dumps(report.to_dict(), allow_nan=False)
 
 
 @pytest.mark.parametrize("claim_id", IDS)
 def test_negative_control_is_violated(controls, claim_id):
     report = controls[claim_id]
-    assert report.status is Status.VIOLATED, [c["summary"] for c in report.checks]
+    assert report.status is Status.VIOLATED, [c.summary for c in report.checks]
 
 
 @pytest.mark.parametrize("claim_id", LEARNING)
 def test_null_algorithm_violates_learning_claims(with_null, claim_id):
     report = with_null[claim_id]
     assert report.algorithm == "null"
-    assert report.status is Status.VIOLATED, [c["summary"] for c in report.checks]
+    assert report.status is Status.VIOLATED, [c.summary for c in report.checks]
 
 
 def test_concentration_trains_nothing_and_holds(verdicts, with_null):

@@ -8,7 +8,7 @@ import tracemalloc
 
 import pytest
 
-import scb_verify.cli as cli_module
+import scb_verify.training as training_module
 from scb_verify import cost
 from scb_verify.runs import RunSpec
 from scb_verify.task import make_task
@@ -66,7 +66,7 @@ def test_a_long_run_says_so_when_it_starts(cli, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli_module, "train", interrupted)
+    monkeypatch.setattr(training_module, "train", interrupted)
     code, _, err = cli("train", "--samples", str(10**12))
     assert code == 130
     assert re.search(
