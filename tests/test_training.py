@@ -389,9 +389,17 @@ def test_the_tensor_engine_gives_the_compiled_engines_results(registry, name):
     algorithm = registry.algorithm(name)
     blowup = Params(np.full((3, 3), 1e3), np.full((4, 3), 0.25))
     ms = (Milestone("correlation", 0.9), Milestone("dist_V", 0.5))
-    settings = {"lr": 5.0} if name == "sgd" else PPPD_FIXED
+    settings = {"lr": 1.0} if name == "sgd" else PPPD_FIXED
     specs = [
-        spec(t, seed=i, samples=8 * 60, milestones=ms, stop_at_milestones=True, settings=settings)
+        spec(
+            t,
+            seed=i,
+            samples=8 * 60,
+            milestones=ms,
+            stop_at_milestones=True,
+            settings=settings,
+            record_points=4,
+        )
         for i, t in enumerate(STACKABLE)
     ]
     specs.append(replace(specs[0], seed=9, init=blowup))
