@@ -46,13 +46,15 @@ Progress = Callable[[int, int], None]
 LAG = 8
 
 _DEFAULT_DEVICE = torch.device("cpu")
+_DEFAULT_ENGINE: str | None = None
 
 
-def set_default_device(device: torch.device | str) -> None:
-    """The device of :func:`train` calls in this process that name none (a device executor's
-    worker sets it once, as the local pool's worker sets its thread count)."""
-    global _DEFAULT_DEVICE
-    _DEFAULT_DEVICE = torch.device(device)
+def set_default_device(device: torch.device | str, engine: str | None = None) -> None:
+    """The device (and sampling engine, default: the device's) of :func:`train` calls in this
+    process that name none: a device executor's worker sets them once, as the local pool's
+    worker sets its thread count."""
+    global _DEFAULT_DEVICE, _DEFAULT_ENGINE
+    _DEFAULT_DEVICE, _DEFAULT_ENGINE = torch.device(device), engine
 
 
 def default_device() -> torch.device:
@@ -100,12 +102,14 @@ def train(
     """Run ``specs`` with ``algorithm``; compatible specs are stacked into one computation.
 
     ``device`` defaults to :func:`default_device`, ``engine`` (how samples are drawn,
-    :data:`scb_verify.sampler.ENGINES`) to the device's default. Results come back in the order
-    of ``specs``. Settings are validated before anything runs; a stack whose estimated memory
-    (:func:`scb_verify.cost.estimate`) exceeds what the machine has is refused with
-    :class:`~scb_verify.cost.CostError` before it allocates anything.
+    :data:`scb_verify.sampler.ENGINES`) to the one set with it, else to the device's default.
+    Results come back in the order of ``specs``. Settings are validated before anything runs;
+    a stack whose estimated memory (:func:`scb_verify.cost.estimate`) exceeds what the machine
+    has is refused with :class:`~scb_verify.cost.CostError` before it allocates anything.
     """
-    device = torch.device(device) if device is not None else default_device()
+    if device is None:
+        device, engine = default_device(), engine or _DEFAULT_ENGINE
+    device = torch.device(device)
     engine = engine or default_engine(device)
     results: list[RunResult | None] = [None] * len(specs)
     groups: dict[tuple, list[int]] = {}
