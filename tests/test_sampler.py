@@ -186,12 +186,18 @@ def test_tokens_follow_the_integer_inverse_cdf_of_the_stream(tiny):
         np.testing.assert_array_equal(tokens, want)
 
 
+#: Where the tensor engine is checked: torch's CPU tensors always (the operations an
+#: accelerator runs), and a CUDA device where there is one (the device check of issue 23).
+DEVICES = ["cpu", *(["cuda"] if torch.cuda.is_available() else [])]
+
+
 def assert_same_batches(left: Batch, right: Batch) -> None:
     for name in ("x", "k", "o", "counts"):
-        a, b = getattr(left, name), getattr(right, name)
+        a, b = getattr(left, name), getattr(right, name).cpu()
         assert a.dtype == b.dtype and torch.equal(a, b), name
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize(
     "N, T, Q, seeds, first, m",
     [
@@ -202,23 +208,28 @@ def assert_same_batches(left: Batch, right: Batch) -> None:
         (6, 128, 5, [11], 0, 1),  # one sample
     ],
 )
-def test_the_tensor_engine_draws_the_compiled_engines_bits(N, T, Q, seeds, first, m):
+def test_the_tensor_engine_draws_the_compiled_engines_bits(N, T, Q, seeds, first, m, device):
     """Issue 23: the same samples, bit for bit, from the compiled kernel (numba) and from the
-    tensor kernel on torch's CPU tensors (the code that runs on an accelerator): stacked runs of
-    different tasks, streams started anywhere, consecutive batches."""
+    tensor kernel on torch's CPU tensors (the code that runs on an accelerator) or a GPU:
+    stacked runs of different tasks, streams started anywhere, consecutive batches."""
     tasks = [make_task(N, T, Q, seed=r) for r in range(len(seeds))]
-    compiled, tensor = Sampler(tasks, seeds), Sampler(tasks, seeds, engine="tensor")
+    compiled = Sampler(tasks, seeds)
+    tensor = Sampler(tasks, seeds, device=device, engine="tensor")
     compiled._drawn[:] = first
     tensor._drawn[:] = first
     for _ in range(2):
         assert_same_batches(compiled.sample(m), tensor.sample(m))
 
 
-def test_the_tensor_engine_is_chunk_free_and_selects_runs_like_the_compiled_one(monkeypatch):
+@pytest.mark.parametrize("device", DEVICES)
+def test_the_tensor_engine_is_chunk_free_and_selects_runs_like_the_compiled_one(
+    monkeypatch, device
+):
     """Chunks of a few samples give the batch of one chunk; dropping runs keeps the streams of
     the others (as the compiled engine does)."""
     tasks = [make_task(4, 16, 2, seed=r) for r in range(3)]
-    compiled, tensor = Sampler(tasks, [1, 2, 3]), Sampler(tasks, [1, 2, 3], engine="tensor")
+    compiled = Sampler(tasks, [1, 2, 3])
+    tensor = Sampler(tasks, [1, 2, 3], device=device, engine="tensor")
     monkeypatch.setattr(tensor_kernels, "CHUNK_TOKENS", 3 * 17 * 5)  # 5 samples a chunk
     assert_same_batches(compiled.sample(23), tensor.sample(23))
     keep = torch.tensor([True, False, True])

@@ -379,13 +379,14 @@ def test_record_steps_are_sorted_and_include_both_ends(steps, points):
     assert len(rec) <= max(points, 2) + 1
 
 
+@pytest.mark.parametrize("device", ["cpu", *(["cuda"] if torch.cuda.is_available() else [])])
 @pytest.mark.parametrize("name", ["pppd", "sgd", "population"])
-def test_the_tensor_engine_gives_the_compiled_engines_results(registry, name):
+def test_the_tensor_engine_gives_the_compiled_engines_results(registry, name, device):
     """Issue 23: the accelerator's path on CPU tensors — samples drawn by the tensor kernel (the
     same bits), gradients by tensor operations, the end of runs noticed LAG steps late and
     rewound to the step where it happened — gives the compiled engine's results to rounding: the
     same statuses, steps, milestones and trajectory steps, with runs leaving the stack by
-    divergence and at their milestones while the others go on."""
+    divergence and at their milestones while the others go on. On a GPU where there is one."""
     algorithm = registry.algorithm(name)
     blowup = Params(np.full((3, 3), 1e3), np.full((4, 3), 0.25))
     ms = (Milestone("correlation", 0.9), Milestone("dist_V", 0.5))
@@ -404,7 +405,7 @@ def test_the_tensor_engine_gives_the_compiled_engines_results(registry, name):
     ]
     specs.append(replace(specs[0], seed=9, init=blowup))
     compiled = train(algorithm, specs)
-    tensor = train(algorithm, specs, engine="tensor")
+    tensor = train(algorithm, specs, device=device, engine="tensor")
     if name == "sgd":
         assert compiled[-1].status == "diverged"
     assert len({r.steps for r in compiled}) > 1  # runs left the stack at different steps
