@@ -35,8 +35,10 @@ from scb_verify.hookspecs import ExecutorFactory, hookimpl
 from scb_verify.pool import ProcessPool
 
 
-class DeviceUnavailable(RuntimeError):
-    """The device named cannot be used here (one line, naming what is available)."""
+class DeviceUnavailable(ImportError):
+    """The device named cannot be used here (one line, naming what is available). An
+    ImportError, as for an executor whose package is missing: the executor cannot start here,
+    which ``check --executor NAME`` reports in one line, exit code 2."""
 
 
 def available_devices() -> list[str]:

@@ -5,6 +5,7 @@ accelerator's code on CPU tensors (``engine="tensor"``): the same operations a C
 from __future__ import annotations
 
 import pytest
+import torch
 
 from scb_verify import diff
 from scb_verify.claim import Job
@@ -27,8 +28,18 @@ def test_a_device_that_is_not_here_is_refused_in_one_line():
     assert str(check_device("cpu")) == "cpu"
 
 
-def test_the_registry_offers_the_cuda_executor():
-    assert "cuda" in load_registry().executors
+def test_the_cuda_executor_where_there_is_no_gpu_is_one_line(cli, tmp_path):
+    """``check --executor cuda`` on a machine whose torch sees no CUDA device (as in CI): one
+    line, exit code 2, nothing run or written."""
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA device")
+    out = tmp_path / "r.json"
+    code, _, err = cli("check", "C3", "--budget", "smoke", "--executor", "cuda", "--json", out)
+    assert code == 2 and not out.exists()
+    (line,) = err.strip().splitlines()
+    assert line.endswith(
+        "error: executor 'cuda' cannot start: device 'cuda' is not available here; allowed: cpu"
+    )
 
 
 def test_a_job_in_the_device_worker_gives_the_cpu_engines_results():
