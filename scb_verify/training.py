@@ -127,32 +127,34 @@ class _Ends:
     """Where each run of a stack stands, as tensors on the parameters' device.
 
     ``hit[r, j]``: the first step at which milestone j was reached (−1: not yet); ``end[r]``:
-    the step at which run r ended (−1: running), by divergence (``diverged[r]``) or, with
-    ``stop``, by reaching every milestone while finite. With ``keep`` (the host looks late),
-    ``V``/``A`` hold each ended run's parameters of its last step."""
+    the step at which run r ended (−1: running), by divergence (a non-finite V or A) or, with
+    ``stop``, by reaching every milestone. With ``lagging`` (the host looks late, so an ended
+    run stays in the stack a few steps), ``V``/``A`` hold each ended run's parameters of its end
+    step and later steps leave its record alone; without, the host drops a run at the step it
+    ends. The per-step work is a handful of small operations (it is the CPU loop's overhead)."""
 
-    def __init__(self, R: int, milestones, device: torch.device, stop: bool, keep: bool):
-        self.milestones, self.stop, self.keep = milestones, stop, keep
+    def __init__(self, R: int, milestones, device: torch.device, stop: bool, lagging: bool):
+        self.milestones, self.stop, self.lagging = milestones, stop, lagging
         self.hit = torch.full((R, len(milestones)), -1, dtype=torch.int64, device=device)
         self.end = torch.full((R,), -1, dtype=torch.int64, device=device)
-        self.diverged = torch.zeros(R, dtype=torch.bool, device=device)
         self.V: torch.Tensor | None = None
         self.A: torch.Tensor | None = None
 
     def update(self, t: int, V: torch.Tensor, A: torch.Tensor, watch: dict) -> torch.Tensor:
         """Account for step t (after its update); returns the device flag "a run ended at t"."""
-        running = self.end < 0
+        running = self.end < 0 if self.lagging else None
         for j, ms in enumerate(self.milestones):
-            first = running & ms.reached(watch[ms.metric]) & (self.hit[:, j] < 0)
+            first = ms.reached(watch[ms.metric]) & (self.hit[:, j] < 0)
+            if running is not None:
+                first &= running
             self.hit[:, j] = torch.where(first, t, self.hit[:, j])
-        finite = torch.isfinite(V).flatten(1).all(1) & torch.isfinite(A).flatten(1).all(1)
-        ending = ~finite
+        ending = ~finite_runs(V, A)
         if self.stop:
             ending |= (self.hit >= 0).all(1)
-        ending &= running
+        if running is not None:
+            ending &= running
         self.end = torch.where(ending, t, self.end)
-        self.diverged |= ending & ~finite
-        if self.keep:
+        if self.lagging:
             if self.V is None:
                 self.V, self.A = V.clone(), A.clone()
             self.V = torch.where(ending.view(-1, 1, 1), V, self.V)
@@ -161,16 +163,21 @@ class _Ends:
 
     def ended(self, V: torch.Tensor, A: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The parameters of every run at its end (the current ones for runs still going)."""
-        if not self.keep or self.V is None:
+        if self.V is None:
             return V, A
         done = (self.end >= 0).view(-1, 1, 1)
         return torch.where(done, self.V, V), torch.where(done, self.A, A)
 
     def select(self, idx: torch.Tensor) -> None:
         """Keep the rows ``idx`` only."""
-        self.hit, self.end, self.diverged = self.hit[idx], self.end[idx], self.diverged[idx]
+        self.hit, self.end = self.hit[idx], self.end[idx]
         if self.V is not None:
             self.V, self.A = self.V[idx], self.A[idx]
+
+
+def finite_runs(V: torch.Tensor, A: torch.Tensor) -> torch.Tensor:
+    """(R,) bool: every entry of run r's V and A is finite."""
+    return torch.isfinite(V).all((1, 2)) & torch.isfinite(A).all((1, 2))
 
 
 class _Looks:
@@ -239,7 +246,7 @@ def _train_stack(
     milestones = spec0.milestones
     lag = LAG if engine == "tensor" else 0
     stop = bool(spec0.stop_at_milestones and milestones)
-    ends = _Ends(R, milestones, device, stop, keep=lag > 0)
+    ends = _Ends(R, milestones, device, stop, lagging=lag > 0)
     looks = _Looks(device, lag)
     alive = list(range(R))  # original run index of each row still in the stack
     traj: list[dict[str, list[float]]] = [{} for _ in range(R)]
@@ -294,7 +301,7 @@ def _train_stack(
                 continue
             # The host looks: every run that ended so far, the metrics where they are needed.
             looks.clear()
-            end, diverged, hit = (x.cpu().numpy() for x in (ends.end, ends.diverged, ends.hit))
+            end, hit = ends.end.cpu().numpy(), ends.hit.cpu().numpy()
             done = [row for row in range(len(alive)) if end[row] >= 0]
             with torch.no_grad():
                 # Every metric, only where it is recorded or where a run ends.
@@ -304,6 +311,7 @@ def _train_stack(
                     else None
                 )
                 V_end, A_end = ends.ended(V, A)
+                diverged = (~finite_runs(V_end, A_end)).cpu().numpy()
                 at_end = (
                     {k: v.cpu().numpy() for k, v in all_metrics(pop, V_end, A_end).items()}
                     if done and lag > 0
