@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Issue 23's device check, for one GPU machine (run from the repository root; at most 6 min 10 s,
-# about 4 expected). Each step is bounded by `timeout`, so one slow step cannot eat the others' time; every
-# log goes to $OUT (7 files). Wheels the machine lacks (pebble) are installed from .whl/ if there.
+# about 4 expected). Each step is bounded by `timeout`, so one slow step cannot eat the others'
+# time; every log goes to $OUT (7 files). Wheels the machine lacks (pebble) are installed from
+# .whl/ if there (into /tmp/site, on PYTHONPATH).
 #
 #   0 setup     install the project without its dependencies (torch is the machine's), print
 #               versions, compile the CPU kernels once (numba caches them)
@@ -30,9 +31,6 @@ step() { # step NAME LIMIT_S COMMAND...: run (a function too), log to $OUT/NAME.
 }
 
 setup() {
-    if compgen -G ".whl/*.whl" >/dev/null; then
-        $PY -m pip install -q --no-index --no-deps --no-cache-dir .whl/*.whl || return 1
-    fi
     $PY -m pip install -q --no-index --no-deps --no-build-isolation -e . || return 1
     nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
     $PY - <<'EOF'
@@ -85,6 +83,11 @@ EOF
 }
 
 : >"$OUT/summary.txt"
+if compgen -G ".whl/*.whl" >/dev/null; then # carried wheels (pebble), as the device notes say
+    $PY -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+        --target /tmp/site .whl/*.whl || exit 1
+    export PYTHONPATH=/tmp/site${PYTHONPATH:+:$PYTHONPATH}
+fi
 export -f setup claims
 export OUT PY
 step setup 75 setup || { echo "setup failed: see $OUT/setup.log"; exit 1; }
