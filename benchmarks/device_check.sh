@@ -31,7 +31,8 @@ step() { # step NAME LIMIT_S COMMAND...: run (a function too), log to $OUT/NAME.
 }
 
 setup() {
-    $PY -m pip install -q --no-index --no-deps --no-build-isolation -e . || return 1
+    $PY -m pip install -q --no-index --no-deps --no-build-isolation -e . ||
+        $PY -m pip install -q --no-index --no-deps --no-build-isolation . || return 1
     nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
     $PY - <<'EOF'
 import importlib, platform, torch
