@@ -34,7 +34,7 @@ setup() {
     $PY -m pip install -q --no-index --no-deps --no-build-isolation -e . ||
         $PY -m pip install -q --no-index --no-deps --no-build-isolation . || return 1
     nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
-    $PY - <<'EOF'
+    $PY -P - <<'EOF'
 import importlib, platform, torch
 print("python", platform.python_version(), "| torch", torch.__version__, "| cuda", torch.version.cuda,
       "|", torch.cuda.get_device_name() if torch.cuda.is_available() else "NO CUDA DEVICE")
@@ -57,7 +57,7 @@ EOF
 }
 
 claims() {
-    $PY - "$OUT" <<'EOF'
+    $PY -P - "$OUT" <<'EOF'
 import json, sys, time
 from scb_verify.device_executor import device_executor
 from scb_verify.registry import load_registry
