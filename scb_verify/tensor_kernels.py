@@ -109,8 +109,10 @@ def draw_samples(
         halves = torch.stack((z[..., :-1] & _LOW32, _shr(z[..., :-1], 32)), -1)
         u = halves.view(R, c, 2 * (W - 1))[..., : T + 1]
         tok = count_le(token_cdf, runs.view(R, 1, 1), u)  # (R, c, T + 1)
-        counts += torch.bincount((tok + (runs * N).view(R, 1, 1)).flatten(), minlength=R * N).view(
-            R, N
+        slot = (tok + (runs * N).view(R, 1, 1)).flatten()  # (r, token) → r·N + token
+        # scatter_add_, not bincount: CUDA's bincount reads the indices' range back to the host.
+        counts.view(-1).scatter_add_(
+            0, slot, torch.ones((), dtype=counts.dtype, device=device).expand(slot.shape)
         )
         query = tok[..., T]
         u_pos, u_out = z[..., -1] & _LOW32, _shr(z[..., -1], 32)
