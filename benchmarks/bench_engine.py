@@ -3,7 +3,8 @@
     python benchmarks/bench_engine.py               # reference size, float32 and float64, CPU
     python benchmarks/bench_engine.py --quick       # a smoke run (few steps, one repeat)
     python benchmarks/bench_engine.py --profile     # also split the engine's step into its phases
-    python benchmarks/bench_engine.py --device cuda # the same on a GPU, if there is one
+    python benchmarks/bench_engine.py --device cuda # on a GPU: one process, under 2 minutes
+    python benchmarks/bench_engine.py --device cuda --paper  # paper-scale training vs the CPU
 
 Reference size: N = 20, T = 256, Q = 4, batch m = 1024. Configurations, each timed end to end
 (sampling, the update and the metrics included):
@@ -33,6 +34,16 @@ whatever the problem size (the code pages of the kernels it calls, autograd's an
 allocator's fixed structures) and keeps what grows with the batch. On CUDA:
 ``torch.cuda.max_memory_allocated``.
 
+On an accelerator (``--device cuda``, issue 23) the configurations run in this one process (a
+fresh process per configuration would spend its time starting the device), each after a
+warm-up, timed between device synchronizations; peak memory is ``max_memory_allocated``. Beside
+the table it prints the tensor sampler's rate against the baseline's ``torch.multinomial``
+sampler and against the device's own bound — its measured copy bandwidth over the token traffic
+of a sample (3T bytes: the uint8 tokens written once, read twice) — and the engine's rate
+against the CPU engine's on all the machine's cores (a subprocess at the same size).
+``--paper`` runs only the paper's scale instead (N = 20, T = 1024, Q = 4, batch 4,096, 2M
+samples): ``train`` with pppd on the device against the CPU engine on all cores.
+
 Timing: each configuration is repeated (fresh subprocesses, configurations interleaved so slow
 phases of a shared machine hit all of them alike); the median is reported, with the range. The
 whole table is produced with 2 threads (the 2-core target) and with 1: torch's intra-op threads
@@ -54,6 +65,7 @@ import sys
 import time
 
 REF = dict(N=20, T=256, Q=4, m=1024)
+PAPER = dict(N=20, T=1024, Q=4, m=4096, samples=2_000_000)
 SMALL = dict(N=5, T=40, Q=2, m=32)  # the spec's prototype size: per-step overhead dominates
 SGD_LR = 0.05  # small enough that no run diverges at the reference size
 #: OpenMP's wait policy is left as the environment sets it (printed with the results). Unset,
@@ -425,6 +437,9 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="few steps, one repeat (smoke)")
     ap.add_argument("--no-small", action="store_true", help="skip the small-size rows")
     ap.add_argument("--profile", action="store_true", help="print the engine's profile")
+    ap.add_argument(
+        "--paper", action="store_true", help="with a device: only paper-scale training vs the CPU"
+    )
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
@@ -441,6 +456,8 @@ def main() -> int:
     )
     err = check_gradients(args.device)
     print(f"gradient check (float64, engine vs autograd on one batch): relative error {err:.1e}")
+    if args.device != "cpu":
+        return device_main(args)
     if args.profile:  # in a worker, so that it runs with the same settings as the timings
         for th in threads:
             cfg = {**REF, "R": 1, "algo": "pppd", "kind": "profile", "steps": 100, "warmup": 0}
@@ -491,6 +508,133 @@ def main() -> int:
     else:
         print("peak memory: torch.cuda.max_memory_allocated")
     return 0
+
+
+def on_cuda(device) -> bool:
+    import torch
+
+    return torch.device(device).type == "cuda"
+
+
+def timed_on(device, f) -> float:
+    """Wall seconds of ``f()``, between device synchronizations."""
+    import torch
+
+    sync = torch.cuda.synchronize if on_cuda(device) else (lambda: None)
+    sync()
+    t0 = time.perf_counter()
+    f()
+    sync()
+    return time.perf_counter() - t0
+
+
+def copy_bandwidth(device) -> float:
+    """Bytes per second of a device-to-device copy of 1 GiB (read + write), best of 5."""
+    import torch
+
+    src = torch.ones(1 << 28, dtype=torch.float32, device=device)
+    dst = torch.empty_like(src)
+    dst.copy_(src)
+    return 2 * src.numel() * 4 / min(timed_on(device, lambda: dst.copy_(src)) for _ in range(5))
+
+
+def sampler_rates(device: str, dims: dict, steps: int) -> tuple[float, float]:
+    """Samples per second of the tensor sampler and of the baseline's ``torch.multinomial``
+    draws (tokens, position, output), at ``dims``, on ``device``."""
+    import torch
+
+    from scb_verify.sampler import Sampler
+
+    (task,) = make_tasks({**dims, "R": 1})
+    T, m = dims["T"], dims["m"]
+    sampler = Sampler([task], [0], device=device)
+    mu = torch.tensor(task.mu, device=device)
+    Qt = torch.tensor(task.Qstar.T.copy(), device=device)
+    Pt = torch.tensor(task.P.T.copy(), device=device)
+    gen = torch.Generator(device=device).manual_seed(0)
+
+    def textbook():
+        tokens = torch.multinomial(mu, m * (T + 1), replacement=True, generator=gen).view(m, -1)
+        s = torch.multinomial(Qt[tokens[:, T]], 1, generator=gen)
+        torch.multinomial(Pt[tokens[:, :T].gather(1, s).squeeze(1)], 1, generator=gen)
+
+    rates = []
+    for draw in (lambda: sampler.sample(m), textbook):
+        draw()
+        rates.append(steps * m / timed_on(device, lambda d=draw: [d() for _ in range(steps)]))
+    return rates[0], rates[1]
+
+
+def device_main(args) -> int:
+    """``--device`` other than cpu: the table of (a), (b), (c) in this process, the sampler
+    against its baselines and the device's copy bound, the engine against the CPU engine on all
+    cores, and with ``--paper`` paper-scale training (module docstring)."""
+    import torch
+
+    scale = 0.2 if args.quick else 1.0
+    cores = os.cpu_count() or 1
+    if args.paper:
+        paper_scale(args.device, cores)
+        return 0
+    rows = benchmark_rows(args.dtypes.split(","), args.runs, not args.no_small, scale)
+    print(f"\n{'config':14s} {'size':5s} {'dtype':8s} {'samples/s':>12s} {'peak MiB':>9s}")
+    rates = {}
+    for row in rows:
+        cfg = {**row["cfg"], "device": args.device, "threads": 1}
+        run = run_baseline if cfg["kind"] == "baseline" else run_engine
+        dtype = getattr(torch, cfg["dtype"])
+        run(cfg, dtype, args.device, 2)  # warm-up
+        if on_cuda(args.device):
+            torch.cuda.reset_peak_memory_stats()
+        wall = timed_on(args.device, lambda c=cfg, r=run, d=dtype: r(c, d, args.device, c["steps"]))
+        samples = cfg["steps"] * cfg["m"] * cfg["R"]
+        rates[(row["label"], row["size"], row["dtype"])] = samples / wall
+        peak = torch.cuda.max_memory_allocated() / 2**20 if on_cuda(args.device) else float("nan")
+        print(
+            f"{row['label']:14s} {row['size']:5s} {row['dtype']:8s} {samples / wall:12,.0f} "
+            f"{peak:9.1f}"
+        )
+    for (label, size, dtype), a in rates.items():
+        if label == "a baseline":
+            for algo in ("sgd", "pppd"):
+                b = rates[(f"b {algo} R=1", size, dtype)]
+                c = rates[(f"c {algo} R={args.runs}", size, dtype)]
+                print(f"  {size:5s} {dtype:8s} {algo:4s}  b/a {b / a:6.1f}  c/a {c / a:6.1f}")
+    bw = copy_bandwidth(args.device)
+    for name, dims in (("reference", REF), ("paper", PAPER)):
+        ours, textbook = sampler_rates(args.device, dims, max(3, int(50 * scale)))
+        bound = bw / (3 * dims["T"])
+        print(
+            f"sampler at the {name} size (T = {dims['T']}, m = {dims['m']}): {ours:,.0f} "
+            f"samples/s, {ours / textbook:.1f}x torch.multinomial ({textbook:,.0f}); device "
+            f"copy {bw / 1e9:,.0f} GB/s bounds the token traffic (3T B/sample) at {bound:,.0f} "
+            f"samples/s: {ours / bound:.0%} of it"
+        )
+    (c_row,) = [r for r in rows if r["label"] == f"c pppd R={args.runs}" and r["size"] == "ref"
+                and r["dtype"] == "float64"]  # fmt: skip
+    cpu = spawn({**c_row["cfg"], "device": "cpu", "threads": cores, "warmup": 2})
+    on_cpu = cpu["samples"] / cpu["wall"]
+    ours = rates[(f"c pppd R={args.runs}", "ref", "float64")]
+    print(
+        f"engine pppd R={args.runs} float64, reference size: {ours:,.0f} samples/s on "
+        f"{args.device} vs {on_cpu:,.0f} on the CPU engine ({cores} threads): {ours / on_cpu:.1f}x"
+    )
+    return 0
+
+
+def paper_scale(device: str, cores: int) -> None:
+    """pppd at the paper's scale, float64: ``train`` on ``device`` against the CPU engine on
+    ``cores`` threads (a subprocess)."""
+    steps = PAPER["samples"] // PAPER["m"]
+    cfg = {**PAPER, "R": 1, "algo": "pppd", "kind": "engine", "dtype": "float64"}
+    gpu = spawn({**cfg, "device": device, "threads": 1, "steps": steps, "warmup": 2})
+    cpu = spawn({**cfg, "device": "cpu", "threads": cores, "steps": steps, "warmup": 2})
+    print(
+        f"paper scale (N = {PAPER['N']}, T = {PAPER['T']}, Q = {PAPER['Q']}, batch {PAPER['m']}, "
+        f"{steps * PAPER['m']:,} samples, pppd, float64): {gpu['wall']:.2f} s on {device} vs "
+        f"{cpu['wall']:.2f} s on the CPU engine ({cores} threads): "
+        f"{cpu['wall'] / gpu['wall']:.1f}x"
+    )
 
 
 def profile(cfg: dict, dtype, device) -> str:

@@ -56,6 +56,7 @@ DEFAULT_PLUGINS = (
     "scb_verify.plugins.null",
     "scb_verify.executors",
     "scb_verify.ray_executor",
+    "scb_verify.device_executor",
     "scb_verify.claims.c1_realizability",
     "scb_verify.claims.c2_bigram",
     "scb_verify.claims.c3_stage1",

@@ -2,14 +2,20 @@
 
 One sample: context tokens x_1..x_T and the query token k = x_{T+1}, all i.i.d. ~ μ; a position
 s ~ q_k; the output o ~ P[:, x_s]. Samples are integer index tensors — never dense one-hot —
-drawn by the compiled loop :func:`scb_verify.kernels.draw_samples`: per token one 32-bit
-uniform, mapped through the inverse CDF of μ with a guide table (Chen & Asau 1974: a table
-lookup and on average one comparison); per sample one more word for the position and the output.
+drawn by one of two engines (:data:`ENGINES`) that give the same bits:
+
+- ``compiled`` (the default on the CPU): the compiled loop :func:`scb_verify.kernels.draw_samples`,
+  per token one 32-bit uniform mapped through the inverse CDF of μ with a guide table (Chen &
+  Asau 1974: a table lookup and on average one comparison); per sample one more word for the
+  position and the output;
+- ``tensor`` (the default on an accelerator): :func:`scb_verify.tensor_kernels.draw_samples`,
+  the same counter-based draws as tensor operations on the batch's own device, so nothing is
+  drawn on the host and copied.
 
 A :class:`Sampler` serves R runs at once (tasks stacked along a leading axis). Each run has its
 own counter-based stream, keyed by its seed: a run's data depend on its seed alone — not on
-what it is batched with, the thread count or the device the batch is sent to (drawing happens
-on the CPU; a batch is a few bytes per token, cheap to move to an accelerator).
+what it is batched with, the thread count, the engine or the device (tests assert the two
+engines bit-identical).
 """
 
 from __future__ import annotations
@@ -21,8 +27,16 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from scb_verify import kernels
+from scb_verify import kernels, tensor_kernels
 from scb_verify.task import SCBTask
+
+#: The sampling engines (module docstring).
+ENGINES = ("compiled", "tensor")
+
+
+def default_engine(device: torch.device | str) -> str:
+    """``compiled`` on the CPU, ``tensor`` on any other device."""
+    return "compiled" if torch.device(device).type == "cpu" else "tensor"
 
 
 @dataclass(frozen=True)
@@ -30,12 +44,15 @@ class Batch:
     """m samples for each of R runs: ``x`` (R, m, T) context tokens in the smallest integer
     dtype that holds N (uint8 up to N = 256: see :func:`token_dtype`), ``k`` (R, m) query and
     ``o`` (R, m) output, int64; ``counts`` (R, N), int64, the histogram of the batch's context
-    and query tokens, or None (computed on demand by :meth:`token_counts`)."""
+    and query tokens, or None (computed on demand by :meth:`token_counts`); ``engine`` the
+    engine that drew it (:data:`ENGINES`), whose gradient kernels consume it
+    (:func:`scb_verify.gradients.minibatch_gradients`)."""
 
     x: torch.Tensor
     k: torch.Tensor
     o: torch.Tensor
     counts: torch.Tensor | None = None
+    engine: str = "compiled"
 
     @property
     def size(self) -> int:
@@ -46,7 +63,7 @@ class Batch:
         """The batch of the runs ``idx`` only."""
         idx = idx.to(self.k.device)
         counts = None if self.counts is None else self.counts[idx]
-        return Batch(self.x[idx], self.k[idx], self.o[idx], counts=counts)
+        return Batch(self.x[idx], self.k[idx], self.o[idx], counts=counts, engine=self.engine)
 
     def token_counts(self, N: int) -> torch.Tensor:
         """(R, N) int64: how often each token occurs among the contexts and queries."""
@@ -91,7 +108,9 @@ def _guide_table(cdf: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
 
 
 class Sampler:
-    """Draws :class:`Batch` es for R stacked tasks (same N and T) with per-run seeds."""
+    """Draws :class:`Batch` es for R stacked tasks (same N and T) with per-run seeds, on
+    ``device`` with ``engine`` (default :func:`default_engine`; the ``compiled`` engine draws on
+    the CPU and moves the batch to ``device``)."""
 
     def __init__(
         self,
@@ -99,11 +118,15 @@ class Sampler:
         seeds: Sequence[int],
         *,
         device: torch.device | str = "cpu",
+        engine: str | None = None,
     ):
         if len(tasks) != len(seeds):
             raise ValueError(f"got {len(tasks)} tasks but {len(seeds)} seeds")
         if len({(t.N, t.T) for t in tasks}) != 1:
             raise ValueError("stacked tasks must share N and T")
+        self.engine = engine or default_engine(device)
+        if self.engine not in ENGINES:
+            raise ValueError(f"unknown engine {self.engine!r}; allowed: {', '.join(ENGINES)}")
         self.device = torch.device(device)
         self.N, self.T = tasks[0].N, tasks[0].T
         qmax = max(int((t.Qstar > 0).sum(0).max()) for t in tasks)
@@ -116,13 +139,21 @@ class Sampler:
                 pos[r, k, s.size :] = s[-1]
                 pos_cdf[r, k, : s.size] = _integer_cdf(t.Qstar[s, k])
         token_cdf = _integer_cdf(np.stack([t.mu for t in tasks]))
-        self._guide, self._guide_cdf, self._shift = _guide_table(token_cdf)
         self._token_cdf = token_cdf
         self._pos, self._pos_cdf = pos, pos_cdf
         # Row j of _next_cdf is the CDF of column j of P (the law of the token after j).
         self._next_cdf = _integer_cdf(np.stack([t.P.T for t in tasks]))
         self._keys = np.array([kernels.stream_key(s) for s in seeds], dtype=np.uint64)
         self._drawn = np.zeros(len(tasks), dtype=np.uint64)  # samples drawn so far, per run
+        self._tables = ("_token_cdf", "_pos", "_pos_cdf", "_next_cdf", "_keys", "_drawn")
+        if self.engine == "tensor":  # the tables on the device, the keys as int64 bits
+            for name in self._tables[:-2]:
+                setattr(self, name, torch.as_tensor(getattr(self, name), device=self.device))
+            self._keys = tensor_kernels.stream_keys(list(seeds), self.device)
+            self._drawn = torch.zeros(len(tasks), dtype=torch.int64, device=self.device)
+        else:
+            self._guide, self._guide_cdf, self._shift = _guide_table(token_cdf)
+            self._tables += ("_guide", "_guide_cdf")
 
     @property
     def runs(self) -> int:
@@ -131,13 +162,17 @@ class Sampler:
 
     def select(self, keep: torch.Tensor) -> None:
         """Keep only the runs where the boolean mask ``keep`` (R,) is true."""
-        idx = np.flatnonzero(keep.cpu().numpy())
-        names = ("_guide", "_guide_cdf", "_token_cdf", "_pos", "_pos_cdf", "_next_cdf")
-        for name in (*names, "_keys", "_drawn"):
+        if self.engine == "tensor":
+            idx = torch.nonzero(keep.to(self.device)).flatten()
+        else:
+            idx = np.flatnonzero(keep.cpu().numpy())
+        for name in self._tables:
             setattr(self, name, getattr(self, name)[idx])
 
     def sample(self, m: int) -> Batch:
         """Draw m fresh samples for every run."""
+        if self.engine == "tensor":
+            return self._sample_tensor(m)
         R = self.runs
         x = torch.empty((R, m, self.T), dtype=token_dtype(self.N))
         k = torch.empty((R, m), dtype=torch.int64)
@@ -152,6 +187,20 @@ class Sampler:
         if self.device.type != "cpu":
             x, k, o, counts = (t.to(self.device) for t in (x, k, o, counts))
         return Batch(x=x, k=k, o=o, counts=counts)
+
+    def _sample_tensor(self, m: int) -> Batch:
+        """The ``tensor`` engine's batch, drawn on the device without a host round-trip."""
+        R, dev = self.runs, self.device
+        x = torch.empty((R, m, self.T), dtype=token_dtype(self.N), device=dev)
+        k = torch.empty((R, m), dtype=torch.int64, device=dev)
+        o = torch.empty((R, m), dtype=torch.int64, device=dev)
+        counts = torch.zeros((R, self.N), dtype=torch.int64, device=dev)
+        tensor_kernels.draw_samples(
+            self._keys, self._drawn, self._token_cdf, self._pos, self._pos_cdf, self._next_cdf,
+            x, k, o, counts,
+        )  # fmt: skip
+        self._drawn += m
+        return Batch(x=x, k=k, o=o, counts=counts, engine="tensor")
 
 
 class BatchStream:

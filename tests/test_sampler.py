@@ -11,7 +11,7 @@ from conftest import assert_within, sample_batches
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scb_verify import kernels
+from scb_verify import kernels, tensor_kernels
 from scb_verify import strategies as scb
 from scb_verify.sampler import Batch, Sampler, token_dtype
 from scb_verify.task import SCBTask, bigram_task, make_task
@@ -184,3 +184,70 @@ def test_tokens_follow_the_integer_inverse_cdf_of_the_stream(tiny):
         tokens = np.concatenate([batch.x[0].numpy(), batch.k[0].numpy()[:, None]], axis=1)
         want = reference_tokens(kernels.stream_key(42), first, m, 3, sampler._token_cdf[0])
         np.testing.assert_array_equal(tokens, want)
+
+
+#: Where the tensor engine is checked: torch's CPU tensors always (the operations an
+#: accelerator runs), and a CUDA device where there is one (the device check of issue 23).
+DEVICES = ["cpu", *(["cuda"] if torch.cuda.is_available() else [])]
+
+
+def assert_same_batches(left: Batch, right: Batch) -> None:
+    for name in ("x", "k", "o", "counts"):
+        a, b = getattr(left, name), getattr(right, name).cpu()
+        assert a.dtype == b.dtype and torch.equal(a, b), name
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize(
+    "N, T, Q, seeds, first, m",
+    [
+        (5, 64, 2, [0], 0, 300),  # the README's instance
+        (20, 33, 4, [7, 1000, 2**40], 5, 257),  # stacked, odd T (a word's high half unused)
+        (7, 1, 1, [3, 4], 123_456_789, 50),  # T = 1; a stream far along
+        (300, 40, 3, [2**63 + 5, 9], 2**40, 64),  # N > 256 (int16 tokens), a seed ≥ 2^63
+        (6, 128, 5, [11], 0, 1),  # one sample
+    ],
+)
+def test_the_tensor_engine_draws_the_compiled_engines_bits(N, T, Q, seeds, first, m, device):
+    """Issue 23: the same samples, bit for bit, from the compiled kernel (numba) and from the
+    tensor kernel on torch's CPU tensors (the code that runs on an accelerator) or a GPU:
+    stacked runs of different tasks, streams started anywhere, consecutive batches."""
+    tasks = [make_task(N, T, Q, seed=r) for r in range(len(seeds))]
+    compiled = Sampler(tasks, seeds)
+    tensor = Sampler(tasks, seeds, device=device, engine="tensor")
+    compiled._drawn[:] = first
+    tensor._drawn[:] = first
+    for _ in range(2):
+        assert_same_batches(compiled.sample(m), tensor.sample(m))
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_the_tensor_engine_is_chunk_free_and_selects_runs_like_the_compiled_one(
+    monkeypatch, device
+):
+    """Chunks of a few samples give the batch of one chunk; dropping runs keeps the streams of
+    the others (as the compiled engine does)."""
+    tasks = [make_task(4, 16, 2, seed=r) for r in range(3)]
+    compiled = Sampler(tasks, [1, 2, 3])
+    tensor = Sampler(tasks, [1, 2, 3], device=device, engine="tensor")
+    monkeypatch.setattr(tensor_kernels, "CHUNK_TOKENS", 3 * 17 * 5)  # 5 samples a chunk
+    assert_same_batches(compiled.sample(23), tensor.sample(23))
+    keep = torch.tensor([True, False, True])
+    compiled.select(keep)
+    tensor.select(keep)
+    assert tensor.runs == 2
+    assert_same_batches(compiled.sample(9), tensor.sample(9))
+
+
+def test_splitmix64_on_int64_tensors_is_the_unsigned_function():
+    """mix64 on int64 bits (wrap-around products, logical shifts emulated) equals the compiled
+    uint64 function, on words with the top bit set and clear."""
+    words = np.array([0, 1, 2**63 - 1, 2**63, 2**64 - 1, 0x9E3779B97F4A7C15], dtype=np.uint64)
+    want = np.array([kernels._mix64(w) for w in words], dtype=np.uint64)
+    got = tensor_kernels.mix64(torch.from_numpy(words.view(np.int64)))
+    np.testing.assert_array_equal(got.numpy().view(np.uint64), want)
+
+
+def test_an_unknown_engine_is_an_error():
+    with pytest.raises(ValueError, match="unknown engine 'gpu'; allowed: compiled, tensor"):
+        Sampler([make_task(3, 4, 2)], [0], engine="gpu")

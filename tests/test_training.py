@@ -7,14 +7,16 @@ import math
 import os
 import subprocess
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pytest
+import torch
 from conftest import BUILTIN_ALGORITHMS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scb_verify import kernels
+from scb_verify import kernels, training
 from scb_verify import strategies as scb
 from scb_verify.algorithm import SettingsError
 from scb_verify.registry import load_registry
@@ -375,3 +377,52 @@ def test_record_steps_are_sorted_and_include_both_ends(steps, points):
     rec = record_steps(steps, points).tolist()
     assert rec == sorted(set(rec)) and rec[0] == 0 and rec[-1] == steps
     assert len(rec) <= max(points, 2) + 1
+
+
+@pytest.mark.parametrize("device", ["cpu", *(["cuda"] if torch.cuda.is_available() else [])])
+@pytest.mark.parametrize("name", ["pppd", "sgd", "population"])
+def test_the_tensor_engine_gives_the_compiled_engines_results(registry, name, device):
+    """Issue 23: the accelerator's path on CPU tensors — samples drawn by the tensor kernel (the
+    same bits), gradients by tensor operations, the end of runs noticed LAG steps late and
+    rewound to the step where it happened — gives the compiled engine's results to rounding: the
+    same statuses, steps, milestones and trajectory steps, with runs leaving the stack by
+    divergence and at their milestones while the others go on. On a GPU where there is one."""
+    algorithm = registry.algorithm(name)
+    blowup = Params(np.full((3, 3), 1e3), np.full((4, 3), 0.25))
+    ms = (Milestone("correlation", 0.9), Milestone("dist_V", 0.5))
+    settings = {"lr": 1.0} if name == "sgd" else PPPD_FIXED
+    specs = [
+        spec(
+            t,
+            seed=i,
+            samples=8 * 60,
+            milestones=ms,
+            stop_at_milestones=True,
+            settings=settings,
+            record_points=4,
+        )
+        for i, t in enumerate(STACKABLE)
+    ]
+    specs.append(replace(specs[0], seed=9, init=blowup))
+    compiled = train(algorithm, specs)
+    tensor = train(algorithm, specs, device=device, engine="tensor")
+    if name == "sgd":
+        assert compiled[-1].status == "diverged"
+    assert len({r.steps for r in compiled}) > 1  # runs left the stack at different steps
+    for a, b in zip(compiled, tensor, strict=True):
+        assert_same_result(a, b, rtol=1e-9)
+        assert a.trajectory["step"] == b.trajectory["step"]
+        for key in METRICS:
+            np.testing.assert_allclose(a.trajectory[key], b.trajectory[key], rtol=1e-9, atol=1e-9)
+
+
+def test_a_device_set_for_the_process_is_the_default_of_train(registry, monkeypatch):
+    """A device executor's worker sets its device once; ``train`` without a device uses it
+    (here torch's data-less ``meta`` device: the run gets as far as reading a value back)."""
+    monkeypatch.setattr(training, "_DEFAULT_DEVICE", training.default_device())
+    training.set_default_device("meta")
+    assert training.default_device() == torch.device("meta")
+    with pytest.raises(NotImplementedError, match="meta tensor"):
+        train(registry.algorithm("sgd"), [spec(seed=1)])
+    res = train(registry.algorithm("sgd"), [spec(seed=1)], device="cpu")
+    assert res[0].status == "completed" and res[0].steps == 12

@@ -1,0 +1,89 @@
+"""The device executor (issue 23): training jobs in one worker process that owns the device,
+samples drawn there by the tensor engine. CI has no accelerator, so the worker runs the
+accelerator's code on CPU tensors (``engine="tensor"``): the same operations a CUDA device runs."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from scb_verify import diff
+from scb_verify.claim import Job
+from scb_verify.device_executor import DeviceUnavailable, check_device, device_executor
+from scb_verify.registry import load_registry
+from scb_verify.runner import SerialExecutor, execute_job, run_claims
+from scb_verify.runs import Milestone
+from scb_verify.schema import results_document
+from scb_verify.task import make_task
+from scb_verify.training import train
+
+
+def test_a_device_that_is_not_here_is_refused_in_one_line():
+    for name in ("cuda:99", "tpu", "nonsense"):
+        with pytest.raises(DeviceUnavailable) as err:
+            device_executor(1, name)
+        message = str(err.value)
+        assert "\n" not in message and f"device {name!r} is not available here" in message
+        assert "allowed: cpu" in message
+    assert str(check_device("cpu")) == "cpu"
+
+
+def test_the_cuda_executor_where_there_is_no_gpu_is_one_line(cli, tmp_path):
+    """``check --executor cuda`` on a machine whose torch sees no CUDA device (as in CI): one
+    line, exit code 2, nothing run or written."""
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA device")
+    out = tmp_path / "r.json"
+    code, _, err = cli("check", "C3", "--budget", "smoke", "--executor", "cuda", "--json", out)
+    assert code == 2 and not out.exists()
+    (line,) = err.strip().splitlines()
+    assert line.endswith(
+        "error: executor 'cuda' cannot start: device 'cuda' is not available here; allowed: cpu"
+    )
+
+
+def test_a_job_in_the_device_worker_gives_the_cpu_engines_results():
+    """One cell (four seeds stacked) stopping at its milestones: the worker's results equal the
+    compiled CPU engine's (same samples; arithmetic to rounding)."""
+    tasks = [(s, make_task(5, 32, 2, seed=s)) for s in range(4)]
+    ms = (Milestone("correlation", 0.5),)
+    job = Job.per_seed(
+        "pppd", tasks, batch=64, samples=64 * 40, milestones=ms, stop_at_milestones=True
+    )
+    with device_executor(1, "cpu", engine="tensor") as executor:
+        on_device = executor.submit(execute_job, job).result(timeout=300)
+    on_cpu = train(load_registry().algorithm("pppd"), list(job.specs))
+    assert any(r.stopped_early for r in on_cpu)
+    for a, b in zip(on_cpu, on_device, strict=True):
+        assert (a.status, a.steps, a.milestones) == (b.status, b.steps, b.milestones)
+        assert a.trajectory["step"] == b.trajectory["step"]
+        for key, value in a.final.items():
+            assert b.final[key] == pytest.approx(value, rel=1e-9, abs=1e-12), key
+
+
+def test_claims_on_the_device_executor_diff_as_no_change_against_the_cpu():
+    """C3 and C5 at the smoke budget through the runner: the device worker's reports have the
+    CPU's verdicts and measurements (samples to each milestone, fitted slopes: equal, not
+    merely close), and the baseline gate between the two results files reports no change."""
+    reg = load_registry()
+    claims = [reg.claim("C3"), reg.claim("C5")]
+
+    def document(executor):
+        with executor:
+            reports = run_claims(claims, budget="smoke", executor=executor)
+        doc = results_document(
+            reports,
+            budget="smoke",
+            algorithm=None,
+            control=False,
+            wall_time=0.0,
+        )
+        return reports, doc
+
+    cpu_reports, cpu = document(SerialExecutor())
+    dev_reports, dev = document(device_executor(1, "cpu", engine="tensor"))
+    for a, b in zip(cpu_reports, dev_reports, strict=True):
+        assert b.status == a.status and b.error is None
+        assert b.measurements == a.measurements
+        assert (b.runs, b.samples, b.seeds) == (a.runs, a.samples, a.seeds)
+    assert diff.compare(cpu, dev) == []
