@@ -75,7 +75,7 @@ for r in reports:
     err = (r.error or "").strip().splitlines()[-1:]
     print(f"{r.id} {r.status.value} runs {r.runs} samples {r.samples:,} {r.wall_time:.1f} s {err}")
     for c in r.checks:
-        print(f"   {c['label']}: {c['status']}: {c['summary'][:160]}")
+        print(f"   {c.label}: {c.status.value}: {c.summary[:160]}")
 print(f"check C3 C4 C5 --budget full on cuda: {wall:.1f} s (target <= 20 s)")
 doc = results_document(reports, budget="full", algorithm=None, control=False, wall_time=wall)
 with open(f"{sys.argv[1]}/full-cuda.json", "w") as f:

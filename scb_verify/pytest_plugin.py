@@ -47,7 +47,8 @@ if TYPE_CHECKING:
 
 #: Options that only make sense with --scb-claims.
 DEPENDENT_OPTIONS = ("scb_controls", "scb_algorithm", "scb_jobs", "scb_plugin", "scb_strict",
-                     "scb_json", "scb_baseline", "scb_executor", "scb_address")  # fmt: skip
+                     "scb_json", "scb_baseline", "scb_executor", "scb_address",
+                     "scb_device")  # fmt: skip
 #: Evidence entries left out of failure reports (settings of the check, not findings).
 BOOKKEEPING = frozenset({"seed", "level", "expr_latex", "n_resamples", "intercept",
                          "statistic", "labels", "direction", "smaller_is_better", "paired",
@@ -83,6 +84,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--scb-executor",
         metavar="NAME",
         help="registered executor for the training jobs (default: local; e.g. ray)",
+    )
+    group.addoption(
+        "--scb-device",
+        metavar="DEVICE",
+        help="train the jobs on DEVICE (e.g. cuda) in one worker process that owns it",
     )
     group.addoption(
         "--scb-address",
@@ -178,6 +184,14 @@ class ClaimSession:
                 )
             claims = policy.select_claims(registry, ())
             policy.check_runnable(claims, self.algorithm)
+            device = self.config.getoption("scb_device")
+            if device not in (None, "cpu"):
+                from scb_verify.device_executor import DeviceUnavailable, check_device
+
+                try:
+                    check_device(device)
+                except DeviceUnavailable as e:
+                    raise policy.SessionError(f"--scb-device: {e}") from None
         except KeyError as e:
             raise pytest.UsageError(f"scb-verify: {e.args[0]}") from None
         except (PluginError, policy.SessionError) as e:
@@ -199,7 +213,11 @@ class ClaimSession:
         if self._executor is None:
             workers = session.worker_count(self.jobs, executor=self.executor_name)
             self._executor = session.make_executor(
-                self.registry, self.executor_name, workers.count, self.address
+                self.registry,
+                self.executor_name,
+                workers.count,
+                self.address,
+                device=self.config.getoption("scb_device") or "cpu",
             )
             self.config.add_cleanup(self._executor.shutdown)
             self.t0 = time.perf_counter()

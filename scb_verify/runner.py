@@ -62,8 +62,8 @@ class _ClaimRun:
         self.results: list[list[RunResult] | None] = []
         self.record: ClaimRun | None = None
         self.seeds: set[int] = set()
-        self.trained: dict[str, None] = {}
-        self.truth_readers: dict[str, None] = {}
+        self.trained: set[str] = set()
+        self.truth_readers: set[str] = set()
         self.samples = self.runs = self.jobs_done = self.jobs_total = self.samples_total = 0
 
     @property
@@ -100,9 +100,9 @@ class _ClaimRun:
             self.samples += r.samples
             self.runs += 1
             self.seeds.add(r.seed)
-            self.trained[r.algorithm] = None
+            self.trained.add(r.algorithm)
             if r.read_truth:
-                self.truth_readers[r.algorithm] = None
+                self.truth_readers.add(r.algorithm)
 
     def facts(self) -> dict[str, Any]:
         return {
@@ -111,8 +111,8 @@ class _ClaimRun:
             "runs": self.runs,
             "wall_time": time.monotonic() - self.t0,
             "config_hash": self.config_hash,
-            "trained": list(self.trained),
-            "truth_readers": list(self.truth_readers),
+            "trained": sorted(self.trained),  # sorted: not in the order jobs finished
+            "truth_readers": sorted(self.truth_readers),
         }
 
     def finish(self, outcome: ClaimOutcome) -> None:

@@ -120,10 +120,21 @@ def worker_count(asked: int, *, executor: str, limit: int | None = None) -> Work
 
 
 def make_executor(
-    registry: Registry, name: str, jobs: int, address: str | None = None
+    registry: Registry, name: str, jobs: int, address: str | None = None, device: str = "cpu"
 ) -> cf.Executor:
     """The executor ``name`` with ``jobs`` workers; with ``address`` (Ray only) the cluster to
-    use, exported as ``RAY_ADDRESS`` for Ray to read when it connects."""
+    use, exported as ``RAY_ADDRESS`` for Ray to read when it connects. A ``device`` other than
+    the CPU (local executor only) trains every job there, in one worker process that owns it
+    (:func:`scb_verify.device_executor.device_executor`, ``jobs`` its CPU threads)."""
+    if device != "cpu":
+        if name != "local":
+            raise SessionError(f"a device is for the local executor, not {name!r}")
+        from scb_verify.device_executor import DeviceUnavailable, device_executor
+
+        try:
+            return device_executor(jobs, device)
+        except DeviceUnavailable as e:
+            raise SessionError(str(e)) from None
     factories = registry.executors
     if name not in factories:
         raise SessionError(f"unknown executor {name!r}; available: {', '.join(sorted(factories))}")

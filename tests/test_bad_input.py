@@ -259,8 +259,14 @@ CASES: dict[str, tuple[tuple[str, ...], str]] = {
     "data-seed -5": (("--data-seed", "-5"), r"argument --data-seed: expected a non-negative"),
     "data-seed 1.5": (("--data-seed", "1.5"), r"argument --data-seed: expected a non-negative"),
     "dtype": (("--dtype", "float16"), r"argument --dtype: invalid choice: 'float16'"),
-    "device cuda:99": (("--device", "cuda:99"), r"--device 'cuda:99' is not available here"),
-    "device foo": (("--device", "foo"), r"--device 'foo' is not available here; allowed: cpu"),
+    "device cuda:99": (
+        ("--device", "cuda:99"),
+        r"--device 'cuda:99' is not available here",
+    ),
+    "device foo": (
+        ("--device", "foo"),
+        r"--device 'foo' is not available here; allowed: cpu",
+    ),
     "device meta": (("--device", "meta"), r"--device 'meta' is not available here"),
     "threads 0": (("--threads", "0"), r"argument --threads: expected a positive integer, got 0"),
     "threads 100000": (("--threads", "100000"), r"argument --threads: expected 1\.\.\d+"),

@@ -141,21 +141,6 @@ def test_median_curves_skip_runs_that_stopped():
     }
 
 
-def test_the_report_draws_the_interquartile_band_of_each_median_curve():
-    pytest.importorskip("matplotlib")
-    from matplotlib.figure import Figure
-
-    from scb_verify.report import _curve_figure
-
-    band = {"samples": [1, 2, 3], "dist_V": [2.0, 1.0, 0.5],
-            "quartiles": {"dist_V": [[1.5, 0.8, 0.4], [2.5, 1.2, 0.7]]}}  # fmt: skip
-    fig = _curve_figure(Figure, {"a": band}, ["dist_V"], styles={}, title="t")
-    (ax,) = fig.axes
-    (collection,) = ax.collections
-    ys = collection.get_paths()[0].vertices[:, 1]
-    assert min(ys) == 0.4 and max(ys) == 2.5
-
-
 # --------------------------------------------------------------------------- falsifiers
 # Each claim's falsifier measures with the claim's own code: on the claim's own instance it
 # gives the numbers the claim recorded.

@@ -148,7 +148,8 @@ def _stage_instance(claim_id, t, seed, **extra):
 def test_c4_falsifier_measures_what_c4_measures(verdicts):
     m = verdicts["C4"].measurements
     t, e = m["T"][0], m["eps"][0]
-    seeds, samples = m["handoff_seeds"][t], m["samples"][f"T={t} eps={e:g}"]
+    # measurements are recorded as JSON: integer keys are their decimal text
+    seeds, samples = m["handoff_seeds"][str(t)], m["samples"][f"T={t} eps={e:g}"]
     compared = 0
     for seed, value in zip(seeds, samples, strict=True):
         if math.isfinite(value):
@@ -161,7 +162,7 @@ def test_c4_falsifier_measures_what_c4_measures(verdicts):
 def test_c5_falsifier_measures_what_c5_measures(verdicts):
     m = verdicts["C5"].measurements
     t = m["T"][0]
-    finetune = m["finetune_samples"][t]
+    finetune = m["finetune_samples"][str(t)]
     seed = next(s for s, v in enumerate(finetune) if math.isfinite(v))
     instance = _stage_instance("C5", t, seed, perturb_P=0.0)
     (measured,) = _falsifier("C5").measurement(instance)

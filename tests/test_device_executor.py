@@ -10,10 +10,11 @@ import torch
 from scb_verify import diff
 from scb_verify.claim import Job
 from scb_verify.device_executor import DeviceUnavailable, check_device, device_executor
+from scb_verify.executors import SerialExecutor, execute_job
 from scb_verify.registry import load_registry
-from scb_verify.runner import SerialExecutor, execute_job, run_claims
+from scb_verify.runner import run_claims
 from scb_verify.runs import Milestone
-from scb_verify.schema import results_document
+from scb_verify.schema import new_results
 from scb_verify.task import make_task
 from scb_verify.training import train
 
@@ -71,14 +72,8 @@ def test_claims_on_the_device_executor_diff_as_no_change_against_the_cpu():
     def document(executor):
         with executor:
             reports = run_claims(claims, budget="smoke", executor=executor)
-        doc = results_document(
-            reports,
-            budget="smoke",
-            algorithm=None,
-            control=False,
-            wall_time=0.0,
-        )
-        return reports, doc
+        results = new_results(reports, budget="smoke", algorithm=None, control=False, wall_time=0.0)
+        return reports, results
 
     cpu_reports, cpu = document(SerialExecutor())
     dev_reports, dev = document(device_executor(1, "cpu", engine="tensor"))
@@ -87,3 +82,11 @@ def test_claims_on_the_device_executor_diff_as_no_change_against_the_cpu():
         assert b.measurements == a.measurements
         assert (b.runs, b.samples, b.seeds) == (a.runs, a.samples, a.seeds)
     assert diff.compare(cpu, dev) == []
+
+
+def test_check_device_is_one_line_before_any_work(cli):
+    code, out, err = cli("check", "C2", "--device", "cuda:7", "--no-cache")
+    assert (code, out) == (2, "")
+    assert err.strip().startswith("scb-verify: error: device 'cuda:7' is not available here")
+    code, _, err = cli("check", "C2", "--device", "cpu:0", "--executor", "ray", "--no-cache")
+    assert code == 2 and "a device is for the local executor, not 'ray'" in err

@@ -332,3 +332,16 @@ def test_missing_matplotlib_is_a_clear_error(cli, tmp_path, monkeypatch):
     assert code == 2
     assert "pip install 'scb-verify[report]'" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_median_curve_is_drawn_with_its_interquartile_band():
+    pytest.importorskip("matplotlib")
+    from scb_verify.report.curves import curve_figure
+
+    band = {"samples": [1, 2, 3], "dist_V": [2.0, 1.0, 0.5],
+            "quartiles": {"dist_V": [[1.5, 0.8, 0.4], [2.5, 1.2, 0.7]]}}  # fmt: skip
+    fig = curve_figure({"a": band}, ["dist_V"], styles={}, title="t")
+    (ax,) = fig.axes
+    (collection,) = ax.collections
+    ys = collection.get_paths()[0].vertices[:, 1]
+    assert min(ys) == 0.4 and max(ys) == 2.5

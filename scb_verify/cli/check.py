@@ -47,6 +47,12 @@ def add_arguments(c: argparse.ArgumentParser) -> None:
         help="registered executor: local (a process pool, default) or ray",
     )
     c.add_argument(
+        "--device",
+        default="cpu",
+        help="train the jobs on DEVICE (e.g. cuda, cuda:1): one worker process owns it and "
+        "trains each job's runs stacked; claims that train nothing stay on the CPU (default: cpu)",
+    )
+    c.add_argument(
         "--address",
         metavar="ADDR",
         help="with --executor ray: the Ray cluster to use (default: $RAY_ADDRESS, else a local "
@@ -135,7 +141,9 @@ def run(args: argparse.Namespace) -> int:
     if workers.note:
         warn(workers.note)
     cache = None if args.no_cache else JobCache(args.cache or job_cache(), warn=warn)
-    executor = session.make_executor(reg, args.executor, workers.count, args.address)
+    executor = session.make_executor(
+        reg, args.executor, workers.count, args.address, device=args.device
+    )
     out = human(args)
     for why in session.skipped(claims, args.algorithm).values():
         print(f"skipped: {why}", file=out)

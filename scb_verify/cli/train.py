@@ -199,21 +199,10 @@ def run(args: argparse.Namespace) -> int:
 
 def _device(text: str):
     """``--device`` as a torch device that this machine has (cpu, or an available GPU)."""
-    import torch
-
     from scb_verify.cli.common import UsageError
+    from scb_verify.device_executor import DeviceUnavailable, check_device
 
-    available = ["cpu", *(f"cuda:{i}" for i in range(torch.cuda.device_count()))]
-    if torch.backends.mps.is_available():
-        available.append("mps")
     try:
-        device = torch.device(text)
-    except (RuntimeError, ValueError):
-        device = None
-    if device is None or f"{device.type}:{device.index or 0}" not in {
-        a if ":" in a else f"{a}:0" for a in available
-    }:
-        raise UsageError(
-            f"--device {text!r} is not available here; allowed: {', '.join(available)}"
-        )
-    return device
+        return check_device(text)
+    except DeviceUnavailable as e:
+        raise UsageError(f"--{e}") from None  # "--device 'x' is not available here; …"
