@@ -190,12 +190,31 @@ class Job:
 @dataclass(frozen=True)
 class ClaimContext:
     """How a claim is run: budget, algorithm under test (the claim's own or the ``--algorithm``
-    substitute) and its settings, control or not."""
+    substitute) and its settings, control or not, and the instance family
+    (:mod:`scb_verify.family`) its instances come from — a claim builds every instance with
+    :meth:`task`, so ``--family`` reaches it without code of its own."""
 
     budget: Budget = "smoke"
     algorithm: str | None = None
     settings: Mapping[str, Any] = field(default_factory=dict)
     control: bool = False
+    family: Mapping[str, Any] = field(default_factory=dict)
+
+    def task(self, N: int, T: int, Q: int, seed: int = 0, **params: Any) -> SCBTask:
+        """The instance :func:`scb_verify.task.make_task` draws from ``seed`` with the claim's
+        parameters ``params`` and the family's on top (docs/reference.md §1). A family the
+        claim's instances cannot take (a window wider than T, a support wider than Q…) is a
+        :class:`~scb_verify.family.FamilyError` saying so in one line."""
+        from scb_verify.family import FamilyError, family_label
+        from scb_verify.task import TaskError, make_task
+
+        if not self.family:
+            return make_task(N, T, Q, seed, **params)
+        try:
+            return make_task(N, T, Q, seed, **{**params, **self.family})
+        except TaskError as e:
+            label = family_label(self.family)
+            raise FamilyError(f"the family {label} does not apply here: {e}") from None
 
     def apply(self, job: Job) -> Job:
         """``job`` as the runner trains it: a job of the algorithm under test has ``settings``

@@ -29,6 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from scb_verify.family import family_label
 from scb_verify.jsondata import to_json
 from scb_verify.verdict import KIND_QUANTITY, CheckResult, Range, Status, combine_statuses
 
@@ -185,7 +186,9 @@ class ClaimRun:
     """The record of one claim run: one entry of the results file's ``claims`` list.
 
     ``algorithm`` is the algorithm under test (the claim's own or the ``--algorithm``
-    substitute); ``trained`` every algorithm its jobs actually trained (a control may train
+    substitute), ``settings`` the settings of it the run overrode (``check --set``), ``family``
+    the instance family its instances came from (``check --family``; empty: the defaults);
+    ``trained`` every algorithm its jobs actually trained (a control may train
     another, e.g. ``null``); ``truth_readers`` the reference algorithms among them, which
     received the ground truth (:attr:`scb_verify.algorithm.Algorithm.reference`)."""
 
@@ -205,14 +208,25 @@ class ClaimRun:
     error: str | None = None
     truth_readers: list[str] = field(default_factory=list)
     trained: list[str] = field(default_factory=list)
+    settings: dict[str, str] = field(default_factory=dict)
+    family: dict[str, Any] = field(default_factory=dict)
     nonfinite: dict[str, str] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ the rules
 
     @property
     def key(self) -> str:
-        """How a claim run is named across files: its id, with ``(control)`` for a control."""
-        return f"{self.id} (control)" if self.control else self.id
+        """How a claim run is named across files: its id, the settings it overrode
+        (``[variant=simplex]``) and its instance family (``{concentration=5}``) when it has
+        them, and ``(control)`` for a control. Runs of the same key are compared by the gate."""
+        parts = [self.id]
+        if self.settings:
+            parts.append("[" + ",".join(f"{k}={v}" for k, v in sorted(self.settings.items())) + "]")
+        if self.family:
+            parts.append("{" + family_label(self.family) + "}")
+        if self.control:
+            parts.append("(control)")
+        return " ".join(parts)
 
     @property
     def expected(self) -> Status:
@@ -352,6 +366,8 @@ class ClaimRun:
             "error": self.error,
             "truth_readers": self.truth_readers,
             "trained": self.trained,
+            "settings": self.settings,
+            "family": self.family,
             "nonfinite": self.nonfinite,
         }
 
@@ -375,6 +391,8 @@ class ClaimRun:
             error=data.get("error"),
             truth_readers=list(data.get("truth_readers") or []),
             trained=list(data.get("trained") or []),
+            settings=dict(data.get("settings") or {}),
+            family=dict(data.get("family") or {}),
             nonfinite=dict(data.get("nonfinite") or {}),
         )
 

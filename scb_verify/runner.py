@@ -18,13 +18,14 @@ import threading
 import time
 import traceback
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from scb_verify.algorithm import SettingsError
 from scb_verify.cache import JobCache
 from scb_verify.claim import Budget, Claim, ClaimContext, ClaimOutcome, Job, measurement
 from scb_verify.executors import execute_job, registry
+from scb_verify.family import FamilyError
 from scb_verify.pool import worker_death
 from scb_verify.progress import ClaimProgress
 from scb_verify.provenance import config_hash
@@ -39,8 +40,11 @@ JOB_START_POLL = 0.5
 class _ClaimRun:
     """The state of one claim while the runner drives it; ``record`` once it is finished."""
 
-    def __init__(self, claim: Claim, ctx: ClaimContext, limits: Deadlines):
+    def __init__(
+        self, claim: Claim, ctx: ClaimContext, limits: Deadlines, overrides: Mapping[str, str]
+    ):
         self.claim, self.ctx, self.limits = claim, ctx, limits
+        self.overrides = dict(overrides) if claim.algorithm or ctx.algorithm else {}
         self.t0 = time.monotonic()
         self.queued = 0.0  # seconds every pending job of this claim sat in the queue
         self.description = claim.describe()
@@ -52,6 +56,7 @@ class _ClaimRun:
                 "settings": dict(ctx.settings),
                 "control": ctx.control,
                 "grid": claim.grid(ctx.budget).as_dict(),
+                **({"family": dict(ctx.family)} if ctx.family else {}),
             }
         )
         self.gen = measurement(claim, ctx)
@@ -113,6 +118,8 @@ class _ClaimRun:
             "config_hash": self.config_hash,
             "trained": sorted(self.trained),  # sorted: not in the order jobs finished
             "truth_readers": sorted(self.truth_readers),
+            "settings": self.overrides,
+            "family": dict(self.ctx.family),
         }
 
     def finish(self, outcome: ClaimOutcome) -> None:
@@ -160,17 +167,26 @@ class _ClaimRun:
 
 
 def contexts(
-    claims: Sequence[Claim], *, budget: Budget, algorithm: str | None, control: bool
+    claims: Sequence[Claim],
+    *,
+    budget: Budget,
+    algorithm: str | None,
+    control: bool,
+    settings: Mapping[str, str] | None = None,
+    family: Mapping[str, Any] | None = None,
 ) -> list[tuple[Claim, ClaimContext]]:
     """The claims that run, each with its context: under a substitute ``algorithm`` the claims
-    that train nothing are left out (:func:`scb_verify.session.skipped` says why)."""
+    that train nothing are left out (:func:`scb_verify.session.skipped` says why); the
+    algorithm under test gets the claim's own settings for it (:meth:`Claim.settings_for`)
+    with ``settings`` on top; every instance comes from ``family``."""
     out = []
     for claim in claims:
         if algorithm is not None and claim.algorithm is None:
             continue
         name = algorithm or claim.algorithm
-        settings = claim.settings_for(name) if name else {}
-        out.append((claim, ClaimContext(budget, name, settings, control)))
+        chosen = {**claim.settings_for(name), **(settings or {})} if name else {}
+        ctx = ClaimContext(budget, name, chosen, control, dict(family or {}))
+        out.append((claim, ctx))
     return out
 
 
@@ -187,12 +203,17 @@ def run_claims(
     on_done: Callable[[ClaimRun], None] | None = None,
     on_progress: Callable[[list[ClaimProgress]], None] | None = None,
     cache: JobCache | None = None,
+    settings: Mapping[str, str] | None = None,
+    family: Mapping[str, Any] | None = None,
 ) -> list[ClaimRun]:
     """Run ``claims`` (or their negative controls) at ``budget`` on ``executor``.
 
     ``algorithm`` substitutes the algorithm under test of every claim that trains (claims that
-    train nothing are skipped then). Each claim gets ``timeout`` seconds of wall time from the
-    start of the run, not counting time when all its jobs wait in the queue, and each job
+    train nothing are skipped then); ``settings`` override settings of the algorithm under test
+    (validated beforehand: :func:`scb_verify.session.check_settings`); every instance comes
+    from the instance ``family`` (:mod:`scb_verify.family`). Each claim gets ``timeout``
+    seconds of wall time from the start of the run, not counting time when all its jobs wait
+    in the queue, and each job
     ``job_timeout`` seconds from the moment its future reports running (defaults:
     :data:`DEADLINES` of the budget); past either, the claim's error is ``timed out after N s``,
     its jobs are cancelled (which stops running ones on executors that can) and the other claims
@@ -214,8 +235,12 @@ def run_claims(
     )
     driver = _Driver(executor, tuple(plugins), cache, limits, on_done or (lambda _: None))
     records: list[ClaimRun | _ClaimRun] = []
-    for claim, ctx in contexts(claims, budget=budget, algorithm=algorithm, control=control):
-        records.append(driver.start(claim, ctx))
+    planned = contexts(
+        claims, budget=budget, algorithm=algorithm, control=control, settings=settings,
+        family=family,
+    )  # fmt: skip
+    for claim, ctx in planned:
+        records.append(driver.start(claim, ctx, settings or {}))
     while driver.busy():
         driver.wait()
         driver.enforce_deadlines()
@@ -242,15 +267,18 @@ class _Driver:
 
         self.overlap = kernels.concurrent_calls_safe()
 
-    def start(self, claim: Claim, ctx: ClaimContext) -> ClaimRun | _ClaimRun:
+    def start(
+        self, claim: Claim, ctx: ClaimContext, overrides: Mapping[str, str]
+    ) -> ClaimRun | _ClaimRun:
         try:
-            run = _ClaimRun(claim, ctx, self.limits)
+            run = _ClaimRun(claim, ctx, self.limits, overrides)
         except Exception:
             record = ClaimRun.failed(
                 id=claim.id,
                 control=ctx.control,
                 algorithm=ctx.algorithm,
                 error=traceback.format_exc(),
+                family=dict(ctx.family),
             )
             self.on_done(record)
             return record
@@ -311,6 +339,9 @@ class _Driver:
             jobs = run.stepped(*future.result())
         except OutcomeError as e:
             self._fail(run, f"its outcome cannot be recorded: {e}")
+            return
+        except FamilyError as e:
+            self._fail(run, str(e))
             return
         except Exception:
             self._fail(run, traceback.format_exc())

@@ -12,10 +12,13 @@ while ``check`` is still running: the claims finished so far) and ``claims``: on
 claim run with ``id``, ``control``, ``algorithm``, ``status``, ``description``, ``checks``,
 ``measurements``, ``artifacts``, ``seeds``, ``samples``, ``runs``, ``wall_time``,
 ``config_hash``, ``error``, ``truth_readers`` (the reference algorithms among its runs that
-received the ground truth; absent in version 1), ``trained`` (every algorithm its jobs trained;
-absent before version 4) and ``nonfinite``.
+received the ground truth; absent in version 1), ``trained`` (every algorithm its jobs trained),
+``settings`` (the algorithm settings the run overrode, ``check --set``), ``family`` (the
+instance family, ``check --family``) — these three absent before version 4 — and
+``nonfinite``.
 
-Version 4 (this writer): as version 3, with ``trained``; measurements are the claim's own data.
+Version 4 (this writer): as version 3, with ``trained``, ``settings`` and ``family``;
+measurements are the claim's own data.
 
 Version 3 (read). Each check is data (:meth:`scb_verify.verdict.CheckResult.to_dict`):
 ``label`` (unique within its claim: how files are compared), ``kind``, ``quantity``, ``axis``,
@@ -203,6 +206,8 @@ CLAIM: dict[str, Field] = {
     "error": _field("string", "null"),
     "truth_readers": _field("list"),
     "trained": _field("list"),
+    "settings": _field("object"),
+    "family": _field("object"),
     "nonfinite": _field("object"),
 }
 #: A claim's ``description`` (:meth:`scb_verify.claim.Claim.describe`).
