@@ -2,9 +2,15 @@
 
 Once a_k is sparse and correlated, the attention's signal is Θ(1/Q) and the irrelevant positions
 are cut away, so the noise no longer scales with T. Measured in two phases over a grid of T:
-(1) from uniform initialization, each seed runs until ρ(A) ≥ ρ₁ (the stage-1 hand-off, at the
-smallest successful batch, as in C3); (2) from each seed's hand-off state, samples until
-ρ(A) ≥ 1 − ε, again at the smallest successful batch, for several ε. Only phase-2 samples count.
+(1) from uniform initialization, each seed runs until stage 1 has ended (the hand-off, at the
+smallest successful batch, as in C3): by default until *every* column has escaped,
+min_k cos(a_k, q_k) ≥ ρ₁ (``handoff = "per_column"``, docs/reference.md §6.3–6.4), or, in the
+earlier reading kept for comparison on the same seeds, until the μ-weighted ρ(A) ≥ ρ₁
+(``handoff = "aggregate"``, which leaves the rarest tokens' columns in stage 1); (2) from each
+seed's hand-off state, samples until ρ(A) ≥ 1 − ε, again at the smallest successful batch, for
+several ε. Only phase-2 samples count. The hand-off state (mean and worst column cosine, columns
+not escaped, off-support mass) and the batch × steps decomposition of every cost are
+measurements.
 
 Checks: every cell reaches its target (at most a quarter of the seeds censored); for each ε the
 slope in T stays below 1/ln T_min, the largest local exponent in T of the upper bound
@@ -46,7 +52,9 @@ from scb_verify import (
     smallest_batch_search,
     uninformative_task,
 )
+from scb_verify.batch_rule import stage_one_end
 from scb_verify.bounds import STAGE2, c, eps
+from scb_verify.claimkit import handoff_diagnostics
 
 inv_eps = sympy.Symbol("epsilon_inv", positive=True)
 assert local_exponent(STAGE2.subs(eps, 1 / inv_eps), inv_eps) == c
@@ -55,8 +63,8 @@ C4_EPS_RANGE = predicted_range(c)
 
 
 class StageTwoGrid(Grid):
-    """C4's parameters: C3's (T grid, N, Q, seeds, ρ₁, step cap, largest batch), the support
-    weights of the tasks and the accuracies ε of phase 2."""
+    """C4's parameters: C3's (T grid, N, Q, seeds, ρ₁ and the hand-off rule, step cap, largest
+    batch), the support weights of the tasks and the accuracies ε of phase 2."""
 
     T: tuple[int, ...]
     N: int = 5
@@ -64,6 +72,7 @@ class StageTwoGrid(Grid):
     seeds: int
     weights: str = "uniform"
     rho1: float = 0.6
+    handoff: str = "per_column"
     eps: tuple[float, ...] = (0.1, 0.05, 0.025)
     cap: int
     max_batch: int
@@ -74,7 +83,8 @@ class StageTwo(Claim[StageTwoGrid]):
     title = "stage 2: from a correlated state, samples to accuracy ε do not grow with T"
     paper = "S3"
     statement = (
-        "After the first stage (correlation ≥ ρ₁), the samples needed to reach accuracy ε "
+        "After the first stage (every token's attention correlated: min_k cos(a_k, q_k) ≥ ρ₁), "
+        "the samples needed to reach accuracy ε "
         "(correlation ≥ 1 − ε) are poly(N, Q, 1/ε) and do not grow with T beyond logs."
     )
     bounds = {"stage2_samples": STAGE2}
@@ -101,7 +111,8 @@ class StageTwo(Claim[StageTwoGrid]):
         phase1, handoff, phase2 = yield from stage_two(
             ctx.algorithm, tasks, g, eps_grid, batches, from_uniform=ctx.control
         )
-        checks = [] if phase1 is None else [censoring_check(phase1, f"hand-off ρ ≥ {g.rho1}")]
+        end = stage_one_end(g.handoff, g.rho1)
+        checks = [] if phase1 is None else [censoring_check(phase1, f"hand-off {end.name}")]
         checks.append(censoring_check(phase2, "ρ ≥ 1 − ε"))
         band = log_growth_range(STAGE2, min(g.T))
         for e in eps_grid:
@@ -122,16 +133,40 @@ class StageTwo(Claim[StageTwoGrid]):
             measurements={
                 "T": g.T,
                 "eps": eps_grid,
+                "handoff_rule": g.handoff,
                 "handoff_seeds": {t: sorted(h) for t, h in handoff.items()},
-                "batches": {f"T={t} eps={e:g}": o.batches for (t, e), o in phase2.items()},
-                "samples": {f"T={t} eps={e:g}": o.samples for (t, e), o in phase2.items()},
-                "censored_seeds": {
-                    f"T={t} eps={e:g}": o.censored_seeds for (t, e), o in phase2.items()
+                # Per T (and seed, in the cell's order): the hand-off's cost as batch × steps
+                # and the state it left; per T and ε: phase 2's cost as batch × steps.
+                "handoff": {}
+                if phase1 is None
+                else {
+                    t: {
+                        **o.decomposition(),
+                        **handoff_diagnostics(
+                            o.results,
+                            [not c for c in o.censored_seeds],
+                            [tasks[t][s] for s in o.seeds],
+                            g.rho1,
+                        ),
+                    }
+                    for t, o in phase1.items()
+                },
+                # Per T, one entry per ε in the order of "eps" (None where no seed handed off).
+                "phase2": {
+                    t: [
+                        {"eps": e, **phase2[t, e].decomposition()} if (t, e) in phase2 else None
+                        for e in eps_grid
+                    ]
+                    for t in g.T
                 },
                 "median_samples": {
-                    f"T={t} eps={e:g}": float(np.median(o.samples))
-                    for (t, e), o in phase2.items()
-                    if not o.censored
+                    t: [
+                        float(np.median(phase2[t, e].samples))
+                        if (t, e) in phase2 and not phase2[t, e].censored
+                        else None
+                        for e in eps_grid
+                    ]
+                    for t in g.T
                 },
             },
         )
@@ -150,7 +185,9 @@ def stage_two(
     from_uniform: bool = False,
 ):
     """C4's measurement, a generator (``yield from``): per cell (``tasks``: cell → data seed →
-    task), phase 1 from uniform init to ρ ≥ ρ₁ at the smallest successful batch, then from each
+    task), phase 1 from uniform init to the end of stage 1 (``grid.handoff``'s milestone at
+    ``grid.rho1``, :func:`~scb_verify.batch_rule.stage_one_end`) at the smallest successful
+    batch, then from each
     seed's hand-off state phase 2 to ρ ≥ 1 − ε for every ε, again at the smallest successful
     batch. With ``from_uniform`` phase 1 is skipped and phase 2 starts from uniform attention.
     Returns (phase-1 outcomes or None, cell → seed → hand-off init, (cell, ε) → outcome)."""
@@ -159,7 +196,7 @@ def stage_two(
     }
     phase1 = None
     if not from_uniform:
-        rho1 = Milestone("correlation", grid.rho1)
+        rho1 = stage_one_end(grid.handoff, grid.rho1)
         phase1 = yield from smallest_batch_search(
             algorithm,
             {k: seeded_cell(list(ts), ts.__getitem__) for k, ts in tasks.items()},
@@ -229,8 +266,8 @@ def _falsifier(claim: StageTwo, algorithm: str):
         "for every task in the class: the samples from the stage-1 hand-off (ρ ≥ ρ₁) to "
         "ρ ≥ 1 − ε are ≤ C·N^a·Q^b·ε^(−c)·log T (C4's bound), C calibrated",
         {
-            "hand-off": f"ρ ≥ {grid.rho1} from uniform init at the smallest successful "
-            "batch; seeds that never hand off are not measured",
+            "hand-off": f"{stage_one_end(grid.handoff, grid.rho1).name} from uniform init at "
+            "the smallest successful batch; seeds that never hand off are not measured",
         },
         {},
         measured,

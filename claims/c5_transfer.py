@@ -5,7 +5,12 @@ positions of every q_k (task correlation ρ(Q*, Q′) > 0). The pretrained model
 pretraining optimum (P, Q*) — an idealized pretraining, so only the finetuning is measured.
 Measured, over a grid of T: samples to reach ρ(A, Q′) ≥ 1 − ε on the downstream task from
 scratch (uniform) and from the pretrained model, each at its smallest successful batch
-(:mod:`scb_verify.batch_rule`).
+(:mod:`scb_verify.batch_rule`). Both runs also record where stage 1 ended, by the same rule as
+C3 and C4 (``handoff``, default ``per_column``: every column's cosine with its target ≥ ρ₁;
+docs/reference.md §6.3, §6.5): a finetuning run that skips stage 1 crosses it within a few
+batches at every T, a run from scratch only after its poly(T) first stage. The warm start's state
+on the downstream task (its cosines, columns below ρ₁, off-support mass) and the batch × steps
+decomposition of every cost are measurements.
 
 Checks: every cell reaches the target (at most a quarter of the seeds censored); the finetuning
 samples do not grow with T beyond the log factor of the poly(N, Q)·log T bound (slope below
@@ -52,7 +57,9 @@ from scb_verify import (
     task_correlation,
     uninformative_task,
 )
+from scb_verify.batch_rule import stage_one_end
 from scb_verify.bounds import STAGE1, STAGE2
+from scb_verify.claimkit import handoff_state
 
 FINETUNE, SCRATCH = STAGE2, STAGE1
 RATIO = sympy.simplify(SCRATCH / FINETUNE)
@@ -63,8 +70,8 @@ RATIO_GROWS = sympy.StrictGreaterThan(ratio_slope, 0)
 
 
 class TransferGrid(Grid):
-    """C5's parameters: C4's with one accuracy ε, and ``keep``, the support positions of each
-    q_k the downstream task keeps."""
+    """C5's parameters: C4's (with its hand-off rule, here only recorded) with one accuracy ε,
+    and ``keep``, the support positions of each q_k the downstream task keeps."""
 
     T: tuple[int, ...]
     N: int = 5
@@ -74,6 +81,7 @@ class TransferGrid(Grid):
     weights: str = "uniform"
     eps: float = 0.05
     rho1: float = 0.6
+    handoff: str = "per_column"
     cap: int
     max_batch: int
 
@@ -119,7 +127,7 @@ class Transfer(Claim[TransferGrid]):
             cells["scratch", t] = seeded_cell(seeds, task_of)
             cells["finetune", t] = seeded_cell(seeds, task_of, init_of=warm)
         outcomes = yield from samples_to_target(ctx.algorithm, cells, g, batches)
-        stage1_end = Milestone("correlation", g.rho1)
+        stage1_end = stage_one_end(g.handoff, g.rho1)
         scratch = {t: outcomes["scratch", t] for t in g.T}
         finetune = {t: outcomes["finetune", t] for t in g.T}
         checks = [
@@ -144,6 +152,26 @@ class Transfer(Claim[TransferGrid]):
                     f"{kind}_{key}": {t: getattr(outcomes[kind, t], key) for t in g.T}
                     for kind in ("scratch", "finetune")
                     for key in ("batches", "samples")
+                },
+                "handoff_rule": g.handoff,
+                # Per run kind, T and seed: the cost as batch × steps and the samples at which
+                # stage 1 ended in the same run (None: not within it).
+                "cost": {
+                    kind: {
+                        t: {
+                            **outcomes[kind, t].decomposition(),
+                            "stage1_end_samples": outcomes[kind, t].hits[stage1_end.name],
+                        }
+                        for t in g.T
+                    }
+                    for kind in ("scratch", "finetune")
+                },
+                # Per T: the warm start (P, Q*) measured on the downstream task, per seed.
+                "warm_start": {
+                    t: _per_key(
+                        [handoff_state(pretrained(pre[t, s]), down[t, s], g.rho1) for s in seeds]
+                    )
+                    for t in g.T
                 },
             },
             artifacts={
@@ -177,9 +205,10 @@ def downstream_task(pre: SCBTask, keep: int, perturb_P: float = 0.0) -> SCBTask:
 
 def samples_to_target(algorithm: str, cells, grid: TransferGrid, batches: Sequence[int]):
     """C5's measurement (``yield from``): samples to ρ ≥ 1 − ε at the smallest successful
-    batch on every cell, also recording where ρ first reached ρ₁ (the end of stage 1)."""
+    batch on every cell, also recording where stage 1 ended (``grid.handoff``'s milestone at
+    ρ₁, :func:`~scb_verify.batch_rule.stage_one_end`)."""
     target = Milestone("correlation", 1 - grid.eps)
-    stage1_end = Milestone("correlation", grid.rho1)
+    stage1_end = stage_one_end(grid.handoff, grid.rho1)
     return (
         yield from smallest_batch_search(
             algorithm, cells, [target, stage1_end], cap=grid.cap, batches=batches
@@ -227,6 +256,11 @@ def _falsifier(claim: Transfer, algorithm: str):
         FINETUNE,
         "finetuning samples",
     )
+
+
+def _per_key(rows: list[dict]) -> dict[str, list]:
+    """A list of same-keyed dicts as one list per key."""
+    return {k: [r[k] for r in rows] for k in rows[0]}
 
 
 def _ratio_check(scratch, finetune, *, label: str) -> CheckResult:

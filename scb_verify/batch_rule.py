@@ -53,6 +53,20 @@ def batch_grid(max_batch: int, *, control: bool = False) -> tuple[int, ...]:
     return grid
 
 
+#: Where the first stage ends (docs/reference.md §6.3), by the metric that must reach ρ₁:
+#: ``per_column`` (the default) — every token's attention correlated with its own target,
+#: min_k cos(a_k, q_k) ≥ ρ₁; ``aggregate`` — the μ-weighted correlation ρ(A) ≥ ρ₁, the reading
+#: before issue 19, kept so that both can be compared on the same seeds.
+HANDOFF_METRICS: dict[str, str] = {"per_column": "min_cosine", "aggregate": "correlation"}
+
+
+def stage_one_end(handoff: str, level: float) -> Milestone:
+    """The milestone that ends stage 1 under the ``handoff`` rule of :data:`HANDOFF_METRICS`."""
+    if handoff not in HANDOFF_METRICS:
+        raise ValueError(f"handoff must be one of {sorted(HANDOFF_METRICS)}, got {handoff!r}")
+    return Milestone(HANDOFF_METRICS[handoff], level)
+
+
 #: make_specs(batch, samples) → the seeds' RunSpecs of one cell (milestones set by the search).
 SpecFactory = Callable[[int, int], list[RunSpec]]
 
@@ -110,6 +124,21 @@ class CellOutcome:
     @property
     def seeds(self) -> list[int]:
         return [r.seed for r in self.results]
+
+    def decomposition(self) -> dict[str, list]:
+        """Per seed (cell order) the cost and its two factors, samples = batch × steps: the
+        resolving batch and the steps taken with it (None for a censored seed, whose samples
+        are the budget), and the censoring flag. Plain JSON-ready lists."""
+        return {
+            "seed": self.seeds,
+            "batch": list(self.batches),
+            "steps": [
+                None if b is None else round(n / b)
+                for b, n in zip(self.batches, self.samples, strict=True)
+            ],
+            "samples": list(self.samples),
+            "censored": self.censored_seeds,
+        }
 
 
 def smallest_batch_search(
