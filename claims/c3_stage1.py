@@ -5,9 +5,9 @@ At a_k = 1/T the attention's signal ⟨V, P⟩_Σ is ≈ 0 until V aligns with P
 stage needs poly(T) samples. Measured: samples until stage 1 ends from uniform initialization, at
 the smallest batch on a geometric grid for which most seeds get there within ``cap`` steps
 (:mod:`scb_verify.batch_rule`), over a grid of T at fixed N, Q. Stage 1 ends when *every* token's
-attention has left it, min_k cos(a_k, q_k) ≥ ρ₁ (``handoff = "per_column"``, docs/reference.md
+attention has left it, min_k cos(a_k, q_k) ≥ ρ₁ (``reading = "per_column"``, docs/reference.md
 §6.3: each column's escape is driven by its own μ_k, and the rarest token's is the one the
-statement's poly(T) cost is about); ``handoff = "aggregate"`` is the earlier reading, the
+statement's poly(T) cost is about); ``reading = "aggregate"`` is the earlier reading, the
 μ-weighted correlation ρ(A) ≥ ρ₁, which is recorded in the same runs either way. The state at the
 hand-off (mean and worst column cosine, columns not escaped, off-support mass) and the
 batch × steps decomposition of every seed's cost are measurements.
@@ -44,7 +44,7 @@ from scb_verify import (
     smallest_batch_search,
     uninformative_task,
 )
-from scb_verify.batch_rule import stage_one_end
+from scb_verify.batch_rule import stage_milestone, stage_milestones
 from scb_verify.bounds import STAGE1, T, kappa
 from scb_verify.claimkit import handoff_diagnostics
 
@@ -54,16 +54,16 @@ MIN_POINTS_FOR_MODEL_COMPARISON = 4
 
 
 class StageOneGrid(Grid):
-    """C3's parameters: the grid of T at fixed N, Q; seeds; the hand-off level ρ₁ and rule
-    (``per_column`` or ``aggregate``, :data:`~scb_verify.batch_rule.HANDOFF_METRICS`); the step
-    cap and the largest batch of the smallest-successful-batch search."""
+    """C3's parameters: the grid of T at fixed N, Q; seeds; the hand-off level ρ₁ and how it
+    reads the attention (``per_column`` or ``aggregate``, :data:`~scb_verify.batch_rule.
+    READINGS`); the step cap and the largest batch of the smallest-successful-batch search."""
 
     T: tuple[int, ...]
     N: int = 5
     Q: int = 2
     seeds: int
     rho1: float = 0.6
-    handoff: str = "per_column"
+    reading: str = "per_column"
     cap: int
     max_batch: int
 
@@ -100,21 +100,19 @@ class StageOne(Claim[StageOneGrid]):
             return uninformative_task(task) if ctx.control else task
 
         tasks = {t: [build(t, s) for s in range(g.seeds)] for t in g.T}
-        milestone = stage_one_end(g.handoff, g.rho1)
-        # Both readings in the same runs: the aggregate level is reached no later than the
-        # per-column one (ρ ≥ min_k cos), so recording it does not move where a run stops.
-        other = stage_one_end("aggregate" if g.handoff == "per_column" else "per_column", g.rho1)
+        milestones = stage_milestones(g.reading, g.rho1)
+        milestone, aggregate = milestones[0], stage_milestone("aggregate", g.rho1)
         outcomes = yield from smallest_batch_search(
             ctx.algorithm,
             {t: seeded_cell(range(g.seeds), tasks[t].__getitem__) for t in g.T},
-            [milestone, other],
+            milestones,
             cap=g.cap,
             batches=batch_grid(g.max_batch, control=ctx.control),
         )
         # ∂log f/∂log T of C·T^κ₁ is κ₁, a positive symbol: the predicted range is (0, ∞), open.
         predicted = predicted_range(local_exponent(STAGE1, T))
         checks = [
-            censoring_check(outcomes, f"{milestone.name} ({g.handoff} hand-off)"),
+            censoring_check(outcomes, f"{milestone.name} ({g.reading} hand-off)"),
             scaling_over_cells(outcomes, predicted, expr=STAGE1, axis="T"),
         ]
         # Medians are exact while fewer than half the seeds are censored (they rank above every
@@ -127,7 +125,7 @@ class StageOne(Claim[StageOneGrid]):
             checks=checks,
             measurements={
                 "T": g.T,
-                "handoff_rule": g.handoff,
+                "reading": g.reading,
                 "batches": {t: o.batches for t, o in outcomes.items()},
                 "samples": {t: o.samples for t, o in outcomes.items()},
                 "censored_seeds": {t: o.censored_seeds for t, o in outcomes.items()},
@@ -135,14 +133,14 @@ class StageOne(Claim[StageOneGrid]):
                 "median_samples": dict(zip(done, medians, strict=True)),
                 "rho1": g.rho1,
                 # Per T and seed: the cost as batch × steps, the state where stage 1 ended, and
-                # the samples at which the other reading's milestone was crossed in the same run.
+                # the samples at which ρ(A) crossed ρ₁ in the same run (the aggregate reading).
                 "handoff": {
                     t: {
                         **o.decomposition(),
                         **handoff_diagnostics(
                             o.results, [not c for c in o.censored_seeds], tasks[t], g.rho1
                         ),
-                        f"{other.metric}_samples": o.hits[other.name],
+                        "aggregate_samples": o.hits[aggregate.name],
                     }
                     for t, o in outcomes.items()
                 },

@@ -5,9 +5,10 @@ positions of every q_k (task correlation ρ(Q*, Q′) > 0). The pretrained model
 pretraining optimum (P, Q*) — an idealized pretraining, so only the finetuning is measured.
 Measured, over a grid of T: samples to reach ρ(A, Q′) ≥ 1 − ε on the downstream task from
 scratch (uniform) and from the pretrained model, each at its smallest successful batch
-(:mod:`scb_verify.batch_rule`). Both runs also record where stage 1 ended, by the same rule as
-C3 and C4 (``handoff``, default ``per_column``: every column's cosine with its target ≥ ρ₁;
-docs/reference.md §6.3, §6.5): a finetuning run that skips stage 1 crosses it within a few
+(:mod:`scb_verify.batch_rule`). Accuracy ε and the end of stage 1 are read as in C3 and C4
+(``reading``, default ``per_column``: every column's cosine with its target ≥ 1 − ε, resp. ≥ ρ₁;
+docs/reference.md §6.3, §6.5); both runs record where stage 1 ended and, under the per-column
+reading, where ρ(A) crossed 1 − ε: a finetuning run that skips stage 1 crosses ρ₁ within a few
 batches at every T, a run from scratch only after its poly(T) first stage. The warm start's state
 on the downstream task (its cosines, columns below ρ₁, off-support mass) and the batch × steps
 decomposition of every cost are measurements.
@@ -40,7 +41,6 @@ from scb_verify import (
     ClaimContext,
     ClaimOutcome,
     Grid,
-    Milestone,
     Params,
     SCBTask,
     batch_grid,
@@ -57,7 +57,7 @@ from scb_verify import (
     task_correlation,
     uninformative_task,
 )
-from scb_verify.batch_rule import stage_one_end
+from scb_verify.batch_rule import READINGS, stage_milestone, stage_milestones
 from scb_verify.bounds import STAGE1, STAGE2
 from scb_verify.claimkit import handoff_state
 
@@ -70,8 +70,8 @@ RATIO_GROWS = sympy.StrictGreaterThan(ratio_slope, 0)
 
 
 class TransferGrid(Grid):
-    """C5's parameters: C4's (with its hand-off rule, here only recorded) with one accuracy ε,
-    and ``keep``, the support positions of each q_k the downstream task keeps."""
+    """C5's parameters: C4's (with its reading of the stage milestones) with one accuracy ε, and
+    ``keep``, the support positions of each q_k the downstream task keeps."""
 
     T: tuple[int, ...]
     N: int = 5
@@ -81,7 +81,7 @@ class TransferGrid(Grid):
     weights: str = "uniform"
     eps: float = 0.05
     rho1: float = 0.6
-    handoff: str = "per_column"
+    reading: str = "per_column"
     cap: int
     max_batch: int
 
@@ -127,11 +127,12 @@ class Transfer(Claim[TransferGrid]):
             cells["scratch", t] = seeded_cell(seeds, task_of)
             cells["finetune", t] = seeded_cell(seeds, task_of, init_of=warm)
         outcomes = yield from samples_to_target(ctx.algorithm, cells, g, batches)
-        stage1_end = stage_one_end(g.handoff, g.rho1)
+        stage1_end = stage_milestone(g.reading, g.rho1)
+        aggregate = stage_milestone("aggregate", 1 - g.eps)
         scratch = {t: outcomes["scratch", t] for t in g.T}
         finetune = {t: outcomes["finetune", t] for t in g.T}
         checks = [
-            censoring_check(outcomes, f"ρ ≥ {1 - g.eps:g}"),
+            censoring_check(outcomes, f"{READINGS[g.reading]} ≥ {1 - g.eps:g}"),
             scaling_over_cells(
                 finetune,
                 log_growth_range(FINETUNE, min(g.T)),
@@ -153,7 +154,7 @@ class Transfer(Claim[TransferGrid]):
                     for kind in ("scratch", "finetune")
                     for key in ("batches", "samples")
                 },
-                "handoff_rule": g.handoff,
+                "reading": g.reading,
                 # Per run kind, T and seed: the cost as batch × steps and the samples at which
                 # stage 1 ended in the same run (None: not within it).
                 "cost": {
@@ -161,6 +162,7 @@ class Transfer(Claim[TransferGrid]):
                         t: {
                             **outcomes[kind, t].decomposition(),
                             "stage1_end_samples": outcomes[kind, t].hits[stage1_end.name],
+                            "aggregate_samples": outcomes[kind, t].hits[aggregate.name],
                         }
                         for t in g.T
                     }
@@ -204,14 +206,15 @@ def downstream_task(pre: SCBTask, keep: int, perturb_P: float = 0.0) -> SCBTask:
 
 
 def samples_to_target(algorithm: str, cells, grid: TransferGrid, batches: Sequence[int]):
-    """C5's measurement (``yield from``): samples to ρ ≥ 1 − ε at the smallest successful
-    batch on every cell, also recording where stage 1 ended (``grid.handoff``'s milestone at
-    ρ₁, :func:`~scb_verify.batch_rule.stage_one_end`)."""
-    target = Milestone("correlation", 1 - grid.eps)
-    stage1_end = stage_one_end(grid.handoff, grid.rho1)
+    """C5's measurement (``yield from``): samples to accuracy ε (``grid.reading``'s level
+    1 − ε, :func:`~scb_verify.batch_rule.stage_milestone`) at the smallest successful batch on
+    every cell, also recording where stage 1 ended (the same reading at ρ₁) and the other
+    milestones of :func:`~scb_verify.batch_rule.stage_milestones`."""
+    target, *others = stage_milestones(grid.reading, 1 - grid.eps)
+    stage1_end = stage_milestone(grid.reading, grid.rho1)
     return (
         yield from smallest_batch_search(
-            algorithm, cells, [target, stage1_end], cap=grid.cap, batches=batches
+            algorithm, cells, [target, stage1_end, *others], cap=grid.cap, batches=batches
         )
     )
 
