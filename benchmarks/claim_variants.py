@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     for r in reports:
         print(f"{r.id}: {r.status.value}")
         for check in r.checks:
-            print(f"    {check.label or check.kind}: {check.summary}")
+            print(f"    {check['label'] or check['kind']}: {check['summary']}")
         if r.error:
             print(r.error, file=sys.stderr)
     return 0

@@ -527,6 +527,7 @@ def ordering_check(
     smaller_is_better: bool = True,
     alpha: float = 0.05,
     paired: bool = False,
+    test: Literal["mean", "median"] = "mean",
     n_perm: int = 20000,
     seed: int = 0,
     labels: tuple[str, str] = ("A", "B"),
@@ -534,10 +535,14 @@ def ordering_check(
 ) -> CheckResult:
     """Ordering check (docs/reference.md §7): is A (`better`) better than B (`worse`) across seeds?
 
-    One-sided permutation test of the difference of means t (positive = A better),
-    :func:`~scb_verify.stats.permutation_p_values`: unpaired, relabellings of the pooled sample;
-    paired (equal lengths, pair i = seed i), sign flips of the differences; exact when there are
-    ≤ n_perm relabellings, else Monte Carlo with n_perm draws from `seed`. holds if p < alpha;
+    ``test="mean"``: one-sided permutation test of the difference of means t (positive = A
+    better), :func:`~scb_verify.stats.permutation_p_values`: unpaired, relabellings of the
+    pooled sample; paired (equal lengths, pair i = seed i), sign flips of the differences —
+    whose null assumes differences symmetric about 0; exact when there are ≤ n_perm
+    relabellings, else Monte Carlo with n_perm draws from `seed`. ``test="median"`` (paired
+    only): the exact sign test of the median difference,
+    :func:`~scb_verify.stats.sign_test_p_values`, of level ≤ alpha for any continuous law of
+    the differences, skewed ones included. holds if p < alpha;
     violated if the reverse test (B better) has p < alpha; otherwise inconclusive.
     `min_achievable_p` is reported: when it is ≥ alpha, no verdict but inconclusive is possible
     with these sample sizes. alpha must lie in (0, 0.5] so both tests cannot pass; each sample
@@ -556,11 +561,18 @@ def ordering_check(
         raise ValueError(f"paired samples need equal lengths, got {a.size} and {b.size}")
     if len(labels) != 2:
         raise ValueError(f"labels must be a pair of names, got {labels!r}")
+    if test not in ("mean", "median"):
+        raise ValueError(f"test must be 'mean' or 'median', got {test!r}")
+    if test == "median" and not paired:
+        raise ValueError("the sign test of the median needs paired samples")
 
-    test = stats.permutation_p_values(
-        a, b, smaller_is_better=smaller_is_better, paired=paired, n_resamples=n_perm, seed=seed
-    )
-    p, p_reverse = float(test.p), float(test.p_reverse)
+    if test == "median":
+        result = stats.sign_test_p_values(a - b, smaller_is_better=smaller_is_better)
+    else:
+        result = stats.permutation_p_values(
+            a, b, smaller_is_better=smaller_is_better, paired=paired, n_resamples=n_perm, seed=seed
+        )
+    p, p_reverse = float(result.p), float(result.p_reverse)
     if p < alpha:
         status = Status.HOLDS
     elif p_reverse < alpha:
@@ -570,12 +582,16 @@ def ordering_check(
 
     name_a, name_b = labels
     direction = "smaller" if smaller_is_better else "larger"
+    centre = np.median if test == "median" else np.mean
     summary = (
-        f"{name_a} mean {_fmt(a.mean())} vs {name_b} mean {_fmt(b.mean())} ({direction} is "
-        f"better); p = {_fmt(p)} (reverse {_fmt(p_reverse)}), alpha {_fmt(alpha)}, {test.method}"
+        f"{name_a} {test} {_fmt(centre(a))} vs {name_b} {test} {_fmt(centre(b))} ({direction} "
+        f"is better); p = {_fmt(p)} (reverse {_fmt(p_reverse)}), alpha {_fmt(alpha)}, "
+        f"{result.method}"
     )
-    if test.min_p >= alpha:
-        summary += f"; min achievable p = {_fmt(test.min_p)} >= alpha: too few seeds for a verdict"
+    if result.min_p >= alpha:
+        summary += (
+            f"; min achievable p = {_fmt(result.min_p)} >= alpha: too few seeds for a verdict"
+        )
     summary += f": {status.value}"
     evidence = {
         "labels": list(labels),
@@ -583,16 +599,17 @@ def ordering_check(
         "worse": b,
         "mean_better": a.mean(),
         "mean_worse": b.mean(),
-        "statistic": float(test.statistic),
+        "statistic": float(result.statistic),
         "smaller_is_better": smaller_is_better,
         "paired": paired,
+        "test": test,
         "p_value": p,
         "p_value_reverse": p_reverse,
         "alpha": alpha,
-        "method": test.method,
-        "exact": test.exact,
-        "n_resamples": test.n_null,
-        "min_achievable_p": test.min_p,
+        "method": result.method,
+        "exact": result.exact,
+        "n_resamples": result.n_null,
+        "min_achievable_p": result.min_p,
         "seed": seed,
     }
     return CheckResult(
