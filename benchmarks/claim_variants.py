@@ -19,15 +19,13 @@ string; the claim's grid class checks it. ``--plugin MODULE`` registers extra pl
 from __future__ import annotations
 
 import argparse
-import copy
-import dataclasses
 import json
 import sys
 import time
 from typing import Any
 
 from scb_verify.cache import JobCache
-from scb_verify.claim import Claim
+from scb_verify.claimkit import with_grid
 from scb_verify.registry import load_registry
 from scb_verify.runner import local_executor, run_claims
 from scb_verify.schema import results_document
@@ -44,16 +42,6 @@ def grid_value(text: str) -> tuple[str, Any]:
         return key, raw
 
 
-def with_grid(claim: Claim, overrides: dict[str, Any]) -> Claim:
-    """A copy of ``claim`` whose grid at every budget has ``overrides`` replaced (checked by the
-    claim's grid class: an unknown field or a wrong type raises)."""
-    variant = copy.copy(claim)
-    variant.grids = {
-        budget: dataclasses.replace(grid, **overrides) for budget, grid in claim.grids.items()
-    }
-    return variant
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("claims", nargs="+")
@@ -67,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", required=True)
     args = parser.parse_args(argv)
     registry = load_registry(args.plugin)
-    claims = [with_grid(registry.claim(i), dict(args.grid)) for i in args.claims]
+    claims = [with_grid(registry.claim(i), **dict(args.grid)) for i in args.claims]
     start = time.monotonic()
     with local_executor(args.jobs) as executor:
         reports = run_claims(

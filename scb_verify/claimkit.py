@@ -3,13 +3,18 @@ run at the end of stage 1 (docs/reference.md §6.3)."""
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from scb_verify.runs import HIGHER_IS_BETTER, Params, RunResult
 from scb_verify.task import SCBTask
+
+if TYPE_CHECKING:
+    from scb_verify.claim import Claim
 
 
 def median_curves(results: Sequence[RunResult], metrics: Sequence[str]) -> dict[str, list]:
@@ -83,3 +88,15 @@ def handoff_diagnostics(
     ]
     keys = ("mean_cosine", "correlation", "worst_cosine", "not_escaped", "off_support_mass")
     return {k: [None if s is None else s[k] for s in states] for k in keys}
+
+
+def with_grid(claim: Claim, **overrides: Any) -> Claim:
+    """A copy of ``claim`` whose grid at every budget has ``overrides`` replaced, checked by the
+    claim's grid class (an unknown field or a wrong type raises): a documented variant of a
+    claim (e.g. the stage claims' ``reading = "aggregate"``, docs/reference.md §6.3) or a
+    wider grid, run on the same seeds as the default."""
+    variant = copy.copy(claim)
+    variant.grids = {
+        budget: dataclasses.replace(grid, **overrides) for budget, grid in claim.grids.items()
+    }
+    return variant
