@@ -53,7 +53,12 @@ from scb_verify import (
     smallest_batch_search,
     uninformative_task,
 )
-from scb_verify.batch_rule import READINGS, stage_milestone, stage_milestones
+from scb_verify.batch_rule import (
+    READINGS,
+    local_slopes_over_cells,
+    stage_milestone,
+    stage_milestones,
+)
 from scb_verify.bounds import STAGE2, c, eps
 from scb_verify.claimkit import handoff_diagnostics
 
@@ -95,7 +100,12 @@ class StageTwo(Claim[StageTwoGrid]):
     grids = StageTwoGrid.budgets(
         smoke={"T": (32, 64, 128), "seeds": 3, "eps": (0.1, 0.05), "cap": 30, "max_batch": 2048},
         ci={"T": (32, 64, 128, 256, 512), "seeds": 64, "cap": 50, "max_batch": 8192},
-        full={"T": (32, 64, 128, 256, 512, 1024), "seeds": 64, "cap": 100, "max_batch": 16384},
+        full={
+            "T": (32, 64, 128, 256, 512, 1024, 2048),
+            "seeds": 64,
+            "cap": 100,
+            "max_batch": 16384,
+        },
     )
 
     def measure(self, ctx: ClaimContext):
@@ -170,6 +180,12 @@ class StageTwo(Claim[StageTwoGrid]):
                     ]
                     for t in g.T
                 },
+                # Per ε (in the order of "eps"): the local slope at the bottom and the top of
+                # the T grid (None when the seeds differ between T or there are < 4 points).
+                "local_slopes": [
+                    local_slopes_over_cells({t: o for (t, ee), o in phase2.items() if ee == e})
+                    for e in eps_grid
+                ],
                 "median_samples": {
                     t: [
                         float(np.median(phase2[t, e].samples))

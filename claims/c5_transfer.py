@@ -57,7 +57,12 @@ from scb_verify import (
     task_correlation,
     uninformative_task,
 )
-from scb_verify.batch_rule import READINGS, stage_milestone, stage_milestones
+from scb_verify.batch_rule import (
+    READINGS,
+    local_slopes_over_cells,
+    stage_milestone,
+    stage_milestones,
+)
 from scb_verify.bounds import STAGE1, STAGE2
 from scb_verify.claimkit import handoff_state
 
@@ -107,7 +112,13 @@ class Transfer(Claim[TransferGrid]):
     grids = TransferGrid.budgets(
         smoke={"T": (32, 64, 128), "seeds": 3, "eps": 0.1, "cap": 30, "max_batch": 2048},
         ci={"T": (32, 64, 128, 256, 512), "seeds": 40, "cap": 50, "max_batch": 8192},
-        full={"T": (32, 64, 128, 256, 512, 1024), "seeds": 64, "cap": 100, "max_batch": 16384},
+        # T to 2048 and 96 seeds: the power calculation of docs/reference.md §6.5.
+        full={
+            "T": (32, 64, 128, 256, 512, 1024, 2048),
+            "seeds": 96,
+            "cap": 100,
+            "max_batch": 16384,
+        },
     )
 
     def measure(self, ctx: ClaimContext):
@@ -155,6 +166,9 @@ class Transfer(Claim[TransferGrid]):
                     for key in ("batches", "samples")
                 },
                 "reading": g.reading,
+                # The local slope of the finetuning samples at the bottom and the top of the T
+                # grid (a polylog's falls, a power law's stays; None below 4 points).
+                "local_slopes": local_slopes_over_cells(finetune),
                 # Per run kind, T and seed: the cost as batch × steps and the samples at which
                 # stage 1 ended in the same run (None: not within it).
                 "cost": {

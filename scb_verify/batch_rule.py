@@ -24,9 +24,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
+from scb_verify import stats
 from scb_verify.checks import MAX_CENSORED_SHARE, scaling_check
 from scb_verify.claim import Job
 from scb_verify.runs import Init, Milestone, RunResult, RunSpec
@@ -298,3 +300,34 @@ def scaling_over_cells(
         label=label,
         axis=axis,
     )
+
+
+def local_slopes_over_cells(
+    outcomes: Mapping[float, CellOutcome], level: float = 0.95
+) -> dict[str, Any] | None:
+    """The local log–log slope of the per-seed samples at the bottom and at the top of the grid
+    (docs/reference.md §7.1): paired slopes (:func:`~scb_verify.stats.paired_slope_interval`) on
+    the lower and the upper half of the cells (sharing the middle one when their number is odd)
+    and the per-seed difference top − bottom with its t interval. A polylog (log x)^k has local
+    exponent k/ln x, falling along the grid; a power law's is constant. Censored seeds at the
+    budget, as in :func:`scaling_over_cells`. None unless every cell ran the same seeds and
+    there are at least 4 cells."""
+    keys = sorted(k for k, o in outcomes.items() if o.samples)
+    if len(keys) < 4 or any(outcomes[k].seeds != outcomes[keys[0]].seeds for k in keys):
+        return None
+    low, high = keys[: (len(keys) + 2) // 2], keys[(len(keys) - 1) // 2 :]
+    log_y = {k: np.log(np.array(outcomes[k].samples)) for k in keys}
+
+    def per_seed(part: list) -> np.ndarray:
+        ly = np.array([log_y[k] for k in part])
+        return stats.slope_weights(np.log(part)) @ (ly - ly[:1])
+
+    out: dict[str, Any] = {}
+    for name, part in (("low", low), ("high", high)):
+        mean, lo, hi = stats.mean_interval(per_seed(part), level)
+        out[name] = {"x": part, "slope": float(mean), "ci": [float(lo), float(hi)]}
+    mean, lo, hi = stats.mean_interval(per_seed(high) - per_seed(low), level)
+    out["difference"] = {"estimate": float(mean), "ci": [float(lo), float(hi)]}
+    out["censored"] = {k: int(sum(outcomes[k].censored_seeds)) for k in keys}
+    out["method"] = stats.PAIRED_SLOPE
+    return out
