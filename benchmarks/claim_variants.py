@@ -12,7 +12,12 @@ seeds — and writes the same versioned results file as ``scb-verify check --jso
         --grid 'T=[32,64,128,256,512,1024,2048,4096]' --json results/full-c4-wide.json
 
 ``--grid KEY=VALUE`` takes VALUE as JSON (lists become tuples) or, if it is not JSON, as a
-string; the claim's grid class checks it. ``--plugin MODULE`` registers extra plugin modules
+string; the claim's grid class checks it. ``--set KEY=VALUE`` (same parsing) sets a setting of the
+algorithm under test, for ablations::
+
+    python benchmarks/claim_variants.py C5 --budget ci --jobs 2 --set lam=0 --json FILE
+
+``--plugin MODULE`` registers extra plugin modules
 (e.g. ``tests.broken_algorithms`` for the deliberately broken algorithms of the tests).
 """
 
@@ -50,12 +55,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--algorithm")
     parser.add_argument("--controls", action="store_true")
     parser.add_argument("--grid", type=grid_value, action="append", default=[])
+    parser.add_argument("--set", type=grid_value, action="append", default=[])
     parser.add_argument("--plugin", action="append", default=[])
     parser.add_argument("--cache", default="results/job-cache")
     parser.add_argument("--json", required=True)
     args = parser.parse_args(argv)
     registry = load_registry(args.plugin)
     claims = [with_grid(registry.claim(i), **dict(args.grid)) for i in args.claims]
+    for claim in claims:
+        own = claim.settings_for
+        claim.settings_for = lambda name, own=own: {**own(name), **dict(args.set)}
     start = time.monotonic()
     with local_executor(args.jobs) as executor:
         reports = run_claims(
@@ -75,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         wall_time=time.monotonic() - start,
     )
     doc["grid_overrides"] = dict(args.grid)
+    doc["settings_overrides"] = dict(args.set)
     with open(args.json, "w") as f:
         json.dump(doc, f, indent=1)
     for r in reports:
