@@ -17,8 +17,8 @@ algorithm under test, for ablations::
 
     python benchmarks/claim_variants.py C5 --budget ci --jobs 2 --set lam=0 --json FILE
 
-``--plugin MODULE`` registers extra plugin modules
-(e.g. ``tests.broken_algorithms`` for the deliberately broken algorithms of the tests).
+``--plugin MODULE`` registers extra plugin modules (e.g. ``PYTHONPATH=tests ... --plugin
+broken_algorithms`` for the deliberately broken algorithms of the tests).
 """
 
 from __future__ import annotations

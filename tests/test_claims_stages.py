@@ -19,6 +19,7 @@ from scb_verify.batch_rule import (
     CellOutcome,
     batch_grid,
     censoring_check,
+    local_slopes_over_cells,
     scaling_over_cells,
     stage_milestone,
     stage_milestones,
@@ -245,6 +246,25 @@ def test_c5_falsifier_measures_what_c5_measures(verdicts):
     instance = _stage_instance("C5", t, seed, perturb_P=0.0)
     (measured,) = _falsifier("C5").measurement(instance)
     assert measured == pytest.approx(finetune[seed], rel=1e-12)
+
+
+def test_local_slopes_fall_for_a_polylog_and_stay_for_a_power():
+    # Exact curves on T = 32 … 2048, 4 seeds with a per-seed factor (cancels when paired).
+    ts = [32, 64, 128, 256, 512, 1024, 2048]
+    factor = [1.0, 2.0, 0.5, 3.0]
+
+    def cells(cost):
+        runs = [SimpleNamespace(seed=s) for s in range(4)]
+        return {t: CellOutcome([32] * 4, [f * cost(t) for f in factor], {}, runs, 1e9) for t in ts}
+
+    power = local_slopes_over_cells(cells(lambda t: t**0.4))
+    assert power["low"]["x"] == [32, 64, 128, 256] and power["high"]["x"] == [256, 512, 1024, 2048]
+    assert power["low"]["slope"] == pytest.approx(0.4) == power["high"]["slope"]
+    assert power["difference"]["estimate"] == pytest.approx(0.0, abs=1e-12)
+    polylog = local_slopes_over_cells(cells(lambda t: math.log(t) ** 2))
+    assert polylog["high"]["slope"] < polylog["low"]["slope"]  # 2/ln T falls
+    assert polylog["difference"]["ci"][1] < 0
+    assert local_slopes_over_cells({t: c for t, c in cells(math.log).items() if t < 256}) is None
 
 
 def test_scaling_over_cells_keeps_censored_seeds_and_picks_the_design():
