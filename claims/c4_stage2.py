@@ -2,9 +2,17 @@
 
 Once a_k is sparse and correlated, the attention's signal is Θ(1/Q) and the irrelevant positions
 are cut away, so the noise no longer scales with T. Measured in two phases over a grid of T:
-(1) from uniform initialization, each seed runs until ρ(A) ≥ ρ₁ (the stage-1 hand-off, at the
-smallest successful batch, as in C3); (2) from each seed's hand-off state, samples until
-ρ(A) ≥ 1 − ε, again at the smallest successful batch, for several ε. Only phase-2 samples count.
+(1) from uniform initialization, each seed runs until stage 1 has ended (the hand-off, at the
+smallest successful batch, as in C3): by default until *every* column has escaped,
+min_k cos(a_k, q_k) ≥ ρ₁ (``reading = "per_column"``, docs/reference.md §6.3–6.4), or, in the
+earlier reading kept for comparison on the same seeds, until the μ-weighted ρ(A) ≥ ρ₁
+(``reading = "aggregate"``, which leaves the rarest tokens' columns in stage 1); (2) from each
+seed's hand-off state, samples until accuracy ε in the same reading — every column's cosine
+≥ 1 − ε (or ρ(A) ≥ 1 − ε) — again at the smallest successful batch, for several ε. Only phase-2
+samples count. Under the per-column reading each phase records where ρ(A) crossed the same level
+in the same runs. The hand-off
+state (mean and worst column cosine, columns not escaped, off-support mass) and the batch × steps
+decomposition of every cost are measurements.
 
 Checks: every cell reaches its target (at most a quarter of the seeds censored); for each ε the
 slope in T stays below 1/ln T_min, the largest local exponent in T of the upper bound
@@ -32,7 +40,6 @@ from scb_verify import (
     ClaimOutcome,
     Grid,
     Init,
-    Milestone,
     SCBTask,
     batch_grid,
     censoring_check,
@@ -46,7 +53,14 @@ from scb_verify import (
     smallest_batch_search,
     uninformative_task,
 )
+from scb_verify.batch_rule import (
+    READINGS,
+    local_slopes_over_cells,
+    stage_milestone,
+    stage_milestones,
+)
 from scb_verify.bounds import STAGE2, c, eps
+from scb_verify.claimkit import handoff_diagnostics
 
 inv_eps = sympy.Symbol("epsilon_inv", positive=True)
 assert local_exponent(STAGE2.subs(eps, 1 / inv_eps), inv_eps) == c
@@ -55,8 +69,9 @@ C4_EPS_RANGE = predicted_range(c)
 
 
 class StageTwoGrid(Grid):
-    """C4's parameters: C3's (T grid, N, Q, seeds, ρ₁, step cap, largest batch), the support
-    weights of the tasks and the accuracies ε of phase 2."""
+    """C4's parameters: C3's (T grid, N, Q, seeds, ρ₁ and the reading of the stage milestones,
+    step cap, largest batch), the support weights of the tasks and the accuracies ε of
+    phase 2."""
 
     T: tuple[int, ...]
     N: int = 5
@@ -64,6 +79,7 @@ class StageTwoGrid(Grid):
     seeds: int
     weights: str = "uniform"
     rho1: float = 0.6
+    reading: str = "per_column"
     eps: tuple[float, ...] = (0.1, 0.05, 0.025)
     cap: int
     max_batch: int
@@ -74,7 +90,8 @@ class StageTwo(Claim[StageTwoGrid]):
     title = "stage 2: from a correlated state, samples to accuracy ε do not grow with T"
     paper = "S3"
     statement = (
-        "After the first stage (correlation ≥ ρ₁), the samples needed to reach accuracy ε "
+        "After the first stage (every token's attention correlated: min_k cos(a_k, q_k) ≥ ρ₁), "
+        "the samples needed to reach accuracy ε "
         "(correlation ≥ 1 − ε) are poly(N, Q, 1/ε) and do not grow with T beyond logs."
     )
     bounds = {"stage2_samples": STAGE2}
@@ -83,7 +100,12 @@ class StageTwo(Claim[StageTwoGrid]):
     grids = StageTwoGrid.budgets(
         smoke={"T": (32, 64, 128), "seeds": 3, "eps": (0.1, 0.05), "cap": 30, "max_batch": 2048},
         ci={"T": (32, 64, 128, 256, 512), "seeds": 64, "cap": 50, "max_batch": 8192},
-        full={"T": (32, 64, 128, 256, 512, 1024), "seeds": 64, "cap": 100, "max_batch": 16384},
+        full={
+            "T": (32, 64, 128, 256, 512, 1024, 2048),
+            "seeds": 64,
+            "cap": 100,
+            "max_batch": 16384,
+        },
     )
 
     def measure(self, ctx: ClaimContext):
@@ -101,8 +123,9 @@ class StageTwo(Claim[StageTwoGrid]):
         phase1, handoff, phase2 = yield from stage_two(
             ctx.algorithm, tasks, g, eps_grid, batches, from_uniform=ctx.control
         )
-        checks = [] if phase1 is None else [censoring_check(phase1, f"hand-off ρ ≥ {g.rho1}")]
-        checks.append(censoring_check(phase2, "ρ ≥ 1 − ε"))
+        end, target = stage_milestone(g.reading, g.rho1), READINGS[g.reading]
+        checks = [] if phase1 is None else [censoring_check(phase1, f"hand-off {end.name}")]
+        checks.append(censoring_check(phase2, f"{target} ≥ 1 − ε"))
         band = log_growth_range(STAGE2, min(g.T))
         for e in eps_grid:
             per_t = {t: o for (t, ee), o in phase2.items() if ee == e}
@@ -122,16 +145,55 @@ class StageTwo(Claim[StageTwoGrid]):
             measurements={
                 "T": g.T,
                 "eps": eps_grid,
+                "reading": g.reading,
                 "handoff_seeds": {t: sorted(h) for t, h in handoff.items()},
-                "batches": {f"T={t} eps={e:g}": o.batches for (t, e), o in phase2.items()},
-                "samples": {f"T={t} eps={e:g}": o.samples for (t, e), o in phase2.items()},
-                "censored_seeds": {
-                    f"T={t} eps={e:g}": o.censored_seeds for (t, e), o in phase2.items()
+                # Per T (and seed, in the cell's order): the hand-off's cost as batch × steps
+                # and the state it left; per T and ε: phase 2's cost as batch × steps.
+                "handoff": {}
+                if phase1 is None
+                else {
+                    t: {
+                        **o.decomposition(),
+                        **handoff_diagnostics(
+                            o.results,
+                            [not c for c in o.censored_seeds],
+                            [tasks[t][s] for s in o.seeds],
+                            g.rho1,
+                        ),
+                        "aggregate_samples": o.hits[stage_milestone("aggregate", g.rho1).name],
+                    }
+                    for t, o in phase1.items()
                 },
+                # Per T, one entry per ε in the order of "eps" (None where no seed handed off).
+                "phase2": {
+                    t: [
+                        {
+                            "eps": e,
+                            **phase2[t, e].decomposition(),
+                            "aggregate_samples": phase2[t, e].hits[
+                                stage_milestone("aggregate", 1 - e).name
+                            ],
+                        }
+                        if (t, e) in phase2
+                        else None
+                        for e in eps_grid
+                    ]
+                    for t in g.T
+                },
+                # Per ε (in the order of "eps"): the local slope at the bottom and the top of
+                # the T grid (None when the seeds differ between T or there are < 4 points).
+                "local_slopes": [
+                    local_slopes_over_cells({t: o for (t, ee), o in phase2.items() if ee == e})
+                    for e in eps_grid
+                ],
                 "median_samples": {
-                    f"T={t} eps={e:g}": float(np.median(o.samples))
-                    for (t, e), o in phase2.items()
-                    if not o.censored
+                    t: [
+                        float(np.median(phase2[t, e].samples))
+                        if (t, e) in phase2 and not phase2[t, e].censored
+                        else None
+                        for e in eps_grid
+                    ]
+                    for t in g.T
                 },
             },
         )
@@ -150,20 +212,23 @@ def stage_two(
     from_uniform: bool = False,
 ):
     """C4's measurement, a generator (``yield from``): per cell (``tasks``: cell → data seed →
-    task), phase 1 from uniform init to ρ ≥ ρ₁ at the smallest successful batch, then from each
-    seed's hand-off state phase 2 to ρ ≥ 1 − ε for every ε, again at the smallest successful
-    batch. With ``from_uniform`` phase 1 is skipped and phase 2 starts from uniform attention.
+    task), phase 1 from uniform init to the end of stage 1 (``grid.reading``'s milestone at
+    ``grid.rho1``, :func:`~scb_verify.batch_rule.stage_milestone`) at the smallest successful
+    batch, then from each seed's hand-off state phase 2 to the same reading's level 1 − ε for
+    every ε, again at the smallest successful batch; each phase watches
+    :func:`~scb_verify.batch_rule.stage_milestones` (``hits``). With ``from_uniform`` phase 1
+    is skipped and phase 2 starts from uniform attention.
     Returns (phase-1 outcomes or None, cell → seed → hand-off init, (cell, ε) → outcome)."""
     handoff: dict[Hashable, dict[int, Init]] = {
         k: dict.fromkeys(ts, "uniform") for k, ts in tasks.items()
     }
     phase1 = None
     if not from_uniform:
-        rho1 = Milestone("correlation", grid.rho1)
+        rho1 = stage_milestone(grid.reading, grid.rho1)
         phase1 = yield from smallest_batch_search(
             algorithm,
             {k: seeded_cell(list(ts), ts.__getitem__) for k, ts in tasks.items()},
-            [rho1],
+            stage_milestones(grid.reading, grid.rho1),
             cap=grid.cap,
             batches=batches,
         )
@@ -184,7 +249,7 @@ def stage_two(
         out = yield from smallest_batch_search(
             algorithm,
             {c: f for c, f in cells.items() if c[1] == e},
-            [Milestone("correlation", 1 - e)],
+            stage_milestones(grid.reading, 1 - e),
             cap=grid.cap,
             batches=batches,
         )
@@ -229,8 +294,8 @@ def _falsifier(claim: StageTwo, algorithm: str):
         "for every task in the class: the samples from the stage-1 hand-off (ρ ≥ ρ₁) to "
         "ρ ≥ 1 − ε are ≤ C·N^a·Q^b·ε^(−c)·log T (C4's bound), C calibrated",
         {
-            "hand-off": f"ρ ≥ {grid.rho1} from uniform init at the smallest successful "
-            "batch; seeds that never hand off are not measured",
+            "hand-off": f"{stage_milestone(grid.reading, grid.rho1).name} from uniform init at "
+            "the smallest successful batch; seeds that never hand off are not measured",
         },
         {},
         measured,

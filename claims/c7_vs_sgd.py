@@ -11,10 +11,14 @@ reported.
 Distance to the ground truth: the Frobenius distance of the parameters,
 D = ‖(V, A) − (P, Q*)‖_F = √(dist_V² + dist_A²), at the end of the budget. A run that diverged
 scores the worst distance it recorded before (≥ its initial one; generous to the run that blew
-up). One check per learning rate: a one-sided paired sign-flip test (ordering check) that the
-algorithm's log D is smaller, at α = 0.05 — on the log scale because D spans orders of magnitude
-(an unstable SGD run ends at D ≈ 1e100 and would swamp a test of raw means); the mean
-log-difference log(D_SGD/D_algorithm) (log of the geometric-mean ratio) is reported per lr. The
+up). One check per learning rate: a one-sided exact sign test (ordering check, ``test =
+"median"``) that the per-seed log ratio log(D_SGD/D_algorithm) has a positive median — the
+algorithm ends closer on more than half the instances — at α = 0.05. Its level holds for any law
+of the per-seed differences; the sign-flip test of their mean used before assumes a law symmetric
+about 0, and these differences are skewed (a few SGD runs far off or blown up): on left-skewed
+differences of mean 0 it rejected 18% of the time at nominal 5% (docs/reference.md §6.7,
+``tests/test_stats.py``). The log scale because D spans orders of magnitude; the mean
+log-difference (log of the geometric-mean ratio) is reported per lr alongside. The
 claim holds when every test holds — an intersection–union test, so its level is α with no
 multiplicity correction; one learning rate where SGD is significantly closer makes it violated.
 
@@ -125,6 +129,7 @@ class VersusSGD(Claim[VersusSGDGrid]):
                 np.log(d_sgd),
                 alpha=ALPHA,
                 paired=True,
+                test="median",
                 labels=(algorithm, "sgd"),
                 label=f"log D vs sgd lr={lr:g}",
             )
@@ -135,6 +140,7 @@ class VersusSGD(Claim[VersusSGDGrid]):
                     "distance": d_sgd.tolist(),
                     "median_distance": float(np.median(d_sgd)),
                     "mean_log_ratio": float(np.mean(np.log(d_sgd / d_ours))),
+                    "median_log_ratio": float(np.median(np.log(d_sgd / d_ours))),
                     "p_value": check.evidence["p_value"],
                     "p_value_reverse": check.evidence["p_value_reverse"],
                     "verdict": check.status.value,

@@ -24,9 +24,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
+from scb_verify import stats
 from scb_verify.checks import MAX_CENSORED_SHARE, scaling_check
 from scb_verify.claim import Job
 from scb_verify.runs import Init, Milestone, RunResult, RunSpec
@@ -51,6 +53,33 @@ def batch_grid(max_batch: int, *, control: bool = False) -> tuple[int, ...]:
     if not grid:
         raise ValueError(f"max_batch must be at least {BATCH_GRID[0]}, got {max_batch}")
     return grid
+
+
+#: How the stage milestones of C3–C5 read the attention (docs/reference.md §6.3), by the metric
+#: that must reach a level: ``per_column`` (the default) — every token's attention, min_k
+#: cos(a_k, q_k): stage 1 has ended when every column's cosine with its own target is ≥ ρ₁, and
+#: accuracy ε is reached when every column's is ≥ 1 − ε; ``aggregate`` — the μ-weighted
+#: correlation ρ(A), the reading before issue 19, kept so that both can be compared on the same
+#: seeds. ρ(A) ≥ min_k cos(a_k, q_k) always, so a per-column level is crossed no earlier.
+READINGS: dict[str, str] = {"per_column": "min_cosine", "aggregate": "correlation"}
+
+
+def stage_milestone(reading: str, level: float) -> Milestone:
+    """The milestone "the attention is at ``level``" under ``reading`` (:data:`READINGS`)."""
+    if reading not in READINGS:
+        raise ValueError(f"reading must be one of {sorted(READINGS)}, got {reading!r}")
+    return Milestone(READINGS[reading], level)
+
+
+def stage_milestones(reading: str, level: float) -> list[Milestone]:
+    """The milestones a stage run watches: ``reading``'s at ``level`` first (it decides
+    success), then the aggregate one when ``reading`` is per-column — crossed no later, so
+    recording it does not move where a run stops (the aggregate reading records nothing more:
+    its runs must stop where ρ(A) reaches the level, and their state there is the hand-off)."""
+    first = stage_milestone(reading, level)
+    if reading == "per_column":
+        return [first, stage_milestone("aggregate", level)]
+    return [first]
 
 
 #: make_specs(batch, samples) → the seeds' RunSpecs of one cell (milestones set by the search).
@@ -110,6 +139,21 @@ class CellOutcome:
     @property
     def seeds(self) -> list[int]:
         return [r.seed for r in self.results]
+
+    def decomposition(self) -> dict[str, list]:
+        """Per seed (cell order) the cost and its two factors, samples = batch × steps: the
+        resolving batch and the steps taken with it (None for a censored seed, whose samples
+        are the budget), and the censoring flag. Plain JSON-ready lists."""
+        return {
+            "seed": self.seeds,
+            "batch": list(self.batches),
+            "steps": [
+                None if b is None else round(n / b)
+                for b, n in zip(self.batches, self.samples, strict=True)
+            ],
+            "samples": list(self.samples),
+            "censored": self.censored_seeds,
+        }
 
 
 def smallest_batch_search(
@@ -256,3 +300,34 @@ def scaling_over_cells(
         label=label,
         axis=axis,
     )
+
+
+def local_slopes_over_cells(
+    outcomes: Mapping[float, CellOutcome], level: float = 0.95
+) -> dict[str, Any] | None:
+    """The local log–log slope of the per-seed samples at the bottom and at the top of the grid
+    (docs/reference.md §7.1): paired slopes (:func:`~scb_verify.stats.paired_slope_interval`) on
+    the lower and the upper half of the cells (sharing the middle one when their number is odd)
+    and the per-seed difference top − bottom with its t interval. A polylog (log x)^k has local
+    exponent k/ln x, falling along the grid; a power law's is constant. Censored seeds at the
+    budget, as in :func:`scaling_over_cells`. None unless every cell ran the same seeds and
+    there are at least 4 cells."""
+    keys = sorted(k for k, o in outcomes.items() if o.samples)
+    if len(keys) < 4 or any(outcomes[k].seeds != outcomes[keys[0]].seeds for k in keys):
+        return None
+    low, high = keys[: (len(keys) + 2) // 2], keys[(len(keys) - 1) // 2 :]
+    log_y = {k: np.log(np.array(outcomes[k].samples)) for k in keys}
+
+    def per_seed(part: list) -> np.ndarray:
+        ly = np.array([log_y[k] for k in part])
+        return stats.slope_weights(np.log(part)) @ (ly - ly[:1])
+
+    out: dict[str, Any] = {}
+    for name, part in (("low", low), ("high", high)):
+        mean, lo, hi = stats.mean_interval(per_seed(part), level)
+        out[name] = {"x": part, "slope": float(mean), "ci": [float(lo), float(hi)]}
+    mean, lo, hi = stats.mean_interval(per_seed(high) - per_seed(low), level)
+    out["difference"] = {"estimate": float(mean), "ci": [float(lo), float(hi)]}
+    out["censored"] = {k: int(sum(outcomes[k].censored_seeds)) for k in keys}
+    out["method"] = stats.PAIRED_SLOPE
+    return out

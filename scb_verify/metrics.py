@@ -24,12 +24,24 @@ def dist_A(pop: Population, A: torch.Tensor) -> torch.Tensor:
     return torch.linalg.matrix_norm(A - pop.Qstar)
 
 
-def correlation(pop: Population, A: torch.Tensor) -> torch.Tensor:
-    """ρ(A) = Σ_k μ_k ⟨a_k, q_k⟩ / (‖a_k‖‖q_k‖); ρ at uniform A lies in [1/√T, √(Q/T)]."""
+def column_cosines(pop: Population, A: torch.Tensor) -> torch.Tensor:
+    """cos(a_k, q_k) = ⟨a_k, q_k⟩ / (‖a_k‖‖q_k‖) for every token k, shape (…, N); a zero column
+    counts 0."""
     num = (A * pop.Qstar).sum(-2)
     den = torch.linalg.vector_norm(A, dim=-2) * torch.sqrt(pop.q_norm2)
-    cos = torch.where(den > 0, num / den.clamp_min(torch.finfo(A.dtype).tiny), 0.0)
-    return (pop.mu * cos).sum(-1)
+    return torch.where(den > 0, num / den.clamp_min(torch.finfo(A.dtype).tiny), 0.0)
+
+
+def correlation(pop: Population, A: torch.Tensor) -> torch.Tensor:
+    """ρ(A) = Σ_k μ_k ⟨a_k, q_k⟩ / (‖a_k‖‖q_k‖); ρ at uniform A lies in [1/√T, √(Q/T)]."""
+    return (pop.mu * column_cosines(pop, A)).sum(-1)
+
+
+def min_cosine(pop: Population, A: torch.Tensor) -> torch.Tensor:
+    """min_k cos(a_k, q_k): the worst column's cosine with its own target. It reaches a level
+    ρ₁ only when *every* token's attention has (docs/reference.md §6.3: the per-column end of
+    stage 1); ρ(A) ≥ min_k cos(a_k, q_k) always, since ρ is a μ-weighted mean of the cosines."""
+    return column_cosines(pop, A).amin(-1)
 
 
 def support_recovery(pop: Population, A: torch.Tensor) -> torch.Tensor:
@@ -49,6 +61,7 @@ def all_metrics(pop: Population, V: torch.Tensor, A: torch.Tensor) -> dict[str, 
     """Every §4 metric that depends on the iterate (samples are counted by the training loop)."""
     return {
         "correlation": correlation(pop, A),
+        "min_cosine": min_cosine(pop, A),
         "dist_V": dist_V(pop, V),
         "dist_A": dist_A(pop, A),
         "excess_risk": pop.excess_risk(V, A),

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 #: Metric name → True when larger is better (used by milestones and reports).
 HIGHER_IS_BETTER = {
     "correlation": True,
+    "min_cosine": True,
     "support_recovery": True,
     "dist_V": False,
     "dist_A": False,

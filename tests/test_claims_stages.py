@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import sympy
 from scb_verify.claims import c5_transfer as c5
@@ -18,10 +19,14 @@ from scb_verify.batch_rule import (
     CellOutcome,
     batch_grid,
     censoring_check,
+    local_slopes_over_cells,
     scaling_over_cells,
+    stage_milestone,
+    stage_milestones,
 )
 from scb_verify.bounds import STAGE1, STAGE2, T, log_growth_range, predicted_range
 from scb_verify.checks import local_exponent
+from scb_verify.claimkit import handoff_state, with_grid
 from scb_verify.executors import SerialExecutor
 from scb_verify.registry import load_registry
 from scb_verify.runner import run_claims
@@ -65,6 +70,80 @@ def test_null_algorithm_violates_the_learning_claims():
         "C3": Status.VIOLATED,
         "C5": Status.VIOLATED,
     }
+
+
+def test_stage_claims_record_the_hand_off_state_and_the_cost_decomposition(verdicts):
+    # Per-column reading: every resolved hand-off has every column at cos ≥ ρ₁ (none left in
+    # stage 1), and every cost is its batch × steps.
+    for claim_id in ("C3", "C4"):
+        m = verdicts[claim_id].measurements
+        assert m["reading"] == "per_column"
+        for t in m["T"]:
+            h = m["handoff"][str(t)]  # recorded as JSON: integer keys are their decimal text
+            for ok, worst, left in zip(
+                h["censored"], h["worst_cosine"], h["not_escaped"], strict=True
+            ):
+                if not ok:
+                    assert worst >= m.get("rho1", 0.6) and left == 0
+            for b, n, x in zip(h["batch"], h["steps"], h["samples"], strict=True):
+                assert b is None or b * n == x
+            # ρ(A) ≥ min_k cos: the aggregate level is crossed no later in the same run.
+            for agg, x in zip(h["aggregate_samples"], h["samples"], strict=True):
+                assert agg is None or agg <= x
+    c5 = verdicts["C5"].measurements
+    assert set(c5["cost"]) == {"scratch", "finetune"}
+    assert c5["warm_start"][str(c5["T"][0])]["worst_cosine"] == pytest.approx([0.5] * 3)
+
+
+def test_stage_milestones_per_reading():
+    per_column = stage_milestones("per_column", 0.6)
+    assert [m.name for m in per_column] == ["min_cosine>=0.6", "correlation>=0.6"]
+    assert [m.name for m in stage_milestones("aggregate", 0.6)] == ["correlation>=0.6"]
+    with pytest.raises(ValueError, match="reading must be one of"):
+        stage_milestone("median", 0.6)
+
+
+def test_handoff_state_of_uniform_and_true_attention():
+    from scb_verify.runs import Params
+    from scb_verify.task import make_task
+
+    task = make_task(5, 16, 2, seed=0, weights="uniform")
+    uniform = handoff_state(Params(task.P, np.full((16, 5), 1 / 16)), task, 0.6)
+    assert uniform["not_escaped"] == 5
+    assert uniform["off_support_mass"] == pytest.approx(14 / 16)
+    assert uniform["worst_cosine"] == pytest.approx(1 / math.sqrt(16 * 0.5))
+    truth = handoff_state(Params(task.P, task.Qstar), task, 0.6)
+    assert truth["not_escaped"] == 0 and truth["off_support_mass"] == 0.0
+    assert truth["worst_cosine"] == pytest.approx(1.0) == truth["correlation"]
+
+
+# Deliberately broken algorithms (tests/broken_algorithms.py) must be caught by the checks they
+# break, under the per-column boundary: a second stage and a finetuning that cost ∝ T, and a
+# finetuning that ignores its warm start.
+# Smoke's 3 seeds and 3 T leave a slope interval too wide to exclude anything: 8 seeds, T to 256.
+BROKEN = ("broken_algorithms",)
+
+
+def _run_broken(ids, algorithm: str) -> dict:
+    claims = [with_grid(load_registry().claim(i), seeds=8, T=(32, 64, 128, 256)) for i in ids]
+    reports = run_claims(
+        claims, budget="smoke", executor=SerialExecutor(), algorithm=algorithm, plugins=BROKEN
+    )
+    return {r.id: r for r in reports}
+
+
+def test_second_stage_growing_with_T_violates_C4_and_C5():
+    reports = _run_broken(("C4", "C5"), "pppd-slow-warm")
+    for claim_id, report in reports.items():
+        scaling = [c for c in report.checks if c["axis"] == "T" and "vs T" in c["label"]]
+        assert report.status is Status.VIOLATED, [c.summary for c in report.checks]
+        assert any(c["status"] == "violated" for c in scaling), claim_id
+
+
+def test_finetuning_that_ignores_its_warm_start_violates_C5():
+    report = _run_broken(("C5",), "pppd-cold")["C5"]
+    ratio = next(c for c in report.checks if c["label"] == "scratch/finetune vs T")
+    assert report.status is Status.VIOLATED and ratio["status"] == "violated"
 
 
 def test_log_growth_limit_comes_from_the_bound():
@@ -147,9 +226,11 @@ def _stage_instance(claim_id, t, seed, **extra):
 
 def test_c4_falsifier_measures_what_c4_measures(verdicts):
     m = verdicts["C4"].measurements
-    t, e = m["T"][0], m["eps"][0]
+    t = m["T"][0]
     # measurements are recorded as JSON: integer keys are their decimal text
-    seeds, samples = m["handoff_seeds"][str(t)], m["samples"][f"T={t} eps={e:g}"]
+    phase2 = m["phase2"][str(t)][0]  # the first ε of the grid
+    assert phase2["eps"] == m["eps"][0] and phase2["seed"] == m["handoff_seeds"][str(t)]
+    seeds, samples = phase2["seed"], phase2["samples"]
     compared = 0
     for seed, value in zip(seeds, samples, strict=True):
         if math.isfinite(value):
@@ -169,16 +250,35 @@ def test_c5_falsifier_measures_what_c5_measures(verdicts):
     assert measured == pytest.approx(finetune[seed], rel=1e-12)
 
 
+def test_local_slopes_fall_for_a_polylog_and_stay_for_a_power():
+    # Exact curves on T = 32 … 2048, 4 seeds with a per-seed factor (cancels when paired).
+    ts = [32, 64, 128, 256, 512, 1024, 2048]
+    factor = [1.0, 2.0, 0.5, 3.0]
+
+    def cells(cost):
+        runs = [SimpleNamespace(seed=s) for s in range(4)]
+        return {t: CellOutcome([32] * 4, [f * cost(t) for f in factor], {}, runs, 1e9) for t in ts}
+
+    power = local_slopes_over_cells(cells(lambda t: t**0.4))
+    assert power["low"]["x"] == [32, 64, 128, 256] and power["high"]["x"] == [256, 512, 1024, 2048]
+    assert power["low"]["slope"] == pytest.approx(0.4) == power["high"]["slope"]
+    assert power["difference"]["estimate"] == pytest.approx(0.0, abs=1e-12)
+    polylog = local_slopes_over_cells(cells(lambda t: math.log(t) ** 2))
+    assert polylog["high"]["slope"] < polylog["low"]["slope"]  # 2/ln T falls
+    assert polylog["difference"]["ci"][1] < 0
+    assert local_slopes_over_cells({t: c for t, c in cells(math.log).items() if t < 256}) is None
+
+
 def test_scaling_over_cells_keeps_censored_seeds_and_picks_the_design():
     # Survivorship: the slow seeds never resolve at the largest T. They stay in the fit at the
-    # budget, marked; with 2 of 4 censored there, the slope cannot decide.
+    # budget, marked, as lower bounds: the slope can only be larger ("bias down").
     cells = {t: _cell([32] * 4) for t in (32, 64, 128)}
     cells[256] = _cell([32, 32, None, None])
     result = scaling_over_cells(cells, Range(0.0, math.inf, lo_closed=False), axis="T")
     assert result.evidence["design"] == "paired"
     assert result.evidence["censored"]["right"] == [0, 0, 0, 2]
     assert result.evidence["y"][-1][2:] == [1000.0, 1000.0]
-    assert result.status is Status.INCONCLUSIVE and "2 of 4 seeds censored" in result.summary
+    assert result.status is Status.INCONCLUSIVE and "2 censored, bias down" in result.summary
     # Different seeds per cell (C4's hand-off): independent points.
     cells = {t: _cell([32] * 3, seeds=[t, t + 1, t + 2]) for t in (32, 64, 128)}
     assert scaling_over_cells(cells, (0.0, 1.0)).evidence["design"] == "independent"
