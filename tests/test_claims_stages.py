@@ -135,15 +135,15 @@ def _run_broken(ids, algorithm: str) -> dict:
 def test_second_stage_growing_with_T_violates_C4_and_C5():
     reports = _run_broken(("C4", "C5"), "pppd-slow-warm")
     for claim_id, report in reports.items():
-        scaling = [c for c in report.checks if c["axis"] == "T" and "vs T" in c["label"]]
+        scaling = [c for c in report.checks if c.axis == "T" and "vs T" in c.label]
         assert report.status is Status.VIOLATED, [c.summary for c in report.checks]
-        assert any(c["status"] == "violated" for c in scaling), claim_id
+        assert any(c.status is Status.VIOLATED for c in scaling), claim_id
 
 
 def test_finetuning_that_ignores_its_warm_start_violates_C5():
     report = _run_broken(("C5",), "pppd-cold")["C5"]
-    ratio = next(c for c in report.checks if c["label"] == "scratch/finetune vs T")
-    assert report.status is Status.VIOLATED and ratio["status"] == "violated"
+    ratio = report.check("scratch/finetune vs T")
+    assert report.status is Status.VIOLATED and ratio.status is Status.VIOLATED
 
 
 def test_log_growth_limit_comes_from_the_bound():
