@@ -24,7 +24,6 @@ from scb_verify import (
     Population,
     TaskError,
     hookimpl,
-    make_task,
     related_task,
     task_from_spec,
     threshold_check,
@@ -78,7 +77,7 @@ class Realizability(Claim[RealizabilityGrid]):
         grad, excess, descent, cases = [], [], [], []
         for n, t, q in grid.sizes:
             for seed in range(grid.seeds):
-                task = make_task(n, t, q, seed=seed)
+                task = ctx.task(n, t, q, seed=seed)
                 pop = Population.of(task)
                 V, A = pop.P, pop.Qstar
                 if ctx.control:

@@ -108,11 +108,17 @@ class Bigram(Claim[BigramGrid]):
         },
     )
 
+    def excludes(self, family):
+        other = sorted(set(family) - {"concentration"})
+        if other:
+            return f"its instances are bigrams (q_k = e_T): {', '.join(other)} cannot vary"
+        return None
+
     def measure(self, ctx: ClaimContext):
         grid = self.grid(ctx.budget)
         algorithm = "null" if ctx.control else ctx.algorithm
         seeds = range(grid.seeds)
-        tasks = [bigram_task(grid.N, grid.T, seed=s) for s in seeds]
+        tasks = [bigram_task(grid.N, grid.T, seed=s, **ctx.family) for s in seeds]
         pairs = list(zip(seeds, tasks, strict=True))
         results = yield [
             budget_job(algorithm, pairs, grid.batch, budget) for budget in grid.samples

@@ -36,7 +36,6 @@ from scb_verify import (
     censoring_check,
     hookimpl,
     local_exponent,
-    make_task,
     power_vs_exponential,
     predicted_range,
     scaling_over_cells,
@@ -96,7 +95,7 @@ class StageOne(Claim[StageOneGrid]):
         g = self.grid(ctx.budget)
 
         def build(t: int, seed: int):
-            task = make_task(g.N, t, g.Q, seed=seed)
+            task = ctx.task(g.N, t, g.Q, seed=seed)
             return uninformative_task(task) if ctx.control else task
 
         tasks = {t: [build(t, s) for s in range(g.seeds)] for t in g.T}

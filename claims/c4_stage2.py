@@ -112,7 +112,7 @@ class StageTwo(Claim[StageTwoGrid]):
         g = self.grid(ctx.budget)
         seeds = range(g.seeds)
         tasks = {
-            t: {s: make_task(g.N, t, g.Q, seed=s, weights=g.weights) for s in seeds} for t in g.T
+            t: {s: ctx.task(g.N, t, g.Q, seed=s, weights=g.weights) for s in seeds} for t in g.T
         }
         batches = batch_grid(g.max_batch, control=ctx.control)
         eps_grid = g.eps[:1] if ctx.control else g.eps

@@ -124,9 +124,7 @@ class Transfer(Claim[TransferGrid]):
     def measure(self, ctx: ClaimContext):
         g = self.grid(ctx.budget)
         seeds = range(g.seeds)
-        pre = {
-            (t, s): make_task(g.N, t, g.Q, seed=s, weights=g.weights) for t in g.T for s in seeds
-        }
+        pre = {(t, s): ctx.task(g.N, t, g.Q, seed=s, weights=g.weights) for t in g.T for s in seeds}
         down = {k: downstream_task(p, g.keep) for k, p in pre.items()}
         batches = batch_grid(g.max_batch, control=ctx.control)
         if ctx.control:  # a downstream task sharing nothing and carrying no signal

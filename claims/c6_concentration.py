@@ -108,11 +108,11 @@ class Concentration(Claim[ConcentrationGrid]):
         grid = self.grid(ctx.budget)
         n_tokens, q, seeds = grid.N, grid.Q, grid.seeds
         over_m = [
-            _deviations(n_tokens, grid.T, q, size, seeds, 1 + i, ctx.control)
+            _deviations(ctx, n_tokens, grid.T, q, size, seeds, 1 + i)
             for i, size in enumerate(grid.m)
         ]
         over_t = [
-            _deviations(n_tokens, t, q, grid.m_T, seeds, 100 + i, ctx.control)
+            _deviations(ctx, n_tokens, t, q, grid.m_T, seeds, 100 + i)
             for i, t in enumerate(grid.T_grid)
         ]
         checks, slopes = [], {}
@@ -158,15 +158,16 @@ class Concentration(Claim[ConcentrationGrid]):
 
 
 def _deviations(
-    n_tokens: int, t: int, q: int, size: int, seeds: int, stream: int, control: bool
+    ctx: ClaimContext, n_tokens: int, t: int, q: int, size: int, seeds: int, stream: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per-seed ‖D_V‖_F and ‖D_A‖_F on the instance, seed s drawing data seed
-    stream·1000003 + s (a stream per grid point); the control uses CONTROL_SAMPLES per batch."""
+    """Per-seed ‖D_V‖_F and ‖D_A‖_F on the instance (of the context's family), seed s drawing
+    data seed stream·1000003 + s (a stream per grid point); the control uses CONTROL_SAMPLES
+    per batch."""
     norms = deviation_norms(
-        make_task(n_tokens, t, q, seed=INSTANCE),
+        ctx.task(n_tokens, t, q, seed=INSTANCE),
         size,
         [stream * 1_000_003 + s for s in range(seeds)],
-        use=CONTROL_SAMPLES if control else None,
+        use=CONTROL_SAMPLES if ctx.control else None,
     )
     return norms[:, 0], norms[:, 1]
 

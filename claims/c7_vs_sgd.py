@@ -42,7 +42,6 @@ from scb_verify import (
     RunResult,
     final_value,
     hookimpl,
-    make_task,
     median_curves,
     ordering_check,
 )
@@ -109,7 +108,7 @@ class VersusSGD(Claim[VersusSGDGrid]):
     def measure(self, ctx: ClaimContext):
         grid = self.grid(ctx.budget)
         algorithm = "null" if ctx.control else ctx.algorithm
-        tasks = [make_task(grid.N, grid.T, grid.Q, seed=s) for s in range(grid.seeds)]
+        tasks = [ctx.task(grid.N, grid.T, grid.Q, seed=s) for s in range(grid.seeds)]
         run = {"batch": grid.batch, "samples": grid.samples, "record_points": RECORD_POINTS}
         lrs = grid.lr
         results = yield [

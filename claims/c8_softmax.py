@@ -44,7 +44,6 @@ from scb_verify import (
     SCBTask,
     correlation,
     hookimpl,
-    make_task,
     median_curves,
     related_task,
     threshold_check,
@@ -98,7 +97,7 @@ class SoftmaxTransformer(Claim[SoftmaxGrid]):
     def measure(self, ctx: ClaimContext):
         grid = self.grid(ctx.budget)
         seeds = range(grid.seeds)
-        tasks = [make_task(grid.N, grid.T, grid.Q, seed=s) for s in seeds]
+        tasks = [ctx.task(grid.N, grid.T, grid.Q, seed=s) for s in seeds]
         trained_on = (
             [related_task(t, keep=0, seed=s) for s, t in zip(seeds, tasks, strict=True)]
             if ctx.control

@@ -50,6 +50,7 @@ _EXPORTS = {
         ("Claim", "ClaimContext", "ClaimOutcome", "Grid", "GridError", "Job"), "scb_verify.claim"
     ),
     **dict.fromkeys(("final_value", "median_curves"), "scb_verify.claimkit"),
+    **dict.fromkeys(("FamilyError", "family_label"), "scb_verify.family"),
     **dict.fromkeys(("ExecutorFactory", "hookimpl"), "scb_verify.hookspecs"),
     **dict.fromkeys(("all_metrics", "correlation", "task_correlation"), "scb_verify.metrics"),
     "Population": "scb_verify.population",
@@ -70,6 +71,7 @@ _EXPORTS = {
         ),
         "scb_verify.task",
     ),
+    **dict.fromkeys(("FigureMaker", "Plot", "new_figure"), "scb_verify.report.plot"),
     "train": "scb_verify.training",
     **dict.fromkeys(("CheckResult", "Range", "Status"), "scb_verify.verdict"),
 }
@@ -95,10 +97,12 @@ if TYPE_CHECKING:
     )
     from scb_verify.claim import Claim, ClaimContext, ClaimOutcome, Grid, GridError, Job
     from scb_verify.claimkit import final_value, median_curves
+    from scb_verify.family import FamilyError, family_label
     from scb_verify.hookspecs import ExecutorFactory, hookimpl
     from scb_verify.metrics import all_metrics, correlation, task_correlation
     from scb_verify.population import Population
     from scb_verify.registry import load_registry
+    from scb_verify.report.plot import FigureMaker, Plot, new_figure
     from scb_verify.runs import Init, Milestone, Params, RunResult, RunSpec, runs_per_seed
     from scb_verify.sampler import Batch, Sampler
     from scb_verify.task import (
@@ -137,12 +141,15 @@ __all__ = [
     "ClaimContext",
     "ClaimOutcome",
     "ExecutorFactory",
+    "FamilyError",
+    "FigureMaker",
     "Grid",
     "GridError",
     "Init",
     "Job",
     "Milestone",
     "Params",
+    "Plot",
     "Population",
     "Range",
     "RunResult",
@@ -158,6 +165,7 @@ __all__ = [
     "bound_check",
     "censoring_check",
     "correlation",
+    "family_label",
     "final_value",
     "hookimpl",
     "load_registry",
@@ -165,6 +173,7 @@ __all__ = [
     "log_growth_range",
     "make_task",
     "median_curves",
+    "new_figure",
     "ordering_check",
     "power_vs_exponential",
     "predicted_range",

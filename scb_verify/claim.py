@@ -284,6 +284,12 @@ class Claim(Generic[G]):
             raise ValueError(f"{self.id}: unknown budget {budget!r}; allowed: {list(self.grids)}")
         return cast(G, self.grids[budget])
 
+    def excludes(self, family: Mapping[str, Any]) -> str | None:
+        """Why this claim's statement excludes the instance ``family`` (one line), or None when
+        it applies (the default: every family of :mod:`scb_verify.family`). A run over such a
+        family leaves the claim out and records why (``Results.skipped``)."""
+        return None
+
     def settings_for(self, algorithm: str) -> dict[str, Any]:
         """Settings this claim uses for ``algorithm`` (default: the algorithm's own defaults)."""
         return {}

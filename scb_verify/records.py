@@ -48,6 +48,7 @@ __all__ = [
     "exit_code",
     "expected_status",
     "label_checks",
+    "run_key",
 ]
 
 EXIT_OK, EXIT_VIOLATED, EXIT_USAGE, EXIT_ERRORED = 0, 1, 2, 3
@@ -78,6 +79,26 @@ def claim_order(claim_id: str) -> tuple[int, str]:
     """Sort key of claim ids: by the number in the id (``C2`` before ``C10``), then by name."""
     digits = "".join(ch for ch in claim_id if ch.isdigit())
     return (int(digits) if digits else 10**9, claim_id)
+
+
+def run_key(
+    claim_id: str,
+    *,
+    configuration: str = "",
+    family: Mapping[str, Any] | None = None,
+    control: bool = False,
+) -> str:
+    """How a claim run is named across files, and so what the gate pairs: the claim id, then
+    ``[configuration]`` and ``{family}`` when the run has them, ``(control)`` for a negative
+    control — ``C4``, ``C4 [pppd[variant=simplex]] {concentration=5} (control)``."""
+    parts = [claim_id]
+    if configuration:
+        parts.append(f"[{configuration}]")
+    if family:
+        parts.append("{" + family_label(family) + "}")
+    if control:
+        parts.append("(control)")
+    return " ".join(parts)
 
 
 def label_checks(checks: Sequence[CheckRecord]) -> list[CheckRecord]:
@@ -187,7 +208,9 @@ class ClaimRun:
 
     ``algorithm`` is the algorithm under test (the claim's own or the ``--algorithm``
     substitute), ``settings`` the settings of it the run overrode (``check --set``), ``family``
-    the instance family its instances came from (``check --family``; empty: the defaults);
+    the instance family its instances came from (``check --family``; empty: the defaults),
+    ``configuration`` how a sweep names its configuration (``pppd[variant=simplex]``; outside a
+    sweep, the settings it overrode; "" for the plain run);
     ``trained`` every algorithm its jobs actually trained (a control may train
     another, e.g. ``null``); ``truth_readers`` the reference algorithms among them, which
     received the ground truth (:attr:`scb_verify.algorithm.Algorithm.reference`)."""
@@ -210,23 +233,17 @@ class ClaimRun:
     trained: list[str] = field(default_factory=list)
     settings: dict[str, str] = field(default_factory=dict)
     family: dict[str, Any] = field(default_factory=dict)
+    configuration: str = ""
     nonfinite: dict[str, str] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ the rules
 
     @property
     def key(self) -> str:
-        """How a claim run is named across files: its id, the settings it overrode
-        (``[variant=simplex]``) and its instance family (``{concentration=5}``) when it has
-        them, and ``(control)`` for a control. Runs of the same key are compared by the gate."""
-        parts = [self.id]
-        if self.settings:
-            parts.append("[" + ",".join(f"{k}={v}" for k, v in sorted(self.settings.items())) + "]")
-        if self.family:
-            parts.append("{" + family_label(self.family) + "}")
-        if self.control:
-            parts.append("(control)")
-        return " ".join(parts)
+        """How a claim run is named across files (:func:`run_key`)."""
+        return run_key(
+            self.id, configuration=self.configuration, family=self.family, control=self.control
+        )
 
     @property
     def expected(self) -> Status:
@@ -368,6 +385,7 @@ class ClaimRun:
             "trained": self.trained,
             "settings": self.settings,
             "family": self.family,
+            "configuration": self.configuration,
             "nonfinite": self.nonfinite,
         }
 
@@ -393,6 +411,7 @@ class ClaimRun:
             trained=list(data.get("trained") or []),
             settings=dict(data.get("settings") or {}),
             family=dict(data.get("family") or {}),
+            configuration=data.get("configuration") or "",
             nonfinite=dict(data.get("nonfinite") or {}),
         )
 
@@ -402,8 +421,10 @@ class Results:
     """A results file (``check --json``): how it was run, and its claim runs in order.
 
     ``algorithm`` is the substitute of ``--algorithm`` (None: each claim's own); ``complete``
-    is false in the copies ``check`` writes while it runs; ``upgraded_from`` the schema version
-    the file was written in when it was older than this reader's."""
+    is false in the copies ``check`` writes while it runs; ``skipped`` the claim runs it left
+    out on purpose (run key → why: a claim that trains nothing under a substituted algorithm, a
+    family a claim's statement excludes); ``upgraded_from`` the schema version the file was
+    written in when it was older than this reader's."""
 
     claims: list[ClaimRun]
     budget: str = ""
@@ -415,6 +436,7 @@ class Results:
     commit: str | None = None
     machine: str = ""
     versions: dict[str, Any] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
     upgraded_from: int | None = None
 
     def by_key(self) -> dict[str, ClaimRun]:
@@ -435,6 +457,7 @@ class Results:
             commit=doc.get("commit"),
             machine=doc.get("machine") or "",
             versions=dict(doc.get("versions") or {}),
+            skipped=dict(doc.get("skipped") or {}),
             upgraded_from=doc.get("upgraded_from"),
         )
 

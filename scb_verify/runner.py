@@ -19,6 +19,7 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from scb_verify.algorithm import SettingsError
@@ -29,9 +30,9 @@ from scb_verify.family import FamilyError
 from scb_verify.pool import worker_death
 from scb_verify.progress import ClaimProgress
 from scb_verify.provenance import config_hash
-from scb_verify.records import ClaimRun, OutcomeError
+from scb_verify.records import ClaimRun, OutcomeError, run_key
 from scb_verify.runs import RunResult
-from scb_verify.session import DEADLINES, Deadlines
+from scb_verify.session import DEADLINES, Configuration, Deadlines
 
 #: How often the runner looks whether a submitted job has started (its deadline counts from then).
 JOB_START_POLL = 0.5
@@ -40,11 +41,10 @@ JOB_START_POLL = 0.5
 class _ClaimRun:
     """The state of one claim while the runner drives it; ``record`` once it is finished."""
 
-    def __init__(
-        self, claim: Claim, ctx: ClaimContext, limits: Deadlines, overrides: Mapping[str, str]
-    ):
-        self.claim, self.ctx, self.limits = claim, ctx, limits
-        self.overrides = dict(overrides) if claim.algorithm or ctx.algorithm else {}
+    def __init__(self, planned: Planned, limits: Deadlines):
+        self.planned, self.claim, self.ctx = planned, planned.claim, planned.ctx
+        self.limits = limits
+        claim, ctx = self.claim, self.ctx
         self.t0 = time.monotonic()
         self.queued = 0.0  # seconds every pending job of this claim sat in the queue
         self.description = claim.describe()
@@ -118,8 +118,9 @@ class _ClaimRun:
             "config_hash": self.config_hash,
             "trained": sorted(self.trained),  # sorted: not in the order jobs finished
             "truth_readers": sorted(self.truth_readers),
-            "settings": self.overrides,
+            "settings": dict(self.planned.settings),
             "family": dict(self.ctx.family),
+            "configuration": self.planned.configuration,
         }
 
     def finish(self, outcome: ClaimOutcome) -> None:
@@ -153,7 +154,12 @@ class _ClaimRun:
 
     def progress(self) -> ClaimProgress:
         return ClaimProgress(
-            claim=self.claim.id,
+            claim=run_key(
+                self.claim.id,
+                configuration=self.planned.configuration,
+                family=self.ctx.family,
+                control=self.ctx.control,
+            ),
             jobs_done=self.jobs_done,
             jobs_total=self.jobs_total,
             samples_done=self.samples,
@@ -166,27 +172,51 @@ class _ClaimRun:
         return f"job {idx}" + (f" ({label})" if label else "")
 
 
-def contexts(
+@dataclass(frozen=True)
+class Planned:
+    """One claim run of a plan: the claim, its context, and how its record names the
+    configuration (``configuration``: its label in a sweep, the settings it overrode
+    otherwise, "" for the plain run) and the settings it overrode."""
+
+    claim: Claim
+    ctx: ClaimContext
+    configuration: str = ""
+    settings: Mapping[str, str] = field(default_factory=dict)
+
+
+def plan(
     claims: Sequence[Claim],
     *,
     budget: Budget,
-    algorithm: str | None,
-    control: bool,
-    settings: Mapping[str, str] | None = None,
-    family: Mapping[str, Any] | None = None,
-) -> list[tuple[Claim, ClaimContext]]:
-    """The claims that run, each with its context: under a substitute ``algorithm`` the claims
-    that train nothing are left out (:func:`scb_verify.session.skipped` says why); the
-    algorithm under test gets the claim's own settings for it (:meth:`Claim.settings_for`)
-    with ``settings`` on top; every instance comes from ``family``."""
+    control: bool = False,
+    configurations: Sequence[Configuration] = (Configuration(),),
+    families: Sequence[Mapping[str, Any]] = ({},),
+) -> list[Planned]:
+    """Every claim run of ``claims`` × ``configurations`` × ``families``, family by family and
+    claim by claim. A claim whose statement excludes a family (:meth:`Claim.excludes`) is left
+    out of it (:func:`scb_verify.session.excluded` says why). A claim that trains nothing runs
+    once per family, and only when some configuration keeps each claim's own algorithm
+    (:func:`scb_verify.session.skipped` says why it is left out otherwise). The algorithm under
+    test gets the claim's own settings for it (:meth:`Claim.settings_for`) with the
+    configuration's on top."""
+    sweep = len(configurations) > 1
     out = []
-    for claim in claims:
-        if algorithm is not None and claim.algorithm is None:
-            continue
-        name = algorithm or claim.algorithm
-        chosen = {**claim.settings_for(name), **(settings or {})} if name else {}
-        ctx = ClaimContext(budget, name, chosen, control, dict(family or {}))
-        out.append((claim, ctx))
+    for family in families:
+        for claim in claims:
+            if family and claim.excludes(family) is not None:
+                continue
+            for config in configurations:
+                if claim.algorithm is None and config.algorithm is not None:
+                    continue
+                name = config.algorithm or claim.algorithm
+                overrides = dict(config.settings) if name else {}
+                if claim.algorithm is None and any(p.claim is claim and p.ctx.family == family
+                                                   for p in out):  # fmt: skip
+                    continue
+                chosen = {**claim.settings_for(name), **overrides} if name else {}
+                ctx = ClaimContext(budget, name, chosen, control, dict(family))
+                label = config.label if sweep else ",".join(f"{k}={v}" for k, v in config.settings)
+                out.append(Planned(claim, ctx, label if name else "", overrides))
     return out
 
 
@@ -206,14 +236,44 @@ def run_claims(
     settings: Mapping[str, str] | None = None,
     family: Mapping[str, Any] | None = None,
 ) -> list[ClaimRun]:
-    """Run ``claims`` (or their negative controls) at ``budget`` on ``executor``.
+    """Run ``claims`` (or their negative controls) at ``budget`` on ``executor``: one
+    configuration — ``algorithm`` substituting the algorithm under test of every claim that
+    trains (claims that train nothing are skipped then), ``settings`` overriding its settings
+    (validated beforehand: :func:`scb_verify.session.check_settings`) — on one instance
+    ``family`` (:mod:`scb_verify.family`). :func:`run_plan` runs sweeps (:func:`plan`); the
+    other arguments are its."""
+    config = Configuration(algorithm, tuple(sorted((settings or {}).items())))
+    planned = plan(
+        claims, budget=budget, control=control, configurations=[config], families=[family or {}]
+    )
+    return run_plan(
+        planned,
+        executor=executor,
+        timeout=timeout,
+        job_timeout=job_timeout,
+        plugins=plugins,
+        on_done=on_done,
+        on_progress=on_progress,
+        cache=cache,
+    )
 
-    ``algorithm`` substitutes the algorithm under test of every claim that trains (claims that
-    train nothing are skipped then); ``settings`` override settings of the algorithm under test
-    (validated beforehand: :func:`scb_verify.session.check_settings`); every instance comes
-    from the instance ``family`` (:mod:`scb_verify.family`). Each claim gets ``timeout``
-    seconds of wall time from the start of the run, not counting time when all its jobs wait
-    in the queue, and each job
+
+def run_plan(
+    planned: Sequence[Planned],
+    *,
+    executor: cf.Executor,
+    timeout: float | None = None,
+    job_timeout: float | None = None,
+    plugins: Sequence[str] = (),
+    on_done: Callable[[ClaimRun], None] | None = None,
+    on_progress: Callable[[list[ClaimProgress]], None] | None = None,
+    cache: JobCache | None = None,
+) -> list[ClaimRun]:
+    """Run the ``planned`` claim runs concurrently on ``executor``; one record per run, in
+    plan order.
+
+    Each claim gets ``timeout`` seconds of wall time from the start of the run, not counting
+    time when all its jobs wait in the queue behind other claims' running jobs, and each job
     ``job_timeout`` seconds from the moment its future reports running (defaults:
     :data:`DEADLINES` of the budget); past either, the claim's error is ``timed out after N s``,
     its jobs are cancelled (which stops running ones on executors that can) and the other claims
@@ -221,26 +281,20 @@ def run_claims(
     ``on_done(record)`` is called as each claim finishes, and ``on_progress(running)`` whenever
     the runner wakes with the :class:`~scb_verify.progress.ClaimProgress` of each running claim.
     With ``cache``, a job whose results it holds is not submitted, and every job that completes
-    is stored (by the driver, so workers need no shared disk). Returns one record per claim
-    run, in the order of ``claims``.
+    is stored (by the driver, so workers need no shared disk).
 
     The claims' measurement code runs one step at a time on a helper thread, so a measurement
     that never returns holds only its own claim, until its deadline; it is then abandoned (a
     Python thread cannot be stopped: it ends with the process).
     """
-    limits = DEADLINES[budget]
+    budgets = {p.ctx.budget for p in planned} or {"smoke"}
+    limits = DEADLINES[max(budgets, key=list(DEADLINES).index)]
     limits = Deadlines(
         limits.claim if timeout is None else timeout,
         limits.job if job_timeout is None else job_timeout,
     )
     driver = _Driver(executor, tuple(plugins), cache, limits, on_done or (lambda _: None))
-    records: list[ClaimRun | _ClaimRun] = []
-    planned = contexts(
-        claims, budget=budget, algorithm=algorithm, control=control, settings=settings,
-        family=family,
-    )  # fmt: skip
-    for claim, ctx in planned:
-        records.append(driver.start(claim, ctx, settings or {}))
+    records = [driver.start(p) for p in planned]
     while driver.busy():
         driver.wait()
         driver.enforce_deadlines()
@@ -267,11 +321,10 @@ class _Driver:
 
         self.overlap = kernels.concurrent_calls_safe()
 
-    def start(
-        self, claim: Claim, ctx: ClaimContext, overrides: Mapping[str, str]
-    ) -> ClaimRun | _ClaimRun:
+    def start(self, planned: Planned) -> ClaimRun | _ClaimRun:
+        claim, ctx = planned.claim, planned.ctx
         try:
-            run = _ClaimRun(claim, ctx, self.limits, overrides)
+            run = _ClaimRun(planned, self.limits)
         except Exception:
             record = ClaimRun.failed(
                 id=claim.id,
@@ -279,6 +332,8 @@ class _Driver:
                 algorithm=ctx.algorithm,
                 error=traceback.format_exc(),
                 family=dict(ctx.family),
+                configuration=planned.configuration,
+                settings=dict(planned.settings),
             )
             self.on_done(record)
             return record

@@ -8,16 +8,18 @@ claim — so ``diff``, ``report`` and the pytest plugin read results without sta
 A file is a JSON object: ``schema`` (:data:`SCHEMA`), ``schema_version``, ``created``, the
 provenance (``versions``, ``commit``, ``machine``), ``budget``, ``algorithm`` (the algorithm
 substituted by ``--algorithm``, or null), ``controls``, ``wall_time``, ``complete`` (false
-while ``check`` is still running: the claims finished so far) and ``claims``: one entry per
+while ``check`` is still running: the claims finished so far), ``skipped`` (run key → why, for
+the claim runs left out on purpose; version 4) and ``claims``: one entry per
 claim run with ``id``, ``control``, ``algorithm``, ``status``, ``description``, ``checks``,
 ``measurements``, ``artifacts``, ``seeds``, ``samples``, ``runs``, ``wall_time``,
 ``config_hash``, ``error``, ``truth_readers`` (the reference algorithms among its runs that
 received the ground truth; absent in version 1), ``trained`` (every algorithm its jobs trained),
 ``settings`` (the algorithm settings the run overrode, ``check --set``), ``family`` (the
-instance family, ``check --family``) — these three absent before version 4 — and
-``nonfinite``.
+instance family, ``check --family``), ``configuration`` (its name in a sweep) — these four
+absent before version 4 — and ``nonfinite``.
 
-Version 4 (this writer): as version 3, with ``trained``, ``settings`` and ``family``;
+Version 4 (this writer): as version 3, with ``trained``, ``settings``, ``family`` and
+``configuration``;
 measurements are the claim's own data.
 
 Version 3 (read). Each check is data (:meth:`scb_verify.verdict.CheckResult.to_dict`):
@@ -100,6 +102,7 @@ def document(results: Results) -> dict[str, Any]:
         "controls": results.controls,
         "wall_time": results.wall_time,
         "complete": results.complete,
+        "skipped": results.skipped,
         "claims": [claim_entry(r) for r in results.claims],
     }
 
@@ -112,8 +115,10 @@ def new_results(
     control: bool,
     wall_time: float,
     complete: bool = True,
+    skipped: Mapping[str, str] | None = None,
 ) -> Results:
-    """The results of a run made now, on this machine (its provenance and time)."""
+    """The results of a run made now, on this machine (its provenance and time); ``skipped``:
+    the claim runs left out on purpose (run key → why)."""
     facts = provenance()
     return Results(
         claims=list(runs),
@@ -122,6 +127,7 @@ def new_results(
         controls=control,
         wall_time=wall_time,
         complete=complete,
+        skipped=dict(skipped or {}),
         created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         commit=facts.get("commit"),
         machine=facts.get("machine", ""),
@@ -186,6 +192,7 @@ DOCUMENT: dict[str, Field] = {
     "controls": _field("bool"),
     "wall_time": _field("number"),
     "complete": _field("bool"),
+    "skipped": _field("object"),
     "claims": _field("list", required=True),
 }
 #: One entry of ``claims`` (:class:`scb_verify.records.ClaimRun`).
@@ -208,6 +215,7 @@ CLAIM: dict[str, Field] = {
     "trained": _field("list"),
     "settings": _field("object"),
     "family": _field("object"),
+    "configuration": _field("string"),
     "nonfinite": _field("object"),
 }
 #: A claim's ``description`` (:meth:`scb_verify.claim.Claim.describe`).

@@ -12,12 +12,13 @@ front end only turns a :class:`SessionError` into its own kind of usage error (a
 from __future__ import annotations
 
 import concurrent.futures as cf
+import itertools
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from scb_verify.records import Results, claim_order
+from scb_verify.records import Results, claim_order, run_key
 
 if TYPE_CHECKING:
     from scb_verify.claim import Claim
@@ -85,6 +86,18 @@ def skipped(claims: Sequence[Claim], algorithm: str | None) -> dict[str, str]:
         for c in claims
         if c.algorithm is None
     }
+
+
+def excluded(claims: Sequence[Claim], families: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """run key → why: the (claim, family) pairs a sweep leaves out because the claim's
+    statement excludes the family (:meth:`scb_verify.claim.Claim.excludes`)."""
+    out = {}
+    for family in families:
+        for claim in claims:
+            why = claim.excludes(family) if family else None
+            if why is not None:
+                out[run_key(claim.id, family=family)] = f"{claim.id}: {why}"
+    return out
 
 
 def check_runnable(claims: Sequence[Claim], algorithm: str | None) -> None:
@@ -177,3 +190,96 @@ def gate(baseline: Results, selected: Sequence[str], new: Results) -> list[Chang
         controls=baseline.controls,
     )
     return compare(cut, new)
+
+
+# --------------------------------------------------------------------------- sweeps
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """One reading of the algorithm under test: a registered ``algorithm`` (None: each claim's
+    own) and ``settings`` overriding its defaults and the claim's choices (text, as given;
+    typed by the algorithm). ``label`` names it in results and the verdict matrix."""
+
+    algorithm: str | None = None
+    settings: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def label(self) -> str:
+        name = self.algorithm or "own"
+        if not self.settings:
+            return name
+        return f"{name}[" + ",".join(f"{k}={v}" for k, v in self.settings) + "]"
+
+
+def parse_configurations(
+    algorithms: Sequence[str], settings: Sequence[tuple[str, str]] = ()
+) -> list[Configuration]:
+    """The configurations of ``--algorithm`` texts (none: each claim's own), each ``NAME`` or
+    ``NAME[KEY=V1,V2;KEY2=V3]`` (benchopt-like: every combination of the listed values), with
+    the ``--set`` pairs on top of each. SessionError for a text that is not of this form or a
+    key given twice."""
+    base = dict(settings)
+    if len(base) != len(settings):
+        twice = next(k for k, _ in settings if [p[0] for p in settings].count(k) > 1)
+        raise SessionError(f"--set {twice} given twice; give it once")
+    out: list[Configuration] = []
+    for text in algorithms or [None]:
+        name, grid = _algorithm_text(text) if text is not None else (None, {})
+        clash = sorted(set(grid) & set(base))
+        if clash:
+            raise SessionError(f"{clash[0]} is set by both --set and --algorithm {text!r}")
+        for values in itertools.product(*grid.values()):
+            chosen = {**base, **dict(zip(grid, values, strict=True))}
+            config = Configuration(name, tuple(sorted(chosen.items())))
+            if config in out:
+                raise SessionError(f"configuration {config.label} given twice")
+            out.append(config)
+    return out
+
+
+def _algorithm_text(text: str) -> tuple[str, dict[str, list[str]]]:
+    """``NAME[KEY=V1,V2;KEY2=V3]`` → (NAME, {KEY: [V1, V2], KEY2: [V3]})."""
+    name, bracket, rest = text.partition("[")
+    name = name.strip()
+    if not name or (bracket and not rest.endswith("]")):
+        raise SessionError(f"--algorithm {text!r}: expected NAME or NAME[KEY=V1,V2;KEY2=V3]")
+    grid: dict[str, list[str]] = {}
+    for part in filter(None, (p.strip() for p in rest[:-1].split(";"))) if bracket else ():
+        key, sep, values = part.partition("=")
+        key = key.strip()
+        choices = [v.strip() for v in values.split(",")]
+        if not sep or not key or not all(choices):
+            raise SessionError(
+                f"--algorithm {text!r}: expected KEY=V1,V2 in brackets, got {part!r}"
+            )
+        if key in grid:
+            raise SessionError(f"--algorithm {text!r}: {key} given twice")
+        grid[key] = choices
+    return name, grid
+
+
+def check_settings(
+    registry: Registry, claims: Sequence[Claim], configurations: Sequence[Configuration]
+) -> None:
+    """Every configuration's settings typed and validated against the algorithm each claim
+    that trains would run with them (as ``train --set`` is): SessionError names the claim, the
+    algorithm and the allowed keys."""
+    from scb_verify.algorithm import SettingsError
+
+    for config in configurations:
+        if config.algorithm is not None:
+            try:
+                registry.algorithm(config.algorithm)
+            except KeyError as e:
+                raise SessionError(e.args[0]) from None
+        for claim in claims:
+            name = config.algorithm or claim.algorithm
+            if name is None or not config.settings:
+                continue
+            try:
+                registry.algorithm(name).resolve_settings(
+                    {**claim.settings_for(name), **dict(config.settings)}
+                )
+            except SettingsError as e:
+                raise SessionError(f"{claim.id} ({config.label}): {e}") from None

@@ -58,7 +58,7 @@ def verdict_table(runs: Sequence[ClaimRun]) -> str:
         for i, line in enumerate(lines):
             lead = (
                 (
-                    r.id,
+                    r.key.removesuffix(" (control)"),
                     ", ".join(r.trained) or r.algorithm or "-",
                     status,
                     r.runs,

@@ -97,6 +97,7 @@ def _usage_errors() -> tuple[type[BaseException], ...]:
         ("scb_verify.schema", "ResultsError"),
         ("scb_verify.report", "ReportError"),
         ("scb_verify.session", "SessionError"),
+        ("scb_verify.family", "FamilyError"),
     ):
         if module in sys.modules:
             found.append(getattr(sys.modules[module], name))

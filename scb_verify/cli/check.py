@@ -7,7 +7,8 @@ import os
 import time
 from pathlib import Path
 
-from scb_verify.cli.common import positive_int, positive_seconds
+from scb_verify.cli.common import positive_int, positive_seconds, setting
+from scb_verify.family import PARAMETERS as FAMILY_KEYS
 
 HELP = "run claims (or their negative controls) to verdicts"
 DESCRIPTION = f"""{HELP}.
@@ -22,6 +23,9 @@ example:
   scb-verify check C3 C4 --budget ci --jobs 2 --json results.json
   scb-verify check --budget ci --baseline baselines/ci.json   # the regression gate
   scb-verify check --algorithm sgd --controls       # another algorithm's negative controls"""
+
+#: The default --max-runs: a sweep a laptop finishes at the ci budget within hours.
+MAX_RUNS = 64
 
 BUDGET_HELP = (
     "how much each claim measures: smoke (minutes, few seeds), ci (the project's gate), "
@@ -67,7 +71,36 @@ def add_arguments(c: argparse.ArgumentParser) -> None:
     )
     c.add_argument("--no-cache", action="store_true", help="neither read nor write the job cache")
     c.add_argument(
-        "--algorithm", metavar="NAME", help="substitute this algorithm in every claim that trains"
+        "--algorithm",
+        action="append",
+        default=[],
+        metavar="NAME[KEY=V1,V2;...]",
+        help="substitute this algorithm in every claim that trains; repeat it, or list values "
+        "in brackets, to sweep readings in one run (pppd[variant=sparse,simplex] is two)",
+    )
+    c.add_argument(
+        "--set",
+        type=setting,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a setting of the algorithm under test, in every configuration (repeatable; "
+        "typed and checked as train --set is)",
+    )
+    c.add_argument(
+        "--family",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE[,KEY=VALUE]",
+        help="an instance family every claim's instances come from (repeatable: one run per "
+        "family; 'default' is the generator's defaults): " + ", ".join(FAMILY_KEYS),
+    )
+    c.add_argument(
+        "--max-runs",
+        type=positive_int,
+        default=MAX_RUNS,
+        metavar="N",
+        help=f"refuse a sweep of more than N claim runs (default {MAX_RUNS})",
     )
     c.add_argument(
         "--controls",
@@ -108,12 +141,13 @@ def run(args: argparse.Namespace) -> int:
     from scb_verify.cache import JobCache
     from scb_verify.cli.common import UsageError, check_outputs, human, warn
     from scb_verify.diff import summary, table_rows
+    from scb_verify.family import family_label
     from scb_verify.paths import job_cache
     from scb_verify.progress import progress_bar, status_line
     from scb_verify.provenance import replaceable, write_json_atomic
     from scb_verify.records import EXIT_ERRORED, EXIT_OK, EXIT_VIOLATED, exit_code
     from scb_verify.registry import load_registry
-    from scb_verify.runner import run_claims
+    from scb_verify.runner import plan, run_plan
     from scb_verify.schema import document, load_results, new_results
     from scb_verify.text import format_table, verdict_table
     from scb_verify.verdict import Status
@@ -131,12 +165,28 @@ def run(args: argparse.Namespace) -> int:
         )
     reg = load_registry(args.plugin)
     claims = session.select_claims(reg, args.claims)
-    if args.algorithm:
-        try:
-            reg.algorithm(args.algorithm)
-        except KeyError as e:
-            raise UsageError(e.args[0]) from None
-    session.check_runnable(claims, args.algorithm)
+    configurations = session.parse_configurations(args.algorithm, args.set)
+    session.check_settings(reg, claims, configurations)
+    families = _families(args.family)
+    substitute = {c.algorithm for c in configurations}
+    algorithm = substitute.pop() if len(substitute) == 1 else None
+    planned = plan(
+        claims,
+        budget=args.budget,
+        control=args.controls,
+        configurations=configurations,
+        families=families,
+    )
+    skipped = {**session.skipped(claims, algorithm), **session.excluded(claims, families)}
+    if not planned:
+        reasons = "; ".join(skipped.values()) or "no claim is registered"
+        raise UsageError(f"nothing to run: {reasons}")
+    if len(planned) > args.max_runs:
+        raise UsageError(
+            f"check: {len(planned)} claim runs ({len(claims)} claims × {len(configurations)} "
+            f"configurations × {len(families)} families) exceed --max-runs {args.max_runs}; "
+            "select fewer or raise the limit"
+        )
     workers = session.worker_count(args.jobs, executor=args.executor)
     if workers.note:
         warn(workers.note)
@@ -145,21 +195,29 @@ def run(args: argparse.Namespace) -> int:
         reg, args.executor, workers.count, args.address, device=args.device
     )
     out = human(args)
-    for why in session.skipped(claims, args.algorithm).values():
+    for why in skipped.values():
         print(f"skipped: {why}", file=out)
+    if len(configurations) > 1 or len(families) > 1:
+        print(
+            f"sweep: {len(planned)} claim runs — {len(claims)} claims × {len(configurations)} "
+            f"configurations ({', '.join(c.label for c in configurations)}) × {len(families)} "
+            f"families ({', '.join(family_label(f) or 'default' for f in families)})",
+            file=out,
+        )
     t0 = time.perf_counter()
 
     def results(runs, complete: bool):
         return new_results(
             runs,
             budget=args.budget,
-            algorithm=args.algorithm,
+            algorithm=algorithm,
             control=args.controls,
             wall_time=time.perf_counter() - t0,
             complete=complete,
+            skipped=skipped,
         )
 
-    running = len(claims) - len(session.skipped(claims, args.algorithm))
+    running = len(planned)
     finished = []
     with progress_bar(
         running, f"claims ({args.budget})", quiet=args.quiet, unit="claim", scale=False
@@ -172,12 +230,9 @@ def run(args: argparse.Namespace) -> int:
                 write_json_atomic(args.json, document(results(finished, complete=False)))
 
         with executor:
-            runs = run_claims(
-                claims,
-                budget=args.budget,
+            runs = run_plan(
+                planned,
                 executor=executor,
-                algorithm=args.algorithm,
-                control=args.controls,
                 timeout=args.timeout,
                 job_timeout=args.job_timeout,
                 plugins=args.plugin,
@@ -213,3 +268,24 @@ def run(args: argparse.Namespace) -> int:
     if strict or any(c.regression for c in changes):
         return EXIT_VIOLATED
     return EXIT_OK
+
+
+def _families(texts: list[str]) -> list[dict]:
+    """``--family`` texts as families (none: the default family only)."""
+    from scb_verify.cli.common import UsageError
+    from scb_verify.cli.common import setting as pair
+    from scb_verify.family import parse_family
+
+    families = []
+    for text in texts or ["default"]:
+        if text == "default":
+            family = {}
+        else:
+            try:
+                family = parse_family(pair(part) for part in text.split(","))
+            except argparse.ArgumentTypeError as e:
+                raise UsageError(f"--family {text!r}: {e}") from None
+        if family in families:
+            raise UsageError(f"--family {text!r} given twice")
+        families.append(family)
+    return families
