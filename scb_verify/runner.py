@@ -195,9 +195,9 @@ def plan(
     """Every claim run of ``claims`` × ``configurations`` × ``families``, family by family and
     claim by claim. A claim whose statement excludes a family (:meth:`Claim.excludes`) is left
     out of it (:func:`scb_verify.session.excluded` says why). A claim that trains nothing runs
-    once per family, and only when some configuration keeps each claim's own algorithm
-    (:func:`scb_verify.session.skipped` says why it is left out otherwise). The algorithm under
-    test gets the claim's own settings for it (:meth:`Claim.settings_for`) with the
+    once per family — outside a sweep, only when the configuration keeps each claim's own
+    algorithm (:func:`scb_verify.session.skipped` says why it is left out otherwise). The
+    algorithm under test gets the claim's own settings for it (:meth:`Claim.settings_for`) with the
     configuration's on top."""
     sweep = len(configurations) > 1
     out = []
@@ -206,9 +206,9 @@ def plan(
             if family and claim.excludes(family) is not None:
                 continue
             for config in configurations:
-                if claim.algorithm is None and config.algorithm is not None:
+                if claim.algorithm is None and config.algorithm is not None and not sweep:
                     continue
-                name = config.algorithm or claim.algorithm
+                name = (config.algorithm or claim.algorithm) if claim.algorithm else None
                 overrides = dict(config.settings) if name else {}
                 if claim.algorithm is None and any(p.claim is claim and p.ctx.family == family
                                                    for p in out):  # fmt: skip

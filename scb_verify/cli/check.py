@@ -168,8 +168,9 @@ def run(args: argparse.Namespace) -> int:
     configurations = session.parse_configurations(args.algorithm, args.set)
     session.check_settings(reg, claims, configurations)
     families = _families(args.family)
-    substitute = {c.algorithm for c in configurations}
-    algorithm = substitute.pop() if len(substitute) == 1 else None
+    # The one algorithm substituted in every claim that trains (None: each claim's own, or a
+    # sweep, which runs the claims that train nothing once).
+    algorithm = configurations[0].algorithm if len(configurations) == 1 else None
     planned = plan(
         claims,
         budget=args.budget,

@@ -1,6 +1,7 @@
 """Markdown report with PNG figures from a results file (``scb-verify report RESULTS --out DIR``).
 
-``DIR/report.md`` has the verdict table, a forest plot of every scaling check against its
+``DIR/report.md`` has the verdict table, the verdict matrix of a sweep
+(:mod:`~scb_verify.report.matrix`), a forest plot of every scaling check against its
 predicted range (:mod:`~scb_verify.report.forest`), then per claim run its statement, bounds
 (LaTeX), checks, measurements and figures, and the provenance last; figures go to
 ``DIR/figures/``. The report reads the typed records of :mod:`scb_verify.records` only.
@@ -43,6 +44,7 @@ def write_report(results: str | Path, out: str | Path, plugins: Sequence[str] = 
     from scb_verify.report import markdown
     from scb_verify.report.figures import claim_plots, figure_makers
     from scb_verify.report.forest import summary_forest
+    from scb_verify.report.matrix import verdict_matrix
     from scb_verify.schema import load_results
 
     data = load_results(results)
@@ -60,6 +62,9 @@ def write_report(results: str | Path, out: str | Path, plugins: Sequence[str] = 
         return markdown.Link(plot.stem, plot.caption, path.relative_to(out).as_posix())
 
     sections = [markdown.header(data, Path(results)), markdown.verdict_table(data.claims)]
+    matrix = verdict_matrix(data.claims)
+    if matrix is not None:
+        sections.append(markdown.figure_section("Verdict matrix", save(matrix.stem, matrix)))
     summary = summary_forest(data.claims)
     if summary is not None:
         sections.append(markdown.scaling_summary(save(summary.stem, summary)))

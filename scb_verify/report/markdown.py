@@ -43,15 +43,23 @@ def verdict_table(runs: Sequence[ClaimRun]) -> str:
     ]
     for r in runs:
         shown = r.status.value if r.good else f"**{r.status.value}**"
+        if r.truth_readers:
+            shown += f" (read the ground truth: {', '.join(r.truth_readers)})"
+        trained = ", ".join(r.trained) or r.algorithm or "-"
         rows.append(
-            f"| [{r.key}](#{anchor(r)}) | {cell(r.title)} | {r.algorithm or '-'} | {shown} "
+            f"| [{r.key}](#{anchor(r)}) | {cell(r.title)} | {trained} | {shown} "
             f"| {r.runs} | {r.samples:,} | {r.wall_time:.1f} |"
         )
     return "## Verdicts\n\n" + "\n".join(rows)
 
 
 def scaling_summary(link: Link) -> str:
-    return f"## Scaling checks\n\n![scaling checks]({link.href})\n\n*{cell(link.caption)}*"
+    return figure_section("Scaling checks", link)
+
+
+def figure_section(title: str, link: Link) -> str:
+    """A section of one figure with its caption."""
+    return f"## {title}\n\n![{title.lower()}]({link.href})\n\n*{cell(link.caption)}*"
 
 
 def claim_section(run: ClaimRun, links: Sequence[Link], notes: Sequence[str]) -> str:
