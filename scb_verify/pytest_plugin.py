@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 #: Options that only make sense with --scb-claims.
 DEPENDENT_OPTIONS = ("scb_controls", "scb_algorithm", "scb_jobs", "scb_plugin", "scb_strict",
                      "scb_json", "scb_baseline", "scb_executor", "scb_address",
-                     "scb_device")  # fmt: skip
+                     "scb_device", "scb_set", "scb_family")  # fmt: skip
 #: Evidence entries left out of failure reports (settings of the check, not findings).
 BOOKKEEPING = frozenset({"seed", "level", "expr_latex", "n_resamples", "intercept",
                          "statistic", "labels", "direction", "smaller_is_better", "paired",
@@ -84,6 +84,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--scb-executor",
         metavar="NAME",
         help="registered executor for the training jobs (default: local; e.g. ray)",
+    )
+    group.addoption(
+        "--scb-set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="a setting of the algorithm under test (repeatable; as check --set)",
+    )
+    group.addoption(
+        "--scb-family",
+        metavar="KEY=VALUE[,KEY=VALUE]",
+        help="the instance family every claim's instances come from (as check --family)",
     )
     group.addoption(
         "--scb-device",
@@ -164,9 +175,39 @@ class ClaimSession:
         if self.address is not None and self.executor_name != "ray":
             raise pytest.UsageError("--scb-address needs --scb-executor=ray")
         self.reports: list[ClaimRun] = []
+        self.settings: tuple[tuple[str, str], ...] = ()
+        self.family: dict[str, Any] = {}
         self.t0: float | None = None
         self._executor: cf.Executor | None = None
         self.registry = None
+
+    def _settings(self) -> tuple[tuple[str, str], ...]:
+        """``--scb-set`` pairs, sorted; SessionError for a malformed one."""
+        from scb_verify.session import SessionError
+
+        pairs = []
+        for text in self.config.getoption("scb_set") or ():
+            key, sep, value = text.partition("=")
+            if not sep or not key.strip():
+                raise SessionError(f"--scb-set: expected KEY=VALUE, got {text!r}")
+            pairs.append((key.strip(), value.strip()))
+        if len({k for k, _ in pairs}) != len(pairs):
+            raise SessionError("--scb-set: a key given twice; give each once")
+        return tuple(sorted(pairs))
+
+    def _family(self) -> dict[str, Any]:
+        """``--scb-family`` as a family (empty: the default)."""
+        from scb_verify.family import FamilyError, parse_family
+        from scb_verify.session import SessionError
+
+        text = self.config.getoption("scb_family")
+        if not text or text == "default":
+            return {}
+        try:
+            return parse_family(tuple(p.split("=", 1)) if "=" in p else (p, "") for p in
+                                text.split(","))  # fmt: skip
+        except FamilyError as e:
+            raise SessionError(f"--scb-family: {e}") from None
 
     @pytest.hookimpl(tryfirst=True)  # before -k / -m deselection
     def pytest_collection_modifyitems(self, session: pytest.Session, items: list) -> None:
@@ -184,6 +225,11 @@ class ClaimSession:
                 )
             claims = policy.select_claims(registry, ())
             policy.check_runnable(claims, self.algorithm)
+            self.settings = self._settings()
+            policy.check_settings(
+                registry, claims, [policy.Configuration(self.algorithm, self.settings)]
+            )
+            self.family = self._family()
             device = self.config.getoption("scb_device")
             if device not in (None, "cpu"):
                 from scb_verify.device_executor import DeviceUnavailable, check_device
@@ -228,6 +274,8 @@ class ClaimSession:
             algorithm=self.algorithm,
             control=self.control,
             plugins=self.plugins,
+            settings=dict(self.settings),
+            family=self.family,
         )
         self.reports.append(report)
         return report
@@ -260,9 +308,13 @@ class ClaimCollector(pytest.Collector):
 
     def collect(self) -> list[ClaimItem]:
         run = self.session_run
+        from scb_verify.family import family_label
+
         tags = "-".join(
             [
                 run.budget,
+                *([",".join(f"{k}={v}" for k, v in run.settings)] if run.settings else []),
+                *([family_label(run.family)] if run.family else []),
                 *(["control"] if run.control else []),
                 *([run.algorithm] if run.algorithm else []),
             ]

@@ -20,7 +20,6 @@ import sympy
 from scb_verify.claim import Claim, ClaimOutcome, Job
 from scb_verify.hookspecs import hookimpl
 from scb_verify.runs import RunSpec
-from scb_verify.task import make_task
 from scb_verify.verdict import CheckResult
 
 
@@ -52,7 +51,7 @@ class Learns(Claim):
     control = "none"
 
     def measure(self, ctx):
-        spec = RunSpec(task=make_task(3, 4, 1, seed=0), batch=64, samples=640)
+        spec = RunSpec(task=ctx.task(3, 4, 1, seed=0), batch=64, samples=640)
         (runs,) = yield [Job(ctx.algorithm, (spec,))]
         first, last = runs[0].trajectory["dist_V"][0], runs[0].final["dist_V"]
         status = "holds" if last < first else "violated"
@@ -234,3 +233,29 @@ def test_baseline_of_another_budget_is_a_usage_error(pytester, fake):
     result = run(pytester, "--scb-claims=ci", f"--scb-plugin={fake}", f"--scb-baseline={base}")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--scb-baseline*recorded at budget 'smoke'*this run is at 'ci'*"])
+
+
+def test_settings_and_family_name_the_items_and_reach_the_runs(pytester, fake):
+    results = pytester.path / "results.json"
+    result = run(
+        pytester,
+        "--scb-claims=smoke",
+        f"--scb-plugin={fake}",
+        "--scb-algorithm=pppd",  # every claim that trains: a setting of pppd is valid for all
+        "--scb-set=eta_A=0.5",
+        "--scb-family=concentration=5",
+        "-k",
+        "X4",
+        "-v",
+        f"--scb-json={results}",
+    )
+    result.stdout.fnmatch_lines(["*scb-verify::X4?smoke-eta_A=0.5-concentration=5-pppd? *"])
+    (run_,) = load_results(results).claims
+    assert (run_.settings, run_.family) == ({"eta_A": "0.5"}, {"concentration": 5.0})
+    assert run_.key == "X4 [eta_A=0.5] {concentration=5}"
+
+
+def test_a_setting_the_algorithm_lacks_is_a_usage_error(pytester, fake):
+    result = run(pytester, "--scb-claims=smoke", f"--scb-plugin={fake}", "--scb-set=speed=2")
+    result.stderr.fnmatch_lines(["*unknown setting 'speed'; allowed: *"])
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
