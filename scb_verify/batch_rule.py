@@ -255,4 +255,5 @@ def scaling_over_cells(
         expr=expr,
         label=label,
         axis=axis,
+        seeds=cells[0].seeds if paired else None,
     )

@@ -273,6 +273,7 @@ def scaling_check(
     level: float = 0.95,
     label: str = "",
     axis: str | None = None,
+    seeds: Sequence[int] | None = None,
 ) -> CheckResult:
     """Scaling check (docs/reference.md §7): is the log–log slope of y in x inside `predicted`?
 
@@ -288,7 +289,9 @@ def scaling_check(
     closed [lo, hi]) as in the module docstring, including the censoring rules: inconclusive
     when a point has more than :data:`MAX_CENSORED_SHARE` of its entries censored, or when the
     verdict rests on an interval end that the censoring bias (reported) could move. `label`
-    names the check within its claim, `axis` the swept variable x.
+    names the check within its claim, `axis` the swept variable x; `seeds` (paired design) the
+    seed of each column, recorded so that the regression gate can pair two runs' per-seed
+    slopes (docs/reference.md §7.8).
     """
     xs = _as_array("x", x, 1)
     if xs.size < 3:
@@ -345,6 +348,10 @@ def scaling_check(
         )
     if design == "paired" and len(set(counts)) > 1:
         raise ValueError(f"a paired design needs the same seeds at every point, got {counts}")
+    if seeds is not None:
+        if design != "paired" or len(seeds) != counts[0]:
+            raise ValueError(f"seeds name the {counts[0]} columns of a paired design")
+        evidence["seeds"] = [int(s) for s in seeds]
 
     logs = [np.log(r) for r in rows]
     if design == "paired":

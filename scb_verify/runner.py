@@ -30,7 +30,7 @@ from scb_verify.progress import ClaimProgress
 from scb_verify.provenance import config_hash
 from scb_verify.records import ClaimRun, OutcomeError
 from scb_verify.runs import RunResult
-from scb_verify.session import DEADLINES, Deadlines
+from scb_verify.session import DEADLINES, Deadlines, skipped
 
 #: How often the runner looks whether a submitted job has started (its deadline counts from then).
 JOB_START_POLL = 0.5
@@ -163,10 +163,11 @@ def contexts(
     claims: Sequence[Claim], *, budget: Budget, algorithm: str | None, control: bool
 ) -> list[tuple[Claim, ClaimContext]]:
     """The claims that run, each with its context: under a substitute ``algorithm`` the claims
-    that train nothing are left out (:func:`scb_verify.session.skipped` says why)."""
+    :func:`scb_verify.session.skipped` names are left out (it says why)."""
+    left_out = skipped(claims, algorithm)
     out = []
     for claim in claims:
-        if algorithm is not None and claim.algorithm is None:
+        if claim.id in left_out:
             continue
         name = algorithm or claim.algorithm
         settings = claim.settings_for(name) if name else {}
