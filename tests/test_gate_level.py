@@ -5,7 +5,8 @@ scaling_check`), recorded as the runner records them (:meth:`ClaimRun.from_outco
 by the real gate (:func:`scb_verify.diff.compare`); the share of pairs the gate fails is the
 false-alarm rate. A run has the shape of the ci baseline (``baselines/ci.json``): paired
 exponents with one finite end (C2, C3, C4, C5), independent ones with two (C6), a claim
-violated in both runs (C4: an expected finding) — 13 one-sided tests in the gate's family.
+violated in both runs (C4: an expected finding) — 16 one-sided tests in the gate's family, as
+in the shipped baseline.
 The true exponents lie well inside or outside their ranges (at least 4 standard errors from an
 end, as the ci baseline's do but for C5's), so verdicts do not move between runs: every failure
 counted is the exponent rule's.
@@ -34,8 +35,9 @@ import numpy as np
 import pytest
 
 from scb_verify.checks import scaling_check
-from scb_verify.diff import GATE_LEVEL, compare
+from scb_verify.diff import GATE_LEVEL, Gate, compare
 from scb_verify.records import ClaimRun, Results
+from scb_verify.session import SHIPPED, load_baseline
 from scb_verify.verdict import Range
 
 #: The spread between seeds of the per-seed exponent, and the noise of one measurement (log).
@@ -156,7 +158,7 @@ SCENARIOS = pytest.mark.parametrize(
 @SCENARIOS
 def test_two_runs_of_unchanged_code_pass_the_gate_at_its_level(scenario, same_seeds):
     pairs = 400
-    row = f"ci shape (13 tails), {scenario}"
+    row = f"ci shape (16 tails), {scenario}"
     share = failing_share(CI_SHAPE, pairs, same_seeds=same_seeds, seed=1, row=row)
     assert share <= GATE_LEVEL + slack(pairs)
 
@@ -180,3 +182,9 @@ def test_a_real_move_toward_violating_fails_and_one_away_does_not(shift, fails):
     row = f"one exponent, true move {shift:+}, other seeds"
     share = failing_share(ONE_EXPONENT, pairs, same_seeds=False, shift=shift, seed=3, row=row)
     assert share >= 1 - slack(pairs) if fails else share == 0.0
+
+
+def test_the_simulated_run_has_the_family_of_the_shipped_baseline():
+    shipped, _ = load_baseline(SHIPPED, "ci")
+    simulated = run(CI_SHAPE, 0, np.random.default_rng(0))
+    assert Gate.over(simulated.claims).tails == Gate.over(shipped.claims).tails == 16
