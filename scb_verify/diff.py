@@ -43,8 +43,8 @@ from scb_verify.records import ClaimRun, Results, ScalingFit
 from scb_verify.schema import ResultsError
 from scb_verify.verdict import Range, Status
 
-#: The gate's false-alarm rate: the probability that two runs of unchanged code on different
-#: seeds fail it on some exponent (Bonferroni over every exponent it compares).
+#: The gate's false-alarm rate: the most probability with which two runs of unchanged code
+#: fail it on some exponent (Bonferroni over the finite ends of the exponents it compares).
 GATE_LEVEL = 0.05
 
 #: What a :class:`Change`'s ``old`` / ``new`` hold: a verdict, a fitted exponent, an algorithm
@@ -108,10 +108,8 @@ class Move:
     df: float | None = None
 
     def __str__(self) -> str:
-        return (
-            f"Δ {self.difference:+.3g}, at least {self.bound:.3g} "
-            f"({self.method}, {self.confidence:.2%} one-sided)"
-        )
+        how = self.method if self.se is None else f"{self.method}, {self.confidence:.2%} one-sided"
+        return f"Δ {self.difference:+.3g}, at least {self.bound:.3g} ({how})"
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -192,6 +192,8 @@ class CheckRecord:
         if design not in ("paired", "independent") or not usable:
             design, x, rows = None, (), ()
         seeds = ev.get("seeds")
+        if not (isinstance(seeds, list) and design == "paired" and len(seeds) == len(rows[0])):
+            seeds = None
         censored = ev.get("censored") or {}
         return ScalingFit(
             label=self.label,
@@ -203,7 +205,7 @@ class CheckRecord:
             design=design,
             x=x,
             y=rows,
-            seeds=tuple(int(s) for s in seeds) if isinstance(seeds, list) else None,
+            seeds=None if seeds is None else tuple(int(s) for s in seeds),
             censored=sum(int(n) for side in ("right", "left") for n in censored.get(side, [])),
         )
 
