@@ -35,6 +35,7 @@ session's claim runs, for ``scb-verify report`` and ``scb-verify diff``.
 from __future__ import annotations
 
 import inspect
+import math
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -161,6 +162,10 @@ class ClaimSession:
         path = config.getoption("scb_baseline")
         if path is None and self.tolerance:
             raise pytest.UsageError("--scb-baseline-tolerance needs --scb-baseline")
+        if not (math.isfinite(self.tolerance) and self.tolerance >= 0):
+            raise pytest.UsageError(
+                f"--scb-baseline-tolerance must be a number >= 0, got {self.tolerance}"
+            )
         if path is not None:
             from scb_verify.schema import ResultsError
             from scb_verify.session import SessionError, check_baseline, load_baseline
@@ -206,7 +211,7 @@ class ClaimSession:
                 self.gate = Gate.over(running, tolerance=self.tolerance)
         except KeyError as e:
             raise pytest.UsageError(f"scb-verify: {e.args[0]}") from None
-        except (PluginError, policy.SessionError, ValueError) as e:
+        except (PluginError, policy.SessionError) as e:
             raise pytest.UsageError(f"scb-verify: {e}") from None
         self.registry = registry
         collector = ClaimCollector.from_parent(

@@ -27,6 +27,13 @@ samples at once. The methods, and why each is the one used:
   relabellings of two independent samples; exact when the relabellings number at most
   ``n_resamples``, else Monte Carlo with p = (1 + #{t* ≥ t})/(n_resamples + 1). Valid at
   level α under exchangeability, any n.
+- **The noise of a slope, and of a difference of two slopes** (:func:`slope_noise`,
+  :func:`difference_noise`, :func:`mean_noise`, :func:`lower_bound`): the standard error and
+  degrees of freedom behind the two slope intervals, recomputed from the values a check stored,
+  so that the regression gate (docs/reference.md §7.8) can judge the move of an exponent
+  between two runs by the interval of the difference — paired (the mean of per-seed
+  differences of per-seed slopes, when both runs used the same seeds) or Welch's (se² = se₀² +
+  se₁², Welch–Satterthwaite df, :func:`satterthwaite`).
 - **Clopper–Pearson interval** (:func:`binomial_interval`): ``scipy.stats.binomtest``'s exact
   interval for a binomial proportion; coverage ≥ level for every p.
 

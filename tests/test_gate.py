@@ -189,6 +189,7 @@ def test_a_claim_about_one_model_is_skipped_under_another_algorithm(registry):
     }
     ran = [claim.id for claim, _ in contexts(claims, budget="ci", algorithm="sgd", control=False)]
     assert ran == ["C2"]
+    assert [c.describe()["substitutable"] for c in claims] == [True, True, False]
 
 
 def test_the_gate_counts_it_as_skipped_on_purpose_not_missing(registry):

@@ -19,10 +19,20 @@ def test_the_shipped_baseline_is_read_for_its_budget(pytester):
     result.stderr.fnmatch_lines(["*no baseline is shipped for budget 'smoke' (shipped: ci)*"])
 
 
-def test_a_tolerance_needs_a_baseline(pytester):
-    result = run(pytester, "--scb-claims=smoke", "--scb-baseline-tolerance=0.1")
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--scb-baseline-tolerance=0.1"], "--scb-baseline-tolerance needs --scb-baseline"),
+        (
+            ["--scb-baseline=shipped", "--scb-baseline-tolerance=-1"],
+            "--scb-baseline-tolerance must be a number >= 0, got -1.0",
+        ),
+    ],
+)
+def test_a_tolerance_needs_a_baseline_and_a_margin(pytester, args, message):
+    result = run(pytester, "--scb-claims=ci", *args)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--scb-baseline-tolerance needs --scb-baseline*"])
+    result.stderr.fnmatch_lines([f"*{message}*"])
 
 
 def test_a_claim_about_the_softmax_model_is_skipped_under_another_algorithm(pytester):
