@@ -6,9 +6,8 @@ run with nothing to run is a usage error (:func:`check_runnable`), how many work
 start (:func:`worker_count`), which executor runs the jobs (:func:`make_executor`), which
 baseline it is gated against (:func:`load_baseline`: a file, or the one shipped for its budget),
 whether that baseline fits the run (:func:`check_baseline`) and the gate against it
-(:func:`gate`). Each
-front end only turns a :class:`SessionError` into its own kind of usage error (a one-line exit
-2, or ``pytest.UsageError``).
+(:func:`gate`). Each front end only turns a :class:`SessionError` into its own kind of usage
+error (a one-line exit 2, or ``pytest.UsageError``).
 """
 
 from __future__ import annotations
@@ -166,21 +165,21 @@ def make_executor(
 #: --scb-baseline=shipped``) that means the baseline shipped with the package for the run's
 #: budget (``scb_verify.baselines``, the repository's ``baselines/``).
 SHIPPED = "shipped"
+#: The package whose data files are the shipped baselines, ``<budget>.json``.
+BASELINES = "scb_verify.baselines"
 
 
 def shipped_baselines() -> dict[str, str]:
     """budget → file name of every baseline shipped with the package."""
-    folder = resources.files("scb_verify.baselines")
-    return {
-        p.name.removesuffix(".json"): p.name for p in folder.iterdir() if p.name.endswith(".json")
-    }
+    files = resources.files(BASELINES).iterdir()
+    return {p.name.removesuffix(".json"): p.name for p in files if p.name.endswith(".json")}
 
 
 def load_baseline(path: str | Path, budget: str) -> tuple[Results, str]:
     """(the baseline, how to name it): the results file at ``path``, or for :data:`SHIPPED` the
     baseline shipped for ``budget`` (read through importlib.resources, so from a checkout and a
-    wheel alike). SessionError when none is shipped for that budget; a bad file raises
-    :class:`~scb_verify.schema.ResultsError`."""
+    wheel alike; a file named ``shipped`` is ``./shipped``). SessionError when none is shipped
+    for that budget; a bad file raises :class:`~scb_verify.schema.ResultsError`."""
     from scb_verify.schema import load_results
 
     if str(path) != SHIPPED:
@@ -191,7 +190,7 @@ def load_baseline(path: str | Path, budget: str) -> tuple[Results, str]:
             f"no baseline is shipped for budget {budget!r} (shipped: "
             f"{', '.join(sorted(shipped)) or 'none'}); give a results file"
         )
-    with resources.as_file(resources.files("scb_verify.baselines") / shipped[budget]) as file:
+    with resources.as_file(resources.files(BASELINES) / shipped[budget]) as file:
         return load_results(file), f"the shipped {budget} baseline"
 
 
