@@ -249,7 +249,7 @@ def test_a_paired_check_records_its_seeds_for_the_gate():
     y = np.exp(np.random.default_rng(0).standard_normal((len(GRID_T), 3)))
     check = scaling_check(GRID_T, y, C2_RANGE, design="paired", seeds=[7, 3, 5])
     assert check.evidence["seeds"] == [7, 3, 5]
-    assert claim("C2", [check]).fits()[check.label].seeds == (7, 3, 5)
+    assert claim("C2", [check]).checks[0].fit.seeds == (7, 3, 5)
     for design, seeds in (("paired", [1, 2]), ("independent", [1, 2, 3])):
         with pytest.raises(ValueError, match="seeds name the 3 columns of a paired design"):
             scaling_check(GRID_T, y, C2_RANGE, design=design, seeds=seeds)
