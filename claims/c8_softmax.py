@@ -87,6 +87,7 @@ class SoftmaxTransformer(Claim[SoftmaxGrid]):
         "loss_gap": sympy.LessThan(gap, GAP_MAX),
     }
     algorithm = "softmax"
+    substitutable = False  # a claim about the softmax model: --algorithm skips it
     control = "trained on an unrelated attention (keep = 0), evaluated on the original task"
     grids = SoftmaxGrid.budgets(
         smoke={"N": 3, "T": 4, "batch": 64, "samples": 8192, "seeds": 4},

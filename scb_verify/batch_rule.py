@@ -299,6 +299,7 @@ def scaling_over_cells(
         expr=expr,
         label=label,
         axis=axis,
+        seeds=cells[0].seeds if paired else None,
     )
 
 

@@ -276,6 +276,7 @@ def scaling_check(
     level: float = 0.95,
     label: str = "",
     axis: str | None = None,
+    seeds: Sequence[int] | None = None,
 ) -> CheckResult:
     """Scaling check (docs/reference.md §7): is the log–log slope of y in x inside `predicted`?
 
@@ -290,8 +291,9 @@ def scaling_check(
     against `predicted` (a :class:`~scb_verify.verdict.Range`, or a pair (lo, hi) meaning the
     closed [lo, hi]) as in the module docstring, including the censoring rule: inconclusive
     when the verdict rests on an interval end that the censoring bias (reported) could move,
-    whatever the share of censored entries otherwise. `label`
-    names the check within its claim, `axis` the swept variable x.
+    whatever the share of censored entries otherwise. `label` names the check within its claim,
+    `axis` the swept variable x; `seeds` (paired design) the seed of each column, recorded so
+    that the regression gate can pair two runs' per-seed slopes (docs/reference.md §7.8).
     """
     xs = _as_array("x", x, 1)
     if xs.size < 3:
@@ -347,6 +349,10 @@ def scaling_check(
         )
     if design == "paired" and len(set(counts)) > 1:
         raise ValueError(f"a paired design needs the same seeds at every point, got {counts}")
+    if seeds is not None:
+        if design != "paired" or len(seeds) != counts[0]:
+            raise ValueError(f"seeds name the {counts[0]} columns of a paired design")
+        evidence["seeds"] = [int(s) for s in seeds]
 
     logs = [np.log(r) for r in rows]
     if design == "paired":

@@ -263,6 +263,9 @@ class Claim(Generic[G]):
     - ``bounds``: name → sympy expression.
     - ``algorithm``: default algorithm under test by registered name, or None if the claim trains
       nothing (it is then skipped under ``--algorithm``).
+    - ``substitutable``: False for a claim about one particular model (C8, the softmax
+      transformer): ``--algorithm`` then skips it (:func:`scb_verify.session.skipped`) rather
+      than report another algorithm's verdict under its statement. Default True.
     - ``control``: one line saying what the negative control is and why it must be violated.
     - ``grids``: budget → that budget's :class:`Grid` (built with :meth:`Grid.budgets`;
       printed by ``scb-verify claims --explain ID``); a claim without parameters keeps the
@@ -275,6 +278,7 @@ class Claim(Generic[G]):
     statement: ClassVar[str]
     bounds: ClassVar[Mapping[str, sympy.Expr]] = {}
     algorithm: ClassVar[str | None] = None
+    substitutable: ClassVar[bool] = True
     control: ClassVar[str]
     grids: ClassVar[Mapping[Budget, Grid]] = Grid.budgets(smoke={}, ci={}, full={})
 
@@ -314,6 +318,7 @@ class Claim(Generic[G]):
             "paper": self.paper,
             "statement": self.statement,
             "algorithm": self.algorithm,
+            "substitutable": self.substitutable,
             "control": self.control,
             "bounds": {
                 name: {"sympy": sympy.sstr(expr), "latex": sympy.latex(expr)}

@@ -19,9 +19,13 @@ Verdicts map to outcomes as ``scb-verify check`` maps them to exit codes:
   turns it into a failure, like ``scb-verify check --strict``;
 - ``--scb-controls``: each item runs the claim's negative control and passes only if it comes
   out violated (holds or inconclusive: the check may be unable to fail);
-- ``--scb-baseline FILE`` (a results file of the same budget): the gate of
-  :mod:`scb_verify.diff` first — a move for the worse, or a baseline violation that no longer
-  shows, fails; a violation the baseline records is ``xfail``; otherwise as above.
+- ``--scb-baseline FILE`` (a results file of the same budget; ``--scb-baseline=shipped``: the
+  one shipped for the budget): the gate of :mod:`scb_verify.diff` first — a move for the worse,
+  an exponent moving toward violating beyond the noise (and ``--scb-baseline-tolerance``), or a
+  baseline violation that no longer shows, fails; a violation the baseline records is
+  ``xfail``; otherwise as above. Exponents are judged over the family of the baseline's runs of
+  the collected claims (:meth:`scb_verify.diff.Gate.over`), as ``scb-verify check --baseline``
+  judges them.
 
 Each item records ``scb_verdict``, ``scb_samples`` and ``scb_config_hash`` as user properties
 (they appear in ``--junitxml`` output); ``--scb-json PATH`` writes the results file of the
@@ -31,6 +35,7 @@ session's claim runs, for ``scb-verify report`` and ``scb-verify diff``.
 from __future__ import annotations
 
 import inspect
+import math
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -43,12 +48,13 @@ if TYPE_CHECKING:
     import concurrent.futures as cf
 
     from scb_verify.claim import Claim
-    from scb_verify.records import ClaimRun, Results
+    from scb_verify.diff import Gate
+    from scb_verify.records import ClaimRun
 
 #: Options that only make sense with --scb-claims.
 DEPENDENT_OPTIONS = ("scb_controls", "scb_algorithm", "scb_jobs", "scb_plugin", "scb_strict",
-                     "scb_json", "scb_baseline", "scb_executor", "scb_address",
-                     "scb_device", "scb_set", "scb_family")  # fmt: skip
+                     "scb_json", "scb_baseline", "scb_baseline_tolerance", "scb_executor",
+                     "scb_address", "scb_device", "scb_set", "scb_family")  # fmt: skip
 #: Evidence entries left out of failure reports (settings of the check, not findings).
 BOOKKEEPING = frozenset({"seed", "level", "expr_latex", "n_resamples", "intercept",
                          "statistic", "labels", "direction", "smaller_is_better", "paired",
@@ -120,9 +126,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--scb-baseline",
         metavar="FILE",
-        help="results file of expected verdicts (scb-verify check --json): a claim violated "
-        "there and still violated is xfail; any move for the worse fails, and so does a "
-        "baseline violation that no longer shows (like xfail strict)",
+        help="results file of expected verdicts (scb-verify check --json), or 'shipped' for the "
+        "one shipped for the budget: a claim violated there and still violated is xfail; any "
+        "move for the worse fails, and so does a baseline violation that no longer shows (like "
+        "xfail strict)",
+    )
+    group.addoption(
+        "--scb-baseline-tolerance",
+        type=float,
+        metavar="D",
+        help="with --scb-baseline: an exponent fails only if it moved toward violating by more "
+        "than D beyond the noise (exponent units; default 0)",
     )
     group.addoption(
         "--scb-json",
@@ -159,14 +173,22 @@ class ClaimSession:
         self.plugins = tuple(config.getoption("scb_plugin") or ())
         self.strict = bool(config.getoption("scb_strict"))
         self.baseline: dict[str, ClaimRun] = {}
+        self.gate: Gate | None = None
+        self.tolerance = config.getoption("scb_baseline_tolerance") or 0.0
         path = config.getoption("scb_baseline")
+        if path is None and self.tolerance:
+            raise pytest.UsageError("--scb-baseline-tolerance needs --scb-baseline")
+        if not (math.isfinite(self.tolerance) and self.tolerance >= 0):
+            raise pytest.UsageError(
+                f"--scb-baseline-tolerance must be a number >= 0, got {self.tolerance}"
+            )
         if path is not None:
-            from scb_verify.schema import ResultsError, load_results
-            from scb_verify.session import SessionError, check_baseline
+            from scb_verify.schema import ResultsError
+            from scb_verify.session import SessionError, check_baseline, load_baseline
 
             try:
-                doc: Results = load_results(path)
-                check_baseline(doc, budget=budget, control=self.control, where=path)
+                doc, where = load_baseline(path, budget)
+                check_baseline(doc, budget=budget, control=self.control, where=where)
             except (ResultsError, SessionError) as e:
                 raise pytest.UsageError(f"--scb-baseline: {e}") from None
             self.baseline = doc.by_key()
@@ -177,6 +199,7 @@ class ClaimSession:
         self.reports: list[ClaimRun] = []
         self.settings: tuple[tuple[str, str], ...] = ()
         self.family: dict[str, Any] = {}
+        self.skipped: dict[str, str] = {}
         self.t0: float | None = None
         self._executor: cf.Executor | None = None
         self.registry = None
@@ -238,6 +261,13 @@ class ClaimSession:
                     check_device(device)
                 except DeviceUnavailable as e:
                     raise policy.SessionError(f"--scb-device: {e}") from None
+            self.skipped = policy.skipped(claims, self.algorithm, option="--scb-algorithm")
+            if self.baseline:
+                from scb_verify.diff import Gate
+
+                ids = {c.id for c in claims} - set(self.skipped)
+                running = [r for r in self.baseline.values() if r.id in ids]
+                self.gate = Gate.over(running, tolerance=self.tolerance)
         except KeyError as e:
             raise pytest.UsageError(f"scb-verify: {e.args[0]}") from None
         except (PluginError, policy.SessionError) as e:
@@ -342,13 +372,8 @@ class ClaimItem(pytest.Item):
         self.claim, self.session_run = claim, run
         self.add_marker(pytest.mark.scb_claim(claim.id))
         self.extra_keyword_matches.add(claim.paper)
-        if run.algorithm and claim.algorithm is None:
-            self.add_marker(
-                pytest.mark.skip(
-                    reason=f"{claim.id} trains nothing: "
-                    f"not run with --scb-algorithm {run.algorithm}"
-                )
-            )
+        if claim.id in run.skipped:
+            self.add_marker(pytest.mark.skip(reason=run.skipped[claim.id]))
 
     def runtest(self) -> None:
         from scb_verify.verdict import Status
@@ -366,7 +391,7 @@ class ClaimItem(pytest.Item):
         if before is not None:
             from scb_verify.diff import claim_changes
 
-            changes = claim_changes(before, report)
+            changes = claim_changes(before, report, self.session_run.gate)
             failing = [c for c in changes if c.regression]
             if failing:
                 raise ClaimFailed(

@@ -121,7 +121,13 @@ def label_checks(checks: Sequence[CheckRecord]) -> list[CheckRecord]:
 @dataclass(frozen=True)
 class ScalingFit:
     """A scaling check's fitted exponent: its label, swept axis (None if the file does not
-    say), the per-point statistic it fitted (``quantity``), slope, CI and predicted range."""
+    say), the per-point statistic it fitted (``quantity``), slope, CI and predicted range.
+
+    What the regression gate needs to recover the slope's noise (docs/reference.md §7.8), as
+    :func:`scb_verify.checks.scaling_check` stores it: the ``design`` (``"paired"`` or
+    ``"independent"``; None where the file does not say, e.g. version 1), the grid ``x`` and
+    the values ``y`` fitted (one row per point), the seed of each column of a paired design
+    (``seeds``; None where not recorded), and how many entries were ``censored``."""
 
     label: str
     axis: str | None
@@ -129,6 +135,11 @@ class ScalingFit:
     slope: float
     ci: tuple[float, float]
     predicted: Range
+    design: str | None = None
+    x: tuple[float, ...] = ()
+    y: tuple[tuple[float, ...], ...] = ()
+    seeds: tuple[int, ...] | None = None
+    censored: int = 0
 
 
 @dataclass(frozen=True)
@@ -192,6 +203,20 @@ class CheckRecord:
         if self.kind != "scaling" or ev.get("slope") is None or ev.get("ci") is None:
             return None
         lo, hi = ev["ci"]
+        design, x, y = ev.get("design"), _numbers(ev.get("x")), ev.get("y")
+        rows = tuple(_numbers(row) for row in y) if isinstance(y, list) else ()
+        usable = (
+            len(x) == len(rows) >= 3
+            and all(len(row) >= 2 for row in rows)
+            and min(x + sum(rows, ())) > 0
+            and (design != "paired" or len({len(row) for row in rows}) == 1)
+        )
+        if design not in ("paired", "independent") or not usable:
+            design, x, rows = None, (), ()
+        seeds = ev.get("seeds")
+        if not (isinstance(seeds, list) and design == "paired" and len(seeds) == len(rows[0])):
+            seeds = None
+        censored = ev.get("censored") or {}
         return ScalingFit(
             label=self.label,
             axis=self.axis,
@@ -199,6 +224,11 @@ class CheckRecord:
             slope=float(ev["slope"]),
             ci=(-math.inf if lo is None else float(lo), math.inf if hi is None else float(hi)),
             predicted=self.predicted or Range(),
+            design=design,
+            x=x,
+            y=rows,
+            seeds=None if seeds is None else tuple(int(s) for s in seeds),
+            censored=sum(int(n) for side in ("right", "left") for n in censored.get(side, [])),
         )
 
 
@@ -282,6 +312,13 @@ class ClaimRun:
     def grid(self, budget: str) -> dict[str, Any]:
         """The claim's parameters at ``budget`` (empty if its description has none)."""
         return dict((self.description.get("grids") or {}).get(budget) or {})
+
+    @property
+    def substitutable(self) -> bool:
+        """Whether ``--algorithm`` may substitute the claim's algorithm (False for a claim about
+        one particular model, :attr:`scb_verify.claim.Claim.substitutable`; True where the
+        description does not say)."""
+        return self.description.get("substitutable", True) is not False
 
     @property
     def error_line(self) -> str:
@@ -474,6 +511,15 @@ def exit_code(runs: Sequence[ClaimRun], *, strict: bool = False) -> int:
         if r.control or r.status is Status.VIOLATED or strict:
             return EXIT_VIOLATED
     return EXIT_OK
+
+
+def _numbers(values: Any) -> tuple[float, ...]:
+    """``values`` as a tuple of floats when it is a list of numbers (no null), else ()."""
+    if not isinstance(values, list) or not all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in values
+    ):
+        return ()
+    return tuple(float(v) for v in values)
 
 
 def _strict_json(value: Any, name: str) -> tuple[Any, dict[str, str]]:

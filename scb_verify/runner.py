@@ -208,6 +208,8 @@ def plan(
             for config in configurations:
                 if claim.algorithm is None and config.algorithm is not None and not sweep:
                     continue
+                if config.algorithm not in (None, claim.algorithm) and not claim.substitutable:
+                    continue  # a claim about one model (session.skipped says why)
                 name = (config.algorithm or claim.algorithm) if claim.algorithm else None
                 overrides = dict(config.settings) if name else {}
                 if claim.algorithm is None and any(p.claim is claim and p.ctx.family == family

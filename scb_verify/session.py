@@ -3,10 +3,11 @@
 One home for: the deadlines of a budget (:data:`DEADLINES`), which claims a run selects and in
 what order (:func:`select_claims`), which of them it skips and why (:func:`skipped`), that a
 run with nothing to run is a usage error (:func:`check_runnable`), how many workers it may
-start (:func:`worker_count`), which executor runs the jobs (:func:`make_executor`), whether a
-baseline fits the run (:func:`check_baseline`) and the gate against it (:func:`gate`). Each
-front end only turns a :class:`SessionError` into its own kind of usage error (a one-line exit
-2, or ``pytest.UsageError``).
+start (:func:`worker_count`), which executor runs the jobs (:func:`make_executor`), which
+baseline it is gated against (:func:`load_baseline`: a file, or the one shipped for its budget),
+whether that baseline fits the run (:func:`check_baseline`) and the gate against it
+(:func:`gate`). Each front end only turns a :class:`SessionError` into its own kind of usage
+error (a one-line exit 2, or ``pytest.UsageError``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ import itertools
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 from scb_verify.records import Results, claim_order, run_key
 
@@ -76,16 +79,37 @@ def select_claims(registry: Registry, ids: Sequence[str]) -> list[Claim]:
     return claims or [registry.claims[c] for c in sorted(registry.claims, key=claim_order)]
 
 
-def skipped(claims: Sequence[Claim], algorithm: str | None) -> dict[str, str]:
+class Subject(Protocol):
+    """What :func:`skipped` reads of a claim — a :class:`~scb_verify.claim.Claim`, or the
+    :class:`~scb_verify.records.ClaimRun` a baseline recorded of it."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def algorithm(self) -> str | None: ...
+    @property
+    def substitutable(self) -> bool: ...
+
+
+def skipped(
+    claims: Sequence[Subject], algorithm: str | None, *, option: str = "--algorithm"
+) -> dict[str, str]:
     """claim id → why the run leaves it out: under a substitute ``algorithm``, the claims that
-    train nothing (there is nothing to substitute in them)."""
+    train nothing (there is nothing to substitute in them) and the claims about one particular
+    model (``substitutable`` false: another algorithm's verdict would be reported under their
+    statement). ``option`` names the option in the reason."""
     if algorithm is None:
         return {}
-    return {
-        c.id: f"{c.id} trains nothing: not run with --algorithm {algorithm}"
-        for c in claims
-        if c.algorithm is None
-    }
+    out = {}
+    for c in claims:
+        if c.algorithm is None:
+            out[c.id] = f"{c.id} trains nothing: not run with {option} {algorithm}"
+        elif not c.substitutable and c.algorithm != algorithm:
+            out[c.id] = (
+                f"{c.id} is a claim about the {c.algorithm} model: not run with "
+                f"{option} {algorithm}"
+            )
+    return out
 
 
 def excluded(claims: Sequence[Claim], families: Sequence[Mapping[str, Any]]) -> dict[str, str]:
@@ -161,6 +185,39 @@ def make_executor(
         raise SessionError(f"executor {name!r} cannot start: {e}") from None
 
 
+#: The ``--baseline`` value (``check --baseline`` without FILE, ``pytest
+#: --scb-baseline=shipped``) that means the baseline shipped with the package for the run's
+#: budget (``scb_verify.baselines``, the repository's ``baselines/``).
+SHIPPED = "shipped"
+#: The package whose data files are the shipped baselines, ``<budget>.json``.
+BASELINES = "scb_verify.baselines"
+
+
+def shipped_baselines() -> dict[str, str]:
+    """budget → file name of every baseline shipped with the package."""
+    files = resources.files(BASELINES).iterdir()
+    return {p.name.removesuffix(".json"): p.name for p in files if p.name.endswith(".json")}
+
+
+def load_baseline(path: str | Path, budget: str) -> tuple[Results, str]:
+    """(the baseline, how to name it): the results file at ``path``, or for :data:`SHIPPED` the
+    baseline shipped for ``budget`` (read through importlib.resources, so from a checkout and a
+    wheel alike; a file named ``shipped`` is ``./shipped``). SessionError when none is shipped
+    for that budget; a bad file raises :class:`~scb_verify.schema.ResultsError`."""
+    from scb_verify.schema import load_results
+
+    if str(path) != SHIPPED:
+        return load_results(Path(path)), str(path)
+    shipped = shipped_baselines()
+    if budget not in shipped:
+        raise SessionError(
+            f"no baseline is shipped for budget {budget!r} (shipped: "
+            f"{', '.join(sorted(shipped)) or 'none'}); give a results file"
+        )
+    with resources.as_file(resources.files(BASELINES) / shipped[budget]) as file:
+        return load_results(file), f"the shipped {budget} baseline"
+
+
 def check_baseline(baseline: Results, *, budget: str, control: bool, where: str) -> None:
     """SessionError unless ``baseline`` was recorded at ``budget`` and holds the same kind of
     runs (claims or negative controls); ``where`` names the file in the message."""
@@ -176,20 +233,28 @@ def check_baseline(baseline: Results, *, budget: str, control: bool, where: str)
         )
 
 
-def gate(baseline: Results, selected: Sequence[str], new: Results) -> list[Change]:
-    """The changes from ``baseline`` to ``new`` (:func:`scb_verify.diff.compare`), the baseline
-    cut to the claim ids this run ``selected`` (a claim not selected is not missing; one
-    selected but skipped under ``--algorithm`` is reported as skipped)."""
+def gate(
+    baseline: Results,
+    selected: Sequence[Claim],
+    new: Results,
+    *,
+    algorithm: str | None,
+    tolerance: float = 0.0,
+) -> list[Change]:
+    """The changes from ``baseline`` to ``new`` (:func:`scb_verify.diff.compare`, exponents
+    with ``tolerance``), the baseline cut to the claims this run ``selected`` (a claim not
+    selected is not missing; one selected but left out under ``algorithm`` is reported as
+    skipped, with :func:`skipped`'s reason)."""
     from scb_verify.diff import compare
 
-    ran = set(selected)
+    ran = {c.id for c in selected}
     cut = Results(
         claims=[r for r in baseline.claims if r.id in ran],
         budget=baseline.budget,
         algorithm=baseline.algorithm,
         controls=baseline.controls,
     )
-    return compare(cut, new)
+    return compare(cut, new, tolerance=tolerance, skipped=skipped(selected, algorithm))
 
 
 # --------------------------------------------------------------------------- sweeps

@@ -33,6 +33,13 @@ samples at once. The methods, and why each is the one used:
   the sign-flip test's null assumes a law symmetric about 0, and on left-skewed differences of
   mean 0 it rejected 18% of the time at nominal 5% (``tests/test_stats.py`` measures both).
   It tests the median, not the mean: "more than half the seeds favour A".
+- **The noise of a slope, and of a difference of two slopes** (:func:`slope_noise`,
+  :func:`difference_noise`, :func:`mean_noise`, :func:`lower_bound`): the standard error and
+  degrees of freedom behind the two slope intervals, recomputed from the values a check stored,
+  so that the regression gate (docs/reference.md §7.8) can judge the move of an exponent
+  between two runs by the interval of the difference — paired (the mean of per-seed
+  differences of per-seed slopes, when both runs used the same seeds) or Welch's (se² = se₀² +
+  se₁², Welch–Satterthwaite df, :func:`satterthwaite`).
 - **Clopper–Pearson interval** (:func:`binomial_interval`): ``scipy.stats.binomtest``'s exact
   interval for a binomial proportion; coverage ≥ level for every p.
 
@@ -116,10 +123,25 @@ def paired_slope_interval(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(slope, low, high): log_y has shape (..., points, seeds), column j = seed j at every
     point; the t interval of the mean of the per-seed OLS slopes (module docstring)."""
+    return mean_interval(per_seed_slopes(log_x, log_y), level)
+
+
+def per_seed_slopes(log_x: np.ndarray, log_y: np.ndarray) -> np.ndarray:
+    """b_j = Σ_i c_i log y_ij: the OLS slope of each seed (log_y of shape (..., points, seeds));
+    their mean is the paired slope, their spread its noise."""
     ly = np.asarray(log_y, dtype=float)
     # Differences from the first point: a seed whose values are all equal has slope exactly 0.
-    per_seed = np.einsum("i,...ij->...j", slope_weights(log_x), ly - ly[..., :1, :])
-    return mean_interval(per_seed, level)
+    return np.einsum("i,...ij->...j", slope_weights(log_x), ly - ly[..., :1, :])
+
+
+def satterthwaite(variances: np.ndarray, dfs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(v, df) of a sum of independent variance estimates v_k with df_k degrees of freedom
+    (along the last axis): v = Σ v_k, df = v² / Σ v_k²/df_k (Welch–Satterthwaite; 1 where
+    v = 0, where a t quantile is never used)."""
+    parts = np.asarray(variances, dtype=float)
+    var = parts.sum(axis=-1)
+    denominator = (parts**2 / np.asarray(dfs, dtype=float)).sum(axis=-1)
+    return var, var**2 / np.where(denominator > 0, denominator, 1.0)
 
 
 def independent_slope_interval(
@@ -132,17 +154,31 @@ def independent_slope_interval(
     """(slope, low, high) for independent grid points: slope = Σ c_i m_i from the per-point
     mean m_i, variance s_i² (ddof 1) and count n_i ≥ 2 of log y (shapes (..., points)); Welch's
     interval, se² = Σ c_i² s_i²/n_i, df = se⁴ / Σ (c_i² s_i²/n_i)²/(n_i − 1)."""
+    slope, var, df = _independent_slope_moments(log_x, means, variances, counts)
+    half = _t_half_width(np.sqrt(var), df, level)
+    return slope, slope - half, slope + half
+
+
+def _independent_slope_moments(
+    log_x: np.ndarray, means: np.ndarray, variances: np.ndarray, counts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(slope, its variance, Welch–Satterthwaite df) of :func:`independent_slope_interval`."""
     c = slope_weights(log_x)
     n = np.asarray(counts, dtype=float)
     if np.any(n < 2):
         raise ValueError("every grid point needs at least 2 values for a variance")
     slope = np.asarray(means, dtype=float) @ c
-    parts = c**2 * np.asarray(variances, dtype=float) / n
-    var = parts.sum(axis=-1)
-    denominator = (parts**2 / (n - 1.0)).sum(axis=-1)
-    df = var**2 / np.where(denominator > 0, denominator, 1.0)
-    half = _t_half_width(np.sqrt(var), df, level)
-    return slope, slope - half, slope + half
+    var, df = satterthwaite(c**2 * np.asarray(variances, dtype=float) / n, n - 1.0)
+    return slope, var, df
+
+
+def _sample_moments(log_samples: Sequence[np.ndarray]) -> tuple[np.ndarray, ...]:
+    """(means, variances with ddof 1, counts) of one 1-D array per grid point."""
+    return (
+        np.array([s.mean() for s in log_samples]),
+        np.array([(s - s[0]).var(ddof=1) for s in log_samples]),
+        np.array([s.size for s in log_samples]),
+    )
 
 
 def independent_slope_from_samples(
@@ -150,12 +186,52 @@ def independent_slope_from_samples(
 ) -> tuple[float, float, float]:
     """:func:`independent_slope_interval` from one 1-D array of log values per grid point
     (counts may differ)."""
-    means = np.array([s.mean() for s in log_samples])
-    variances = np.array([(s - s[0]).var(ddof=1) for s in log_samples])
-    counts = np.array([s.size for s in log_samples])
     return tuple(
-        float(v) for v in independent_slope_interval(log_x, means, variances, counts, level)
+        float(v)
+        for v in independent_slope_interval(log_x, *_sample_moments(log_samples), level=level)
     )
+
+
+@dataclass(frozen=True)
+class Noise:
+    """The noise of an estimate: its standard error ``se`` with ``df`` degrees of freedom, and,
+    for the mean of i.i.d. values (a paired slope: the per-seed slopes), those ``values``."""
+
+    se: float
+    df: float
+    values: np.ndarray | None = None
+
+
+def mean_noise(values: np.ndarray) -> Noise:
+    """The noise of the mean of i.i.d. ``values`` (n ≥ 2): s/√n with n − 1 df, the spread taken
+    about the first value as in :func:`mean_interval` (exactly 0 for identical values)."""
+    v = np.asarray(values, dtype=float)
+    return Noise(float((v - v[0]).std(ddof=1) / math.sqrt(v.size)), float(v.size - 1), v)
+
+
+def slope_noise(log_x: np.ndarray, log_samples: Sequence[np.ndarray], *, paired: bool) -> Noise:
+    """The standard error and degrees of freedom behind the slope intervals above, from the
+    same data: paired (the same seeds at every point), :func:`mean_noise` of the per-seed
+    slopes (:func:`per_seed_slopes`); independent, Welch's se with the Welch–Satterthwaite df
+    (:func:`independent_slope_interval`)."""
+    if paired:
+        return mean_noise(per_seed_slopes(log_x, np.array(log_samples)))
+    _, var, df = _independent_slope_moments(log_x, *_sample_moments(log_samples))
+    return Noise(math.sqrt(float(var)), float(df))
+
+
+def difference_noise(first: Noise, second: Noise) -> Noise:
+    """The noise of the difference of two estimates from independent data: se² = se₁² + se₂²,
+    Welch–Satterthwaite df (:func:`satterthwaite`)."""
+    var, df = satterthwaite(np.array([first.se**2, second.se**2]), np.array([first.df, second.df]))
+    return Noise(math.sqrt(float(var)), float(df))
+
+
+def lower_bound(estimate: float, noise: Noise, confidence: float) -> float:
+    """The one-sided lower confidence bound estimate − t_{df, confidence}·se (the estimate
+    itself when se = 0)."""
+    half = _t_half_width(np.asarray(noise.se), np.asarray(noise.df), 2.0 * confidence - 1.0)
+    return estimate - float(half)
 
 
 def censoring_bias(

@@ -1,5 +1,6 @@
 """The example external plugin (examples/scb-verify-adam): installed offline into a target
-folder, found through its entry point, usable as a substitute algorithm."""
+folder, found through its entry point, usable as a substitute algorithm, and disabled by name
+(``--disable-plugin``, ``--plugin no:NAME``, ``SCB_VERIFY_DISABLE_PLUGINS``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from scb_verify.pluginmanager import AUTOLOAD_OFF_ENV, DISABLE_ENV
 
 pytestmark = pytest.mark.slow
 
@@ -96,3 +99,28 @@ def test_substitute_algorithm_reaches_a_verdict(installed, tmp_path):
     assert report["algorithm"] == "adam"
     assert report["status"] in ("holds", "violated", "inconclusive")
     assert report["runs"] > 0
+
+
+def _lists_adam(out: subprocess.CompletedProcess) -> bool:
+    assert out.returncode == 0, out.stderr
+    return any(line.split()[:2] == ["algorithm", "adam"] for line in out.stdout.splitlines())
+
+
+@pytest.mark.parametrize("disable", [("--disable-plugin", "adam"), ("--plugin", "no:adam")])
+def test_an_entry_point_plugin_can_be_disabled_by_name(installed, tmp_path, disable):
+    assert _lists_adam(scb_verify(installed, tmp_path, "plugins"))
+    assert not _lists_adam(scb_verify(installed, tmp_path, *disable, "plugins"))
+    out = scb_verify(installed, tmp_path, *disable, "check", "C7", "--algorithm", "adam")
+    assert out.returncode == 2 and "unknown algorithm 'adam'" in out.stderr
+
+
+def test_plugins_are_disabled_from_the_environment(installed, tmp_path, monkeypatch):
+    monkeypatch.setenv(DISABLE_ENV, "adam")
+    assert not _lists_adam(scb_verify(installed, tmp_path, "plugins"))
+    # the same module named with --plugin (autoload off) is found, and disabled by its name
+    monkeypatch.setenv(AUTOLOAD_OFF_ENV, "1")
+    monkeypatch.setenv(DISABLE_ENV, "")
+    plugin = ("--plugin", "scb_verify_adam")
+    assert _lists_adam(scb_verify(installed, tmp_path, *plugin, "plugins"))
+    monkeypatch.setenv(DISABLE_ENV, "scb_verify_adam")
+    assert not _lists_adam(scb_verify(installed, tmp_path, *plugin, "plugins"))

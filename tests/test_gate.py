@@ -1,19 +1,24 @@
 """The baseline gate: ``check --baseline`` and ``diff`` treat a violation recorded in the
 baseline as an expected finding, fail on every move for the worse and on a baseline violation
 that no longer shows (like ``xfail(strict=True)``), and do not count claims skipped on purpose
-as missing; ``diff --json`` for machines."""
+(a claim that trains nothing, or one about a particular model, under ``--algorithm``) as
+missing; the baseline shipped with the package is the default; ``diff --json`` for machines.
+Exponents: tests/test_diff.py and tests/test_gate_level.py."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from synthetic_results import claim, failing, passing, scaling, write
 
+from scb_verify import session
 from scb_verify.cli import EXIT_OK, EXIT_USAGE, EXIT_VIOLATED
 from scb_verify.diff import compare
 from scb_verify.records import Results
+from scb_verify.runner import contexts
 from scb_verify.schema import load_results
 
 #: Claims whose verdict the test sets through the environment (SCB_TEST_<ID>).
@@ -150,3 +155,56 @@ def test_the_shipped_baseline_is_a_complete_ci_run_of_every_claim(registry):
     doc = load_results(Path(__file__).resolve().parents[1] / "baselines" / "ci.json")
     assert doc.budget == "ci" and doc.complete is True and not doc.controls
     assert {c.id for c in doc.claims} == set(registry.claims)
+
+
+# ------------------------------------------------------------------ the shipped baseline
+
+
+def test_baseline_without_a_file_is_the_one_shipped_for_the_budget(cli, plugin_module):
+    mod = plugin_module(PLUGIN)
+    code, out, err = cli("--plugin", mod, "check", "XA", "--budget", "ci", "-q", "--baseline")
+    assert code == EXIT_OK, err
+    assert "baseline: 1 change(s), 0 regression(s)" in out  # XA is not in it: added
+    code, _, err = cli("--plugin", mod, "check", "XA", "-q", "--baseline")
+    assert code == EXIT_USAGE
+    assert "no baseline is shipped for budget 'smoke' (shipped: ci)" in err
+
+
+def test_a_baseline_tolerance_needs_a_baseline(cli):
+    code, _, err = cli("check", "C1", "--baseline-tolerance", "0.1")
+    assert code == EXIT_USAGE and "--baseline-tolerance needs --baseline" in err
+
+
+# ------------------------------------------------------- claims about one particular model
+
+
+def test_a_claim_about_one_model_is_skipped_under_another_algorithm(registry):
+    claims = [registry.claims[c] for c in ("C1", "C2", "C8")]
+    assert session.skipped(claims, "sgd") == {
+        "C1": "C1 trains nothing: not run with --algorithm sgd",
+        "C8": "C8 is a claim about the softmax model: not run with --algorithm sgd",
+    }
+    assert session.skipped(claims, "softmax") == {
+        "C1": "C1 trains nothing: not run with --algorithm softmax"
+    }
+    ran = [claim.id for claim, _ in contexts(claims, budget="ci", algorithm="sgd", control=False)]
+    assert ran == ["C2"]
+    assert [c.describe()["substitutable"] for c in claims] == [True, True, False]
+
+
+def test_the_gate_counts_it_as_skipped_on_purpose_not_missing(registry):
+    shipped, _ = session.load_baseline(session.SHIPPED, "ci")
+    c2 = replace(shipped.by_key()["C2"], algorithm="sgd")
+    new = Results(claims=[c2], budget="ci", algorithm="sgd")
+    claims = [registry.claims[c] for c in ("C2", "C8")]
+    changes = session.gate(shipped, claims, new, algorithm="sgd")
+    assert [(c.claim, c.kind, c.regression) for c in changes] == [
+        ("C2", "algorithm", False),
+        ("C8", "skipped", False),
+    ]
+    # diff of two files reads it from the baseline's record of the claim
+    old = Results(claims=[claim("C8", [passing()], algorithm="softmax")])
+    old.claims[0].description["substitutable"] = False
+    (change,) = compare(old, Results(claims=[], algorithm="sgd"))
+    assert (change.kind, change.regression) == ("skipped", False)
+    assert "a claim about the softmax model" in change.note

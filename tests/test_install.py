@@ -2,8 +2,9 @@
 installed into a fresh virtualenv (system site packages and those of the test environment, so
 torch is not downloaded; the wheel is built in pip's isolated build environment, and installed
 with no index), runs ``--version``, ``claims`` and a
-smoke claim from a folder outside the checkout, and every module of the checkout is imported
-from the installed wheel."""
+smoke claim from a folder outside the checkout, every module of the checkout is imported from
+the installed wheel, and the documents and the shipped baselines come with it as package
+data."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import pytest
 import scb_verify
 from scb_verify import reference
 from scb_verify.registry import PLUGINS_ENV
+from scb_verify.schema import load_results
 
 pytestmark = pytest.mark.slow
 
@@ -31,6 +33,7 @@ LAYOUT = {
     "plugins": "scb_verify.plugins",
     "claims": "scb_verify.claims",
     "docs": "scb_verify.docs",
+    "baselines": "scb_verify.baselines",
 }
 
 #: Build outputs and caches of a working checkout: not part of what a clean clone builds from.
@@ -123,6 +126,18 @@ def test_docs_ship_as_package_data(installed, tmp_path):
     explained = run(installed / "scb-verify", "claims", "--explain", "C4", cwd=tmp_path)
     assert explained.returncode == 0, explained.stderr
     assert reference.claim_section("C4").text in explained.stdout
+
+
+def test_the_shipped_baseline_is_package_data(installed, tmp_path):
+    script = (
+        "from scb_verify.session import SHIPPED, load_baseline, shipped_baselines\n"
+        "doc, _ = load_baseline(SHIPPED, 'ci')\n"
+        "print(sorted(shipped_baselines().values()), doc.budget, len(doc.claims))\n"
+    )
+    out = run(installed / "python", "-c", script, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    shipped = load_results(ROOT / "baselines" / "ci.json")
+    assert out.stdout.split() == ["['ci.json']", "ci", str(len(shipped.claims))]
 
 
 def test_version_claims_and_a_smoke_claim(installed, tmp_path, registry):

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 
 from scb_verify import __version__
 from scb_verify.cli.common import Parser, UsageError
+from scb_verify.pluginmanager import DISABLED
 from scb_verify.records import EXIT_CODES, EXIT_ERRORED, EXIT_OK, EXIT_USAGE, EXIT_VIOLATED
 
 __all__ = [
@@ -68,7 +69,18 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="MODULE",
-        help="import MODULE as a plugin (repeatable; also SCB_VERIFY_PLUGINS=a,b)",
+        help="import MODULE as a plugin (repeatable; also SCB_VERIFY_PLUGINS=a,b); "
+        "no:NAME disables the plugin NAME",
+    )
+    parser.add_argument(
+        "--disable-plugin",
+        action="append",
+        dest="plugin",
+        type=lambda name: DISABLED + name,
+        metavar="NAME",
+        help="do not load the plugin NAME: a built-in's module, an entry point's name or a "
+        "--plugin module, as 'scb-verify plugins' lists them (repeatable; also "
+        "SCB_VERIFY_DISABLE_PLUGINS=a,b; --plugin no:NAME is the same)",
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     for name, module_name in COMMANDS.items():
@@ -136,7 +148,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -7,7 +7,7 @@ import os
 import time
 from pathlib import Path
 
-from scb_verify.cli.common import positive_int, positive_seconds, setting
+from scb_verify.cli.common import non_negative_number, positive_int, positive_seconds, setting
 from scb_verify.family import PARAMETERS as FAMILY_KEYS
 
 HELP = "run claims (or their negative controls) to verdicts"
@@ -21,7 +21,8 @@ nothing to run, 3 a claim errored.
 example:
   scb-verify check                                  # every claim at the smoke budget
   scb-verify check C3 C4 --budget ci --jobs 2 --json results.json
-  scb-verify check --budget ci --baseline baselines/ci.json   # the regression gate
+  scb-verify check --budget ci --jobs 2 --baseline  # the gate, against the shipped ci baseline
+  scb-verify check --budget ci --baseline old.json --baseline-tolerance 0.05
   scb-verify check --algorithm sgd --controls       # another algorithm's negative controls"""
 
 #: The default --max-runs: a sweep a laptop finishes at the ci budget within hours.
@@ -34,7 +35,7 @@ BUDGET_HELP = (
 
 
 def add_arguments(c: argparse.ArgumentParser) -> None:
-    from scb_verify.session import DEADLINES
+    from scb_verify.session import DEADLINES, SHIPPED
 
     c.add_argument("claims", nargs="*", metavar="CLAIM", help="claim ids (default: all)")
     c.add_argument("--budget", default="smoke", choices=list(DEADLINES), help=BUDGET_HELP)
@@ -127,11 +128,22 @@ def add_arguments(c: argparse.ArgumentParser) -> None:
     c.add_argument("--json", type=Path, metavar="PATH", help="write the results file (- : stdout)")
     c.add_argument(
         "--baseline",
-        type=Path,
+        nargs="?",
+        const=SHIPPED,
         metavar="FILE",
-        help="results file of expected verdicts (from check --json): a claim violated there and "
-        "still violated is an expected finding; exit 1 on any move for the worse, or when a "
-        "baseline violation no longer shows",
+        help="gate against a results file of expected verdicts (from check --json; without FILE "
+        "the one shipped for the budget): a claim violated there and still violated is an "
+        "expected finding; exit 1 on any move for the worse, an exponent moving toward "
+        "violating its prediction beyond the noise, or a baseline violation no longer shown "
+        "(docs/reference.md §7.8). Put it after the claims, or write --baseline=FILE",
+    )
+    c.add_argument(
+        "--baseline-tolerance",
+        type=non_negative_number,
+        default=0.0,
+        metavar="D",
+        help="with --baseline: an exponent fails the gate only if it moved toward violating "
+        "by more than D beyond the noise (exponent units; default 0)",
     )
     c.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
@@ -148,7 +160,7 @@ def run(args: argparse.Namespace) -> int:
     from scb_verify.records import EXIT_ERRORED, EXIT_OK, EXIT_VIOLATED, exit_code
     from scb_verify.registry import load_registry
     from scb_verify.runner import plan, run_plan
-    from scb_verify.schema import document, load_results, new_results
+    from scb_verify.schema import document, new_results
     from scb_verify.text import format_table, verdict_table
     from scb_verify.verdict import Status
 
@@ -157,11 +169,13 @@ def run(args: argparse.Namespace) -> int:
             "check: --strict has no effect with --controls (a control passes only if violated)"
         )
     check_outputs(json=args.json)
+    if args.baseline_tolerance and args.baseline is None:
+        raise UsageError("check: --baseline-tolerance needs --baseline")
     baseline = None
-    if args.baseline:
-        baseline = load_results(args.baseline)
+    if args.baseline is not None:
+        baseline, where = session.load_baseline(args.baseline, args.budget)
         session.check_baseline(
-            baseline, budget=args.budget, control=args.controls, where=f"--baseline {args.baseline}"
+            baseline, budget=args.budget, control=args.controls, where=f"--baseline {where}"
         )
     reg = load_registry(args.plugin)
     claims = session.select_claims(reg, args.claims)
@@ -258,9 +272,11 @@ def run(args: argparse.Namespace) -> int:
     code = exit_code(runs, strict=args.strict)
     if baseline is None:
         return code
-    changes = session.gate(baseline, [c.id for c in claims], final)
+    changes = session.gate(
+        baseline, claims, final, algorithm=algorithm, tolerance=args.baseline_tolerance
+    )
     if changes:
-        print(f"\nagainst the baseline {args.baseline}:", file=out)
+        print(f"\nagainst --baseline {where}:", file=out)
         print(format_table(table_rows(changes)), file=out)
     print(f"baseline: {summary(changes)}", file=out)
     if code == EXIT_ERRORED:
