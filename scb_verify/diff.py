@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from scb_verify import stats
-from scb_verify.records import ClaimRun, Results, ScalingFit
+from scb_verify.records import ClaimRun, Results, ScalingFit, expected_status
 from scb_verify.schema import ResultsError
 from scb_verify.verdict import Range, Status
 
@@ -233,8 +233,7 @@ def claim_changes(before: ClaimRun, after: ClaimRun, gate: Gate | None = None) -
 def _rank(control: bool) -> dict[Status, int]:
     """status → 2 good, 1 inconclusive, 0 bad, -1 error (good per
     :func:`~scb_verify.records.expected_status`)."""
-    good = Status.VIOLATED if control else Status.HOLDS
-    bad = Status.HOLDS if control else Status.VIOLATED
+    good, bad = expected_status(control), expected_status(not control)
     return {good: 2, Status.INCONCLUSIVE: 1, bad: 0, Status.ERROR: -1}
 
 
