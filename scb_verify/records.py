@@ -179,17 +179,11 @@ class CheckRecord:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "label": self.label,
-            "kind": self.kind,
-            "quantity": self.quantity,
-            "axis": self.axis,
-            "predicted": None if self.predicted is None else self.predicted.to_dict(),
-            "status": self.status.value,
-            "summary": self.summary,
-            "evidence": self.evidence,
-            "nonfinite": self.nonfinite,
-        }
+        """The results-file form (the layout of :meth:`CheckResult.to_dict`)."""
+        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        data["status"] = self.status.value
+        data["predicted"] = None if self.predicted is None else self.predicted.to_dict()
+        return data
 
     @property
     def headline(self) -> str:

@@ -18,8 +18,9 @@ from scb_verify import session
 from scb_verify.cli import EXIT_OK, EXIT_USAGE, EXIT_VIOLATED
 from scb_verify.diff import compare
 from scb_verify.records import Results
-from scb_verify.runner import contexts
+from scb_verify.runner import plan
 from scb_verify.schema import load_results
+from scb_verify.session import Configuration
 
 #: Claims whose verdict the test sets through the environment (SCB_TEST_<ID>).
 PLUGIN = """
@@ -187,8 +188,8 @@ def test_a_claim_about_one_model_is_skipped_under_another_algorithm(registry):
     assert session.skipped(claims, "softmax") == {
         "C1": "C1 trains nothing: not run with --algorithm softmax"
     }
-    ran = [claim.id for claim, _ in contexts(claims, budget="ci", algorithm="sgd", control=False)]
-    assert ran == ["C2"]
+    planned = plan(claims, budget="ci", configurations=[Configuration("sgd")])
+    assert [p.claim.id for p in planned] == ["C2"]
     assert [c.describe()["substitutable"] for c in claims] == [True, True, False]
 
 
