@@ -19,7 +19,7 @@ from scb_verify.runs import Params, RunResult
 from scb_verify.verdict import Status
 
 IDS = ("C2", "C6", "C7", "C8")
-LEARNING = ("C2", "C7", "C8")
+LEARNING = ("C2", "C7")  # C8 is about the softmax model: --algorithm skips it
 
 
 def _run(**kwargs) -> dict:
@@ -69,6 +69,13 @@ def test_concentration_trains_nothing_and_holds(verdicts, with_null):
     assert verdicts["C6"].status is Status.HOLDS
     assert verdicts["C6"].runs == 0
     assert "C6" not in with_null
+
+
+def test_a_claim_about_one_model_is_skipped_under_another_algorithm(with_null):
+    """C8 (softmax) is not substitutable: a null algorithm's verdict must not be reported under
+    its name; its negative control (``controls``) is what shows it can come out violated."""
+    assert load_registry().claim("C8").substitutable is False
+    assert "C8" not in with_null and {"C2", "C7"} <= set(with_null)
 
 
 def test_vs_sgd_reports_every_learning_rate(verdicts):
