@@ -27,6 +27,11 @@ Verdicts map to outcomes as ``scb-verify check`` maps them to exit codes:
   the collected claims (:meth:`scb_verify.diff.Gate.over`), as ``scb-verify check --baseline``
   judges them.
 
+Every finished job is kept in the job cache that ``scb-verify check`` uses (``--scb-cache DIR``,
+``--scb-no-cache``), so a rerun redoes only unfinished or changed jobs; claims and jobs have the
+budget's deadlines (``--scb-timeout``, ``--scb-job-timeout`` override them), past which the claim
+fails with ``timed out after N s``.
+
 Each item records ``scb_verdict``, ``scb_samples`` and ``scb_config_hash`` as user properties
 (they appear in ``--junitxml`` output); ``--scb-json PATH`` writes the results file of the
 session's claim runs, for ``scb-verify report`` and ``scb-verify diff``.
@@ -47,6 +52,7 @@ from scb_verify.text import brief
 if TYPE_CHECKING:
     import concurrent.futures as cf
 
+    from scb_verify.cache import JobCache
     from scb_verify.claim import Claim
     from scb_verify.diff import Gate
     from scb_verify.records import ClaimRun
@@ -54,7 +60,8 @@ if TYPE_CHECKING:
 #: Options that only make sense with --scb-claims.
 DEPENDENT_OPTIONS = ("scb_controls", "scb_algorithm", "scb_jobs", "scb_plugin", "scb_strict",
                      "scb_json", "scb_baseline", "scb_baseline_tolerance", "scb_executor",
-                     "scb_address", "scb_device", "scb_set", "scb_family")  # fmt: skip
+                     "scb_address", "scb_device", "scb_set", "scb_family", "scb_cache",
+                     "scb_no_cache", "scb_timeout", "scb_job_timeout")  # fmt: skip
 #: Evidence entries left out of failure reports (settings of the check, not findings).
 BOOKKEEPING = frozenset({"seed", "level", "expr_latex", "n_resamples", "intercept",
                          "statistic", "labels", "direction", "smaller_is_better", "paired",
@@ -139,6 +146,30 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "than D beyond the noise (exponent units; default 0)",
     )
     group.addoption(
+        "--scb-cache",
+        metavar="DIR",
+        help="job cache, as scb-verify check --cache: a rerun redoes only jobs not stored here "
+        "(default: job-cache in the per-user cache folder, $SCB_VERIFY_CACHE_DIR or "
+        "~/.cache/scb-verify)",
+    )
+    group.addoption(
+        "--scb-no-cache", action="store_true", help="neither read nor write the job cache"
+    )
+    group.addoption(
+        "--scb-timeout",
+        type=float,
+        metavar="S",
+        help="a claim's deadline in seconds, as scb-verify check --timeout (default by budget: "
+        "smoke 600, ci 3600, full 28800)",
+    )
+    group.addoption(
+        "--scb-job-timeout",
+        type=float,
+        metavar="S",
+        help="a job's deadline in seconds from its start, as scb-verify check --job-timeout "
+        "(default by budget: smoke 300, ci 1200, full 10800)",
+    )
+    group.addoption(
         "--scb-json",
         metavar="PATH",
         help="write the results file of the claims run (for report and diff)",
@@ -196,6 +227,16 @@ class ClaimSession:
         self.address = config.getoption("scb_address")
         if self.address is not None and self.executor_name != "ray":
             raise pytest.UsageError("--scb-address needs --scb-executor=ray")
+        if config.getoption("scb_cache") and config.getoption("scb_no_cache"):
+            raise pytest.UsageError("--scb-cache and --scb-no-cache: give one")
+        self.timeouts = {}
+        for name in ("timeout", "job_timeout"):
+            value = config.getoption(f"scb_{name}")
+            if value is not None and not (math.isfinite(value) and value > 0):
+                flag = f"--scb-{name.replace('_', '-')}"
+                raise pytest.UsageError(f"{flag} must be a number of seconds > 0, got {value}")
+            self.timeouts[name] = value
+        self.cache: JobCache | None = None
         self.reports: list[ClaimRun] = []
         self.settings: tuple[tuple[str, str], ...] = ()
         self.family: dict[str, Any] = {}
@@ -296,6 +337,11 @@ class ClaimSession:
                 device=self.config.getoption("scb_device") or "cpu",
             )
             self.config.add_cleanup(self._executor.shutdown)
+            if not self.config.getoption("scb_no_cache"):
+                from scb_verify.cache import JobCache
+                from scb_verify.paths import job_cache
+
+                self.cache = JobCache(self.config.getoption("scb_cache") or job_cache())
             self.t0 = time.perf_counter()
         (report,) = run_claims(
             [claim],
@@ -306,9 +352,21 @@ class ClaimSession:
             plugins=self.plugins,
             settings=dict(self.settings),
             family=self.family,
+            cache=self.cache,
+            **self.timeouts,
         )
         self.reports.append(report)
         return report
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        """One line on the job cache, as ``scb-verify check`` prints it."""
+        cache = self.cache
+        if cache is not None and cache.hits + cache.misses:
+            terminalreporter.write_line(
+                f"scb-verify job cache {cache.root}: {cache.hits} of {cache.hits + cache.misses} "
+                f"jobs reused, {cache.misses} computed"
+                + (f" ({cache.bad} bad entries)" if cache.bad else "")
+            )
 
     def pytest_sessionfinish(self) -> None:
         path = self.config.getoption("scb_json")

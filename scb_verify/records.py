@@ -454,8 +454,9 @@ class Results:
     ``algorithm`` is the substitute of ``--algorithm`` (None: each claim's own); ``complete``
     is false in the copies ``check`` writes while it runs; ``skipped`` the claim runs it left
     out on purpose (run key → why: a claim that trains nothing under a substituted algorithm, a
-    family a claim's statement excludes); ``upgraded_from`` the schema version the file was
-    written in when it was older than this reader's."""
+    family a claim's statement excludes); ``workers`` the worker processes that ran its jobs
+    (0: not recorded); ``upgraded_from`` the schema version the file was written in when it was
+    older than this reader's."""
 
     claims: list[ClaimRun]
     budget: str = ""
@@ -466,6 +467,7 @@ class Results:
     created: str = ""
     commit: str | None = None
     machine: str = ""
+    workers: int = 0
     versions: dict[str, Any] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
     upgraded_from: int | None = None
@@ -487,6 +489,7 @@ class Results:
             created=doc.get("created") or "",
             commit=doc.get("commit"),
             machine=doc.get("machine") or "",
+            workers=int(doc.get("workers") or 0),
             versions=dict(doc.get("versions") or {}),
             skipped=dict(doc.get("skipped") or {}),
             upgraded_from=doc.get("upgraded_from"),

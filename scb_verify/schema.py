@@ -6,7 +6,9 @@ reads one. Light by contract: imports json, numpy and the records only — never
 claim — so ``diff``, ``report`` and the pytest plugin read results without starting the engine.
 
 A file is a JSON object: ``schema`` (:data:`SCHEMA`), ``schema_version``, ``created``, the
-provenance (``versions``, ``commit``, ``machine``), ``budget``, ``algorithm`` (the algorithm
+provenance (``versions``, ``commit``, ``machine``, ``workers``: the worker processes that ran
+the jobs, 0 where not recorded; added in version 4 without a version move, as an optional
+field), ``budget``, ``algorithm`` (the algorithm
 substituted by ``--algorithm``, or null), ``controls``, ``wall_time``, ``complete`` (false
 while ``check`` is still running: the claims finished so far), ``skipped`` (run key → why, for
 the claim runs left out on purpose; version 4) and ``claims``: one entry per
@@ -97,6 +99,7 @@ def document(results: Results) -> dict[str, Any]:
         "versions": results.versions,
         "commit": results.commit,
         "machine": results.machine,
+        "workers": results.workers,
         "budget": results.budget,
         "algorithm": results.algorithm,
         "controls": results.controls,
@@ -116,9 +119,11 @@ def new_results(
     wall_time: float,
     complete: bool = True,
     skipped: Mapping[str, str] | None = None,
+    workers: int = 0,
 ) -> Results:
     """The results of a run made now, on this machine (its provenance and time); ``skipped``:
-    the claim runs left out on purpose (run key → why)."""
+    the claim runs left out on purpose (run key → why); ``workers`` the worker processes that
+    ran its jobs (0: not recorded)."""
     facts = provenance()
     return Results(
         claims=list(runs),
@@ -131,6 +136,7 @@ def new_results(
         created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         commit=facts.get("commit"),
         machine=facts.get("machine", ""),
+        workers=workers,
         versions=facts.get("versions", {}),
     )
 
@@ -187,6 +193,7 @@ DOCUMENT: dict[str, Field] = {
     "versions": _field("object"),
     "commit": _field("string", "null"),
     "machine": _field("string"),
+    "workers": _field("integer"),
     "budget": _field("string"),
     "algorithm": _field("string", "null"),
     "controls": _field("bool"),

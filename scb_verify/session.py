@@ -218,6 +218,29 @@ def load_baseline(path: str | Path, budget: str) -> tuple[Results, str]:
         return load_results(file), f"the shipped {budget} baseline"
 
 
+def time_estimate(
+    claim_ids: Sequence[str], baseline: Results, workers: int
+) -> tuple[float, str] | None:
+    """(seconds, how it was estimated) for runs of ``claim_ids`` (one entry per claim run, so a
+    claim swept over k configurations appears k times) at the pace of ``baseline``: each claim's
+    share of that run's wall time (its own wall time over the sum of its claims', as claims
+    overlap in the executor) summed over the runs, times the baseline's wall time, times its
+    workers over ``workers``. A guide, not a bound: another reading of the algorithm or another
+    family can take longer (a slower learner reaches its targets later, up to the budget's
+    caps). None when the baseline does not record its workers or lacks one of the claims."""
+    walls = {run.id: run.wall_time for run in baseline.claims if not run.control}
+    total = sum(walls.values())
+    if not baseline.workers or total <= 0 or any(c not in walls for c in claim_ids):
+        return None
+    share = sum(walls[c] for c in claim_ids) / total
+    seconds = baseline.wall_time * share * baseline.workers / max(1, workers)
+    how = (
+        f"at the pace of the shipped {baseline.budget} baseline ({len(walls)} claims in "
+        f"{baseline.wall_time:.0f} s on {baseline.workers} workers)"
+    )
+    return seconds, how
+
+
 def check_baseline(baseline: Results, *, budget: str, control: bool, where: str) -> None:
     """SessionError unless ``baseline`` was recorded at ``budget`` and holds the same kind of
     runs (claims or negative controls); ``where`` names the file in the message."""

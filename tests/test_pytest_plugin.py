@@ -186,6 +186,10 @@ def test_selection_by_marker_and_paper_statement(pytester):
             ["--scb-claims=smoke", "--scb-address=127.0.0.1:1"],
             "--scb-address needs --scb-executor=ray",
         ),
+        (["--scb-cache=x"], "--scb-cache needs --scb-claims=BUDGET"),
+        (["--scb-claims=smoke", "--scb-timeout=0"], "--scb-timeout must be a number of seconds"),
+        (["--scb-claims=smoke", "--scb-job-timeout=-1"], "--scb-job-timeout must be a number"),
+        (["--scb-claims=smoke", "--scb-cache=x", "--scb-no-cache"], "give one"),
     ],
 )
 def test_usage_errors(pytester, args, message):
@@ -259,3 +263,20 @@ def test_a_setting_the_algorithm_lacks_is_a_usage_error(pytester, fake):
     result = run(pytester, "--scb-claims=smoke", f"--scb-plugin={fake}", "--scb-set=speed=2")
     result.stderr.fnmatch_lines(["*unknown setting 'speed'; allowed: *"])
     assert result.ret == pytest.ExitCode.USAGE_ERROR
+
+
+def test_a_rerun_reuses_the_job_cache(pytester, fake, tmp_path):
+    """The pytest path stores every finished job where ``check`` does: a second session with the
+    same cache computes nothing and reaches the same verdict; --scb-no-cache computes again."""
+    args = ("--scb-claims=smoke", f"--scb-plugin={fake}", "-k", "X4", f"--scb-cache={tmp_path}")
+    first = run(pytester, *args)
+    first.assert_outcomes(passed=1)
+    first.stdout.fnmatch_lines([f"scb-verify job cache {tmp_path}: 0 of 1 jobs reused, 1 computed"])
+    second = run(pytester, *args)
+    second.assert_outcomes(passed=1)
+    second.stdout.fnmatch_lines(
+        [f"scb-verify job cache {tmp_path}: 1 of 1 jobs reused, 0 computed"]
+    )
+    third = run(pytester, *args[:-1], "--scb-no-cache")
+    third.assert_outcomes(passed=1)
+    assert "job cache" not in third.stdout.str()

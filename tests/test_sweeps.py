@@ -7,9 +7,16 @@ from __future__ import annotations
 
 import pytest
 
-from scb_verify.records import run_key
+from scb_verify.records import ClaimRun, Results, run_key
 from scb_verify.schema import load_results
-from scb_verify.session import Configuration, SessionError, parse_configurations
+from scb_verify.session import (
+    Configuration,
+    SessionError,
+    load_baseline,
+    parse_configurations,
+    time_estimate,
+)
+from scb_verify.verdict import Status
 
 
 def test_bracketed_values_give_every_combination():
@@ -124,3 +131,48 @@ def test_a_sweep_beyond_the_run_limit_is_refused_before_it_starts(cli):
     )
     assert (code, out) == (2, "")
     assert "3 claim runs (1 claims × 3 configurations × 1 families) exceed --max-runs 2" in err
+
+
+def _run(claim_id: str, wall: float) -> ClaimRun:
+    return ClaimRun(
+        id=claim_id, control=False, algorithm="pppd", status=Status.HOLDS, wall_time=wall
+    )
+
+
+def test_the_time_estimate_is_the_baseline_pace_of_each_planned_run():
+    """Claims overlap in the executor, so a claim costs its share of the baseline's wall time:
+    C2 20 s and C4 60 s of claim time in a 50 s run on 2 workers; C2, C2, C4 on 4 workers is
+    50 × (20 + 20 + 60)/80 × 2/4 = 31.25 s."""
+    base = Results(claims=[_run("C2", 20.0), _run("C4", 60.0)], budget="ci", wall_time=50.0)
+    assert time_estimate(["C2"], base, 2) is None  # workers not recorded: no pace
+    base.workers = 2
+    seconds, how = time_estimate(["C2", "C2", "C4"], base, 4)
+    assert seconds == pytest.approx(31.25)
+    assert "shipped ci baseline (2 claims in 50 s on 2 workers)" in how
+    assert time_estimate(["C2", "X9"], base, 4) is None  # a claim the baseline never ran
+
+
+def test_a_refused_sweep_states_its_estimate_at_the_shipped_pace(cli):
+    """At ci (a shipped baseline that records its workers) the refusal carries the estimate."""
+    baseline, _ = load_baseline("shipped", "ci")
+    assert baseline.workers >= 1, "the shipped ci baseline must record the workers it ran on"
+    code, out, err = cli(
+        "check",
+        "C2",
+        "C3",
+        "--budget",
+        "ci",
+        "--algorithm",
+        "pppd[lam=0,1]",
+        "--max-runs",
+        "3",
+        "--jobs",
+        "1",
+        "--no-cache",
+    )
+    assert (code, out) == (2, "")
+    (line,) = err.strip().splitlines()
+    seconds, _ = time_estimate(["C2", "C3", "C2", "C3"], baseline, 1)
+    assert "4 claim runs (2 claims × 2 configurations × 1 families) exceed --max-runs 3" in line
+    assert "estimate: about" in line and "on 1 workers at the pace of the shipped ci" in line
+    assert seconds > 0

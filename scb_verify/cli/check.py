@@ -101,7 +101,8 @@ def add_arguments(c: argparse.ArgumentParser) -> None:
         type=positive_int,
         default=MAX_RUNS,
         metavar="N",
-        help=f"refuse a sweep of more than N claim runs (default {MAX_RUNS})",
+        help=f"refuse a sweep of more than N claim runs (default {MAX_RUNS}); a sweep at a budget "
+        "with a shipped baseline states its time estimate at that baseline's pace",
     )
     c.add_argument(
         "--controls",
@@ -146,6 +147,25 @@ def add_arguments(c: argparse.ArgumentParser) -> None:
         "by more than D beyond the noise (exponent units; default 0)",
     )
     c.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+def _estimate(planned, args: argparse.Namespace, workers: int) -> str | None:
+    """The sweep's time estimate line (:func:`scb_verify.session.time_estimate`), or None where
+    no baseline is shipped for the budget (or it cannot say)."""
+    from scb_verify import session
+    from scb_verify.cost import duration
+
+    if args.controls or args.budget not in session.shipped_baselines():
+        return None
+    baseline, _ = session.load_baseline(session.SHIPPED, args.budget)
+    found = session.time_estimate([p.claim.id for p in planned], baseline, workers)
+    if found is None:
+        return None
+    seconds, how = found
+    return (
+        f"estimate: about {duration(seconds)} on {workers} workers {how}; other readings and "
+        "families can take longer, up to the budget's caps"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -196,13 +216,16 @@ def run(args: argparse.Namespace) -> int:
     if not planned:
         reasons = "; ".join(skipped.values()) or "no claim is registered"
         raise UsageError(f"nothing to run: {reasons}")
+    workers = session.worker_count(args.jobs, executor=args.executor)
+    sweep = len(configurations) > 1 or len(families) > 1
+    pace = _estimate(planned, args, workers.count) if sweep else None
     if len(planned) > args.max_runs:
         raise UsageError(
             f"check: {len(planned)} claim runs ({len(claims)} claims × {len(configurations)} "
-            f"configurations × {len(families)} families) exceed --max-runs {args.max_runs}; "
-            "select fewer or raise the limit"
+            f"configurations × {len(families)} families) exceed --max-runs {args.max_runs}"
+            + (f" ({pace})" if pace else "")
+            + "; select fewer or raise the limit"
         )
-    workers = session.worker_count(args.jobs, executor=args.executor)
     if workers.note:
         warn(workers.note)
     cache = None if args.no_cache else JobCache(args.cache or job_cache(), warn=warn)
@@ -212,13 +235,15 @@ def run(args: argparse.Namespace) -> int:
     out = human(args)
     for why in skipped.values():
         print(f"skipped: {why}", file=out)
-    if len(configurations) > 1 or len(families) > 1:
+    if sweep:
         print(
             f"sweep: {len(planned)} claim runs — {len(claims)} claims × {len(configurations)} "
             f"configurations ({', '.join(c.label for c in configurations)}) × {len(families)} "
             f"families ({', '.join(family_label(f) or 'default' for f in families)})",
             file=out,
         )
+        if pace:
+            print(pace, file=out)
     t0 = time.perf_counter()
 
     def results(runs, complete: bool):
@@ -230,6 +255,7 @@ def run(args: argparse.Namespace) -> int:
             wall_time=time.perf_counter() - t0,
             complete=complete,
             skipped=skipped,
+            workers=workers.count,
         )
 
     running = len(planned)
