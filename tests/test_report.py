@@ -345,3 +345,25 @@ def test_a_median_curve_is_drawn_with_its_interquartile_band():
     (collection,) = ax.collections
     ys = collection.get_paths()[0].vertices[:, 1]
     assert min(ys) == 0.4 and max(ys) == 2.5
+
+
+def test_a_level_a_curve_states_is_drawn_and_named():
+    """C8's loss check normalizes by R₀, which no curve shows: the reference curve states the
+    tolerance as a level, drawn dotted on its metric's panel and named in the caption."""
+    pytest.importorskip("matplotlib")
+    from scb_verify.records import ClaimRun
+    from scb_verify.report.curves import curve_levels, metric_curves
+    from scb_verify.verdict import Status
+
+    model = {"samples": [1, 2, 3], "excess_risk": [0.3, 0.1, 0.01], "correlation": [0.5, 0.8, 1]}
+    linear = {**model, "levels": {"excess_risk": [0.02, "tolerance R_linear + 0.1·R₀"]}}
+    curves = {"model": model, "linear": linear}
+    assert curve_levels(curves) == {"excess_risk": (0.02, "tolerance R_linear + 0.1·R₀")}
+    run = ClaimRun(id="C8", control=False, algorithm="softmax", status=Status.HOLDS)
+    (plot,) = metric_curves(run, "smoke", curves)
+    assert plot.caption.endswith("dotted: tolerance R_linear + 0.1·R₀")
+    risk, correlation = plot.figure.axes
+    dotted = [line for line in risk.get_lines() if line.get_linestyle() == ":"]
+    assert [list(line.get_ydata()) for line in dotted] == [[0.02, 0.02]]
+    assert not [line for line in correlation.get_lines() if line.get_linestyle() == ":"]
+    assert "tolerance R_linear + 0.1·R₀" in figure_texts(plot.figure)

@@ -206,18 +206,35 @@ def learning_curve(run: ClaimRun, budget: str, curve: Curve) -> list[Plot]:
     return [Plot("learning-curve", f"learning curve: median with its {BAND}", fig)]
 
 
+def curve_levels(curves: Mapping[str, Curve]) -> dict[str, tuple[float, str]]:
+    """The reference levels the curves state: a curve's optional ``levels`` field, ``{metric:
+    [value, text]}`` (e.g. the tolerance a claim's check allows, in the metric's units), drawn
+    as a dotted line on that metric's panel; the first curve stating a metric's level wins."""
+    out: dict[str, tuple[float, str]] = {}
+    for curve in curves.values():
+        for metric, (value, text) in (curve.get("levels") or {}).items():
+            out.setdefault(metric, (float(value), str(text)))
+    return out
+
+
 def metric_curves(run: ClaimRun, budget: str, curves: Mapping[str, Curve]) -> list[Plot]:
-    """Every metric of the runs against samples, the claim's model (label ``model``) black."""
+    """Every metric of the runs against samples, the claim's model (label ``model``) black;
+    the levels the curves state (:func:`curve_levels`) as dotted lines."""
     names = {label: f"model ({run.algorithm})" if label == "model" else label for label in curves}
     metrics = metrics_of(next(iter(curves.values())))
+    levels = curve_levels(curves)
     fig = curve_figure(
         {names[k]: v for k, v in curves.items()},
         metrics,
         styles=lead_styles(names.values(), names.get("model")),
         title=f"{run.key}: {', '.join(METRIC_NAMES.get(m, m) for m in metrics)} "
         f"({setup_text(run, budget)})",
+        levels=levels,
     )
-    return [Plot("curves", f"each run against samples: median with its {BAND}", fig)]
+    caption = f"each run against samples: median with its {BAND}"
+    if levels:
+        caption += "; dotted: " + "; ".join(text for _, text in levels.values())
+    return [Plot("curves", caption, fig)]
 
 
 @hookimpl
