@@ -18,7 +18,7 @@ predicted exponent range of C·T^κ₁, (0, ∞) — open, because κ₁ > 0: a 
 not a pass; a power law fits the medians better than an exponential. A seed that never reaches ρ₁ is
 censored: it enters the slope at the budget (marked), never dropped. Negative control: the same
 measurement on uninformative tasks (P = μ1ᵀ, no signal reaches the attention), where ρ₁ is never
-reached: violated.
+reached: unreached.
 """
 
 from __future__ import annotations

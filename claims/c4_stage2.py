@@ -22,7 +22,7 @@ largest T lies in (0, ∞), open (local exponent c > 0). Phase 2 runs on the see
 off, which may differ between T: its slopes in T use independent grid points (Welch), the slope
 in 1/ε (same seeds at every ε) is paired. Censored seeds enter at the budget, marked. Negative
 control: uninformative tasks (P = μ1ᵀ: the attention gets no signal) with phase 2 started from
-uniform attention — no batch reaches the accuracy, so the claim must come out violated. (Phase 2
+uniform attention — no batch reaches the accuracy, so the claim must come out unreached. (Phase 2
 from uniform attention on the real tasks, i.e. stage 1 counted, grows with T at slope ≈ 0.4 at
 ci, above the log-growth limit but not by enough to be decisive with the 16 seeds ci had then.)
 """
@@ -266,9 +266,10 @@ def _falsifier(claim: StageTwo, algorithm: str):
     ctx = ClaimContext(algorithm=algorithm, settings=claim.settings_for(algorithm))
     eps_value = grid.eps[0]
 
-    def measured(instance: dict) -> list[float]:
+    def measured(instance: dict) -> kit.Reach:
         """Per data seed, samples from the hand-off to ρ ≥ 1 − ε as C4 measures them (its
-        own :func:`stage_two` on a one-cell grid); NaN for a seed that never handed off."""
+        own :func:`stage_two` on a one-cell grid; NaN for a seed that never handed off), and
+        whether the seed did not reach the hand-off or the accuracy within the budget."""
         task = make_task(**instance["task"])
         seeds = kit.data_seeds(instance, kit.STAGE_DATA_SEEDS)
         _, handoff, phase2 = kit.run_serially(
@@ -282,9 +283,14 @@ def _falsifier(claim: StageTwo, algorithm: str):
             ctx,
         )
         if not phase2:
-            return [float("nan")] * len(seeds)
-        samples = dict(zip(sorted(handoff[0]), phase2[0, eps_value].samples, strict=True))
-        return [samples.get(s, float("nan")) for s in seeds]
+            return {"samples": [float("nan")] * len(seeds), "censored": [True] * len(seeds)}
+        outcome, handed = phase2[0, eps_value], sorted(handoff[0])
+        samples = dict(zip(handed, outcome.samples, strict=True))
+        censored = dict(zip(handed, outcome.censored_seeds, strict=True))
+        return {
+            "samples": [samples.get(s, float("nan")) for s in seeds],
+            "censored": [censored.get(s, True) for s in seeds],
+        }
 
     return kit.stage_falsifier(
         claim,

@@ -22,7 +22,7 @@ pretraining and downstream task at every T, scratch and finetune on the same str
 seeds enter at the budget, marked; in the ratio a censored scratch run is a lower bound, a
 censored finetune run an upper bound. Negative control:
 a downstream task that shares no support position with pretraining and carries no signal
-(P′ = μ1ᵀ): neither finetuning nor scratch reach the target, so the claim must come out violated.
+(P′ = μ1ᵀ): neither finetuning nor scratch reach the target, so the claim must come out unreached.
 (``keep = 0`` with the same P is no control: the pretrained V ≈ P already gives the attention its
 signal, which is all stage 1 lacks; at ci its finetuning slope was 0.16 [−0.13, 0.44]. With a
 fresh P as well, 0.30 [0.15, 0.47]: above the log-growth limit, not decisively.)
@@ -244,9 +244,10 @@ def _falsifier(claim: Transfer, algorithm: str):
     grid = claim.grid("smoke")
     ctx = ClaimContext(algorithm=algorithm, settings=claim.settings_for(algorithm))
 
-    def measured(instance: dict) -> list[float]:
+    def measured(instance: dict) -> kit.Reach:
         """Per data seed, finetuning samples to ρ(A, Q′) ≥ 1 − ε from the pretrained (P, Q*)
-        on the downstream task, as C5 measures them (its own cell and search)."""
+        on the downstream task, as C5 measures them (its own cell and search; censored seeds
+        at the budget: lower bounds), and which seeds were censored."""
         pre = make_task(**instance["task"])
         down, warm = downstream_task(pre, grid.keep, instance["perturb_P"]), pretrained(pre)
         seeds = kit.data_seeds(instance, kit.STAGE_DATA_SEEDS)
@@ -254,7 +255,7 @@ def _falsifier(claim: Transfer, algorithm: str):
         outcomes = kit.run_serially(
             samples_to_target(algorithm, {0: cell}, grid, batch_grid(grid.max_batch)), ctx
         )
-        return outcomes[0].samples  # censored seeds at the budget: lower bounds
+        return {"samples": outcomes[0].samples, "censored": outcomes[0].censored_seeds}
 
     return kit.stage_falsifier(
         claim,

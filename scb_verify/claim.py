@@ -16,7 +16,8 @@ under test get ``ctx.settings`` under their own, so a claim never copies them. A
 trains nothing writes ``measure`` as a plain function of its context returning the outcome.
 
 With ``ctx.control`` true the same generator runs the claim's negative control: a configuration
-where the check must come out *violated* (docs/reference.md §7).
+where the checks must fail: it must come out *violated*, or *unreached* when the control is a task
+whose target is never reached (docs/reference.md §7.7).
 """
 
 from __future__ import annotations
@@ -266,7 +267,8 @@ class Claim(Generic[G]):
     - ``substitutable``: False for a claim about one particular model (C8, the softmax
       transformer): ``--algorithm`` then skips it (:func:`scb_verify.session.skipped`) rather
       than report another algorithm's verdict under its statement. Default True.
-    - ``control``: one line saying what the negative control is and why it must be violated.
+    - ``control``: one line saying what the negative control is and why its checks must fail
+      (violated, or unreached).
     - ``grids``: budget → that budget's :class:`Grid` (built with :meth:`Grid.budgets`;
       printed by ``scb-verify claims --explain ID``); a claim without parameters keeps the
       default, an empty grid at every budget.

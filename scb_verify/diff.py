@@ -5,12 +5,14 @@ statistics are docs/reference.md §7.8.
 OLD is the baseline: the verdicts a project expects. Reported, claim by claim (keyed by id;
 controls apart), each change marked *failing* (the gate fails) or not:
 
-- a verdict that moved for the worse — on the scale good > inconclusive > bad (for a claim good
-  is holds and bad violated; for a negative control the reverse) — or to ``error``: failing. A
-  claim that errors fails even if it errored in OLD;
-- a claim bad in OLD and still bad: an *expected finding*, reported, not failing (a known
-  violation recorded in the baseline, like ``xfail``); bad in OLD and good now: failing, like
-  ``xfail(strict=True)`` on an unexpected pass — the baseline is stale, regenerate it;
+- a verdict that moved for the worse — on the scale (:func:`rank`) good > inconclusive > bad,
+  good as :func:`scb_verify.records.is_good` says (holds for a claim; violated or unreached for
+  a negative control), bad the rest: for a claim unreached > violated, for a control holds —
+  or to ``error``: failing. A claim that errors fails even if it errored in OLD;
+- a claim bad in OLD and still bad (violated or unreached, in either order that is not a move
+  for the worse): an *expected finding*, reported, not failing (a known finding recorded in the
+  baseline, like ``xfail``); bad in OLD and good now: failing, like ``xfail(strict=True)`` on
+  an unexpected pass — the baseline is stale, regenerate it;
 - a claim of OLD missing from NEW: failing, unless NEW left it out on purpose
   (:func:`scb_verify.session.skipped`: under ``--algorithm``, the claims that train nothing and
   the claims about one particular model);
@@ -39,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from scb_verify import stats
-from scb_verify.records import ClaimRun, Results, ScalingFit, expected_status
+from scb_verify.records import ClaimRun, Results, ScalingFit, is_good
 from scb_verify.schema import ResultsError
 from scb_verify.verdict import Range, Status
 
@@ -211,16 +213,19 @@ def claim_changes(before: ClaimRun, after: ClaimRun, gate: Gate | None = None) -
     key = after.key
     changes = []
     old_status, new_status = before.status, after.status
-    rank = _rank(before.control)
-    if new_status is Status.ERROR or rank[new_status] < rank[old_status]:
+    old, new = rank(old_status, before.control), rank(new_status, after.control)
+    if new_status is Status.ERROR or new < old:
         changes.append(Change(key, "verdict", old_status, new_status, regression=True))
     elif old_status is not new_status:
-        unexpected = rank[old_status] == 0 and rank[new_status] == 2  # xfail(strict) semantics
-        note = "baseline finding gone" if unexpected else ""
+        gone = old in BAD and new == GOOD  # xfail(strict) semantics
+        still = old in BAD and new in BAD  # e.g. violated → unreached: still a finding
+        note = "baseline finding gone" if gone else "still a finding" if still else ""
         changes.append(
-            Change(key, "verdict", old_status, new_status, regression=unexpected, note=note)
+            Change(
+                key, "verdict", old_status, new_status, regression=gone, expected=still, note=note
+            )
         )
-    elif rank[old_status] == 0:
+    elif old in BAD:
         changes.append(Change(key, "expected finding", old_status, new_status, expected=True))
     if before.algorithm != after.algorithm:
         changes.append(Change(key, "algorithm", before.algorithm, after.algorithm))
@@ -230,11 +235,21 @@ def claim_changes(before: ClaimRun, after: ClaimRun, gate: Gate | None = None) -
     return changes
 
 
-def _rank(control: bool) -> dict[Status, int]:
-    """status → 2 good, 1 inconclusive, 0 bad, -1 error (good per
-    :func:`~scb_verify.records.expected_status`)."""
-    good, bad = expected_status(control), expected_status(not control)
-    return {good: 2, Status.INCONCLUSIVE: 1, bad: 0, Status.ERROR: -1}
+#: Ranks of :func:`rank`: a good verdict, and the bad ones (findings).
+GOOD, BAD = 3, (0, 1)
+
+
+def rank(status: Status, control: bool) -> int:
+    """The gate's scale of verdicts (docs/reference.md §7.8), higher better: 3 good
+    (:func:`scb_verify.records.is_good`: holds for a claim; violated or unreached for a negative
+    control), 2 inconclusive, then the bad ones — 1 unreached (a claim's target not reached
+    within the budget: nothing measured against the statement), 0 violated (for a control:
+    holds) — and -1 error."""
+    if status is Status.ERROR:
+        return -1
+    if is_good(status, control):
+        return GOOD
+    return {Status.INCONCLUSIVE: 2, Status.UNREACHED: 1}.get(status, 0)
 
 
 def _checks_only_in_one(before: ClaimRun, after: ClaimRun) -> list[Change]:

@@ -13,19 +13,23 @@ Verdicts map to outcomes as ``scb-verify check`` maps them to exit codes:
 
 - holds → passed; violated or error → failed, the report listing every check's summary and key
   evidence (or the traceback);
+- unreached → failed, the report saying "not reached within the budget" with the reach check's
+  summary: the learner did not reach the claim's target within the budget asked for, so the
+  statement's scaling was not measured (not a violation of it, but no pass either);
 - inconclusive → **skipped**, the check summaries as the reason. Not xfail: xfail means "known
   to fail", and an xpass would then read as news; an inconclusive verdict is *no* verdict — the
   measurement had too little power to decide — which is what a skip says. ``--scb-strict``
   turns it into a failure, like ``scb-verify check --strict``;
 - ``--scb-controls``: each item runs the claim's negative control and passes only if it comes
-  out violated (holds or inconclusive: the check may be unable to fail);
+  out violated or unreached (its checks failed; holds or inconclusive: the check may be unable
+  to fail);
 - ``--scb-baseline FILE`` (a results file of the same budget; ``--scb-baseline=shipped``: the
   one shipped for the budget): the gate of :mod:`scb_verify.diff` first — a move for the worse,
   an exponent moving toward violating beyond the noise (and ``--scb-baseline-tolerance``), or a
-  baseline violation that no longer shows, fails; a violation the baseline records is
-  ``xfail``; otherwise as above. Exponents are judged over the family of the baseline's runs of
-  the collected claims (:meth:`scb_verify.diff.Gate.over`), as ``scb-verify check --baseline``
-  judges them.
+  baseline finding (violated or unreached) that no longer shows, fails; a finding the baseline
+  records, still violated or unreached, is ``xfail``; otherwise as above. Exponents are judged
+  over the family of the baseline's runs of the collected claims
+  (:meth:`scb_verify.diff.Gate.over`), as ``scb-verify check --baseline`` judges them.
 
 Every finished job is kept in the job cache that ``scb-verify check`` uses (``--scb-cache DIR``,
 ``--scb-no-cache``), so a rerun redoes only unfinished or changed jobs; claims and jobs have the
@@ -79,7 +83,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--scb-controls",
         action="store_true",
-        help="run the negative controls instead: an item fails unless violated",
+        help="run the negative controls instead: an item fails unless violated or unreached",
     )
     group.addoption(
         "--scb-algorithm",
@@ -134,9 +138,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--scb-baseline",
         metavar="FILE",
         help="results file of expected verdicts (scb-verify check --json), or 'shipped' for the "
-        "one shipped for the budget: a claim violated there and still violated is xfail; any "
-        "move for the worse fails, and so does a baseline violation that no longer shows (like "
-        "xfail strict)",
+        "one shipped for the budget: a claim violated or unreached there and still so is xfail; "
+        "any move for the worse fails, and so does a baseline finding that no longer shows "
+        "(like xfail strict)",
     )
     group.addoption(
         "--scb-baseline-tolerance",
@@ -434,6 +438,7 @@ class ClaimItem(pytest.Item):
             self.add_marker(pytest.mark.skip(reason=run.skipped[claim.id]))
 
     def runtest(self) -> None:
+        from scb_verify.records import is_good
         from scb_verify.verdict import Status
 
         report = self.session_run.run(self.claim)
@@ -444,7 +449,6 @@ class ClaimItem(pytest.Item):
             ("scb_trained", ",".join(report.trained)),
             ("scb_read_truth", ",".join(report.truth_readers)),
         ]
-        wanted = report.expected
         before = self.session_run.baseline.get(report.key)
         if before is not None:
             from scb_verify.diff import claim_changes
@@ -461,7 +465,9 @@ class ClaimItem(pytest.Item):
             if any(c.expected for c in changes):
                 pytest.xfail(
                     f"{report.id} {report.status.value}, as in the baseline: "
-                    + "; ".join(c.headline for c in report.checks if c.status is not wanted)
+                    + "; ".join(
+                        c.headline for c in report.checks if not is_good(c.status, report.control)
+                    )
                 )
         if report.good:
             return
@@ -487,17 +493,29 @@ class ClaimItem(pytest.Item):
 
 
 def describe_failure(report: ClaimRun) -> str:
-    """The failure text: verdict against the wanted one, run facts, then each check's verdict,
-    summary and key evidence (or the traceback of an error)."""
+    """The failure text: verdict against the good ones, run facts, then each check's verdict,
+    summary and key evidence (or the traceback of an error). An unreached claim says "not
+    reached within the budget" with its reach checks' summaries under the first line: nothing
+    was measured against the statement."""
+    from scb_verify.records import good_statuses
+    from scb_verify.verdict import Status
+
     kind = "negative control" if report.control else "claim"
+    wanted = " or ".join(s.value for s in good_statuses(report.control))
     lines = [
-        f"{kind} {report.id} is {report.status.value}, expected {report.expected.value} "
+        f"{kind} {report.id} is {report.status.value}, expected {wanted} "
         f"(trained {', '.join(report.trained) or report.algorithm or '-'}, {report.runs} runs, "
         f"{report.samples:.3g} samples, "
         f"{report.wall_time:.1f} s, config {report.config_hash})",
     ]
-    if report.control and report.status.value == "holds":
+    if report.control and report.status is Status.HOLDS:
         lines.append("the control holds: this claim's check may be unable to fail")
+    if not report.control and report.status is Status.UNREACHED:
+        lines += [
+            f"not reached within the budget: {c.summary}"
+            for c in report.checks
+            if c.status is Status.UNREACHED
+        ]
     if report.truth_readers:
         lines.append(f"read the ground truth: {', '.join(report.truth_readers)} (a reference)")
     if report.error:

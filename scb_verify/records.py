@@ -8,8 +8,8 @@ turns them into the results file and back.
 
 The rules kept here, each in one place:
 
-- the good verdict (:func:`expected_status`): holds for a claim, violated for its negative
-  control;
+- the good verdicts (:func:`good_statuses`, :func:`is_good`): holds for a claim; violated or
+  unreached for its negative control (its checks must fail);
 - how a claim run is named across files (:attr:`ClaimRun.key`) and the order claims are listed
   in (:func:`claim_order`);
 - the exit codes of a run (:data:`EXIT_CODES`, :func:`exit_code`);
@@ -39,6 +39,7 @@ __all__ = [
     "EXIT_OK",
     "EXIT_USAGE",
     "EXIT_VIOLATED",
+    "GOOD_STATUSES",
     "CheckRecord",
     "ClaimRun",
     "OutcomeError",
@@ -46,7 +47,8 @@ __all__ = [
     "ScalingFit",
     "claim_order",
     "exit_code",
-    "expected_status",
+    "good_statuses",
+    "is_good",
     "label_checks",
     "run_key",
 ]
@@ -55,9 +57,9 @@ EXIT_OK, EXIT_VIOLATED, EXIT_USAGE, EXIT_ERRORED = 0, 1, 2, 3
 
 #: What each exit code of ``check`` (and of the other commands) means.
 EXIT_CODES = {
-    EXIT_OK: "nothing violated or errored",
-    EXIT_VIOLATED: "a claim violated (--strict: or inconclusive; --controls: a control not "
-    "violated); diff: a regression",
+    EXIT_OK: "nothing violated, unreached or errored",
+    EXIT_VIOLATED: "a claim violated or unreached (--strict: or inconclusive; --controls: a "
+    "control neither violated nor unreached); diff: a regression",
     EXIT_USAGE: "usage error (bad argument or input, or nothing to run; nothing was written)",
     EXIT_ERRORED: "a claim errored (raised, crashed or timed out)",
 }
@@ -70,9 +72,25 @@ class OutcomeError(TypeError):
     """A claim's outcome that cannot be a results-file record, naming the field and its type."""
 
 
-def expected_status(control: bool) -> Status:
-    """The good verdict: holds for a claim, violated for its negative control."""
-    return Status.VIOLATED if control else Status.HOLDS
+#: The good verdicts (docs/reference.md §7.6–7.7), claim first, then negative control: a claim
+#: must hold; a control must make its checks fail — violated, or unreached (the controls of
+#: C3–C5 are tasks without signal whose target is never reached).
+GOOD_STATUSES: dict[bool, tuple[Status, ...]] = {
+    False: (Status.HOLDS,),
+    True: (Status.VIOLATED, Status.UNREACHED),
+}
+
+
+def good_statuses(control: bool) -> tuple[Status, ...]:
+    """The good verdicts of a claim run (:data:`GOOD_STATUSES`): the one home of the rule that
+    the exit code, the verdict tables, the gate and the pytest plugin read."""
+    return GOOD_STATUSES[bool(control)]
+
+
+def is_good(status: Status, control: bool) -> bool:
+    """Whether ``status`` is a good verdict for a claim (``control`` false) or a negative
+    control (:func:`good_statuses`)."""
+    return status in good_statuses(control)
 
 
 def claim_order(claim_id: str) -> tuple[int, str]:
@@ -270,14 +288,10 @@ class ClaimRun:
         )
 
     @property
-    def expected(self) -> Status:
-        """The good verdict of this run (:func:`expected_status`)."""
-        return expected_status(self.control)
-
-    @property
     def good(self) -> bool:
-        """Whether the run came out as it should: a claim holds, a control is violated."""
-        return self.status is self.expected
+        """Whether the run came out as it should (:func:`is_good`): a claim holds, a control is
+        violated or unreached."""
+        return is_good(self.status, self.control)
 
     @property
     def title(self) -> str:
@@ -497,15 +511,17 @@ class Results:
 
 
 def exit_code(runs: Sequence[ClaimRun], *, strict: bool = False) -> int:
-    """:data:`EXIT_CODES`: 3 if a run errored, else 1 if a run is not good (a claim violated,
-    a control not violated; with ``strict`` a claim inconclusive too), else 0. An inconclusive
-    claim is no verdict, so without ``strict`` it does not fail; a control must be violated."""
+    """:data:`EXIT_CODES`: 3 if a run errored, else 1 if a run is not good (:func:`is_good`: a
+    claim violated or unreached, a control neither violated nor unreached; with ``strict`` a
+    claim inconclusive too), else 0. An inconclusive claim is no verdict, so without ``strict``
+    it does not fail; an unreached one does — its learner did not reach the claim's target
+    within the budget asked for (docs/reference.md §7.6)."""
     if any(r.status is Status.ERROR for r in runs):
         return EXIT_ERRORED
     for r in runs:
         if r.good:
             continue
-        if r.control or r.status is Status.VIOLATED or strict:
+        if r.control or r.status is not Status.INCONCLUSIVE or strict:
             return EXIT_VIOLATED
     return EXIT_OK
 

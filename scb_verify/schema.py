@@ -1,4 +1,4 @@
-"""The results file (``scb-verify check --json``): schema version 4, its writer and its reader.
+"""The results file (``scb-verify check --json``): schema version 5, its writer and its reader.
 
 The one module that turns the typed records of a run (:mod:`scb_verify.records`) into the file
 and back: :func:`document` writes a :class:`~scb_verify.records.Results`, :func:`load_results`
@@ -20,9 +20,13 @@ received the ground truth; absent in version 1), ``trained`` (every algorithm it
 instance family, ``check --family``), ``configuration`` (its name in a sweep) — these four
 absent before version 4 — and ``nonfinite``.
 
-Version 4 (this writer): as version 3, with ``trained``, ``settings``, ``family`` and
-``configuration``;
-measurements are the claim's own data.
+Version 5 (this writer): as version 4, with the verdict ``unreached`` (docs/reference.md §7:
+the claim's target not reached within the budget by the typical seed of any cell) as a claim's
+and a check's ``status``; a file of an earlier version that says ``unreached`` is refused
+(:data:`STATUS_SINCE`).
+
+Version 4 (read, upgraded with no change of data): as version 3, with ``trained``,
+``settings``, ``family`` and ``configuration``; measurements are the claim's own data.
 
 Version 3 (read). Each check is data (:meth:`scb_verify.verdict.CheckResult.to_dict`):
 ``label`` (unique within its claim: how files are compared), ``kind``, ``quantity``, ``axis``,
@@ -64,9 +68,11 @@ from scb_verify.records import ClaimRun, Results
 from scb_verify.verdict import KIND_QUANTITY, Range, Status
 
 SCHEMA = "scb-verify/results"
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 #: Versions :func:`load_results` reads (older ones are upgraded to the current layout).
-READABLE_VERSIONS = (1, 2, 3, 4)
+READABLE_VERSIONS = (1, 2, 3, 4, 5)
+#: Each verdict added after version 1, with the version that added it.
+STATUS_SINCE = {Status.UNREACHED.value: 5}
 
 Budget = Literal["smoke", "ci", "full"]
 BUDGETS: tuple[Budget, ...] = ("smoke", "ci", "full")
@@ -294,16 +300,28 @@ def validate(doc: Any) -> None:
     for i, claim in enumerate(doc["claims"]):
         where = f"claims[{i}]"
         _check_fields(claim, claim_fields, where)
+        _check_status(claim["status"], version, where)
         description = claim.get("description", {})
         _check_fields(description, description_fields, f"{where}.description")
         for name, bound in description.get("bounds", {}).items():
             _check_fields(bound, BOUND, f"{where}.description.bounds.{name}")
         for j, check in enumerate(claim["checks"]):
             _check_fields(check, check_fields, f"{where}.checks[{j}]")
+            _check_status(check["status"], version, f"{where}.checks[{j}]")
             if check.get("predicted") is not None:
                 _check_fields(check["predicted"], RANGE, f"{where}.checks[{j}].predicted")
             if check["kind"] == "scaling":
                 _check_fields(check["evidence"], SCALING_EVIDENCE, f"{where}.checks[{j}].evidence")
+
+
+def _check_status(status: str, version: int, where: str) -> None:
+    """ResultsError when ``status`` is a verdict added after ``version`` (:data:`STATUS_SINCE`)."""
+    since = STATUS_SINCE.get(status, 1)
+    if version < since:
+        raise ResultsError(
+            f"{where}.status: {status!r} is a verdict of schema version {since} and later; "
+            f"this file says version {version}"
+        )
 
 
 def _check_fields(value: Any, fields: dict[str, Field], where: str) -> None:

@@ -19,10 +19,20 @@ from scb_verify.jsondata import to_json
 
 
 class Status(enum.StrEnum):
-    """The four verdicts of docs/reference.md §7 (a str: `Status.HOLDS == "holds"`)."""
+    """The five verdicts of docs/reference.md §7 (a str: `Status.HOLDS == "holds"`).
+
+    - ``holds``: the measurement agrees with the prediction;
+    - ``violated``: it contradicts the prediction;
+    - ``unreached``: not reached within the budget — the claim's target was not reached by the
+      typical seed of any cell within the budget, so the statement's scaling was not measured
+      (§7.5, a reach check);
+    - ``inconclusive``: measured, but too little power to decide;
+    - ``error``: the claim raised, crashed or timed out.
+    """
 
     HOLDS = "holds"
     VIOLATED = "violated"
+    UNREACHED = "unreached"
     INCONCLUSIVE = "inconclusive"
     ERROR = "error"
 
@@ -133,11 +143,17 @@ class CheckResult:
         }
 
 
+#: Which check verdict decides a claim's verdict, first the strongest (docs/reference.md §7.6).
+PRECEDENCE = (Status.ERROR, Status.VIOLATED, Status.UNREACHED, Status.INCONCLUSIVE)
+
+
 def combine_statuses(statuses: Iterable[Status | str]) -> Status:
-    """A claim's status from its checks' statuses: error if any errored, else violated if any
-    is violated, else inconclusive if any is inconclusive (or there are none), else holds."""
+    """A claim's status from its checks' statuses (docs/reference.md §7.6): error if any
+    errored, else violated if any is violated (a violation measured despite censoring, e.g. a
+    slope through lower bounds already beyond its range, still decides), else unreached if any
+    is unreached, else inconclusive if any is inconclusive (or there are none), else holds."""
     seen = {Status(s) for s in statuses}
-    for status in (Status.ERROR, Status.VIOLATED, Status.INCONCLUSIVE):
+    for status in PRECEDENCE:
         if status in seen:
             return status
     return Status.HOLDS if seen else Status.INCONCLUSIVE

@@ -73,7 +73,8 @@ RESULTS_MUTATIONS = {
     ),
     "status-unknown": (
         lambda d: d["claims"][0].update(status="fine"),
-        r"claims\[0\]\.status must be one of error, holds, inconclusive, violated, got \"fine\"",
+        r"claims\[0\]\.status must be one of error, holds, inconclusive, unreached, violated, "
+        r"got \"fine\"",
     ),
     "status-list": (
         lambda d: d["claims"][0].update(status=["holds"]),

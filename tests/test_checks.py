@@ -69,6 +69,12 @@ def assert_strict_json(result: CheckResult) -> dict:
         (["inconclusive", "violated", "holds"], Status.VIOLATED),
         (["violated", "error"], Status.ERROR),
         (["error", "holds"], Status.ERROR),
+        # unreached: between violated and inconclusive (docs/reference.md §7.6)
+        (["unreached"], Status.UNREACHED),
+        (["holds", "unreached"], Status.UNREACHED),
+        (["inconclusive", "unreached", "holds"], Status.UNREACHED),
+        (["unreached", "violated"], Status.VIOLATED),  # a measured violation still decides
+        (["unreached", "error"], Status.ERROR),
     ],
 )
 def test_combine_rules(statuses, expected):

@@ -1,10 +1,13 @@
 """Claims C1, C3, C4, C5 at the smoke budget: each reaches a verdict (not error), each negative
-control comes out violated, and an algorithm that does not learn (``null``) turns the stage and
-transfer claims to violated. Plus the measurement rule they share (:mod:`scb_verify.batch_rule`)
-on a synthetic algorithm-free cell."""
+control comes out good (C1 violated; C3–C5 unreached: their targets are never reached), and an
+algorithm that does not learn (``null``) turns the stage and transfer claims to unreached — not
+to violated: nothing was measured against their scaling. Broken algorithms make C4 and C5
+violated through their slopes. Plus the measurement rule they share
+(:mod:`scb_verify.batch_rule`) on a synthetic algorithm-free cell."""
 
 from __future__ import annotations
 
+import json
 import math
 from types import SimpleNamespace
 
@@ -28,6 +31,7 @@ from scb_verify.bounds import STAGE1, STAGE2, T, log_growth_range, predicted_ran
 from scb_verify.checks import local_exponent
 from scb_verify.claimkit import handoff_state, with_grid
 from scb_verify.executors import SerialExecutor
+from scb_verify.records import EXIT_OK, EXIT_VIOLATED, Results
 from scb_verify.registry import load_registry
 from scb_verify.runner import run_claims
 from scb_verify.verdict import Range, Status
@@ -59,17 +63,39 @@ def test_realizability_holds(verdicts):
     assert verdicts["C1"].status is Status.HOLDS
 
 
-def test_every_control_is_violated():
-    controls = _run(control=True)
-    assert {i: r.status for i, r in controls.items()} == dict.fromkeys(IDS, Status.VIOLATED)
+def _check(cli, *args: str) -> tuple[int, dict, str]:
+    """``scb-verify check ARGS --budget smoke`` end to end: (exit code, claim runs by id, the
+    verdict table)."""
+    code, out, err = cli("check", *args, "--budget", "smoke", "-q", "--jobs", "1", "--json", "-")
+    return code, {r.id: r for r in Results.from_document(json.loads(out)).claims}, err
 
 
-def test_null_algorithm_violates_the_learning_claims():
-    reports = _run(("C3", "C5"), algorithm="null")
-    assert {i: r.status for i, r in reports.items()} == {
-        "C3": Status.VIOLATED,
-        "C5": Status.VIOLATED,
+def test_every_control_comes_out_good(cli):
+    # C3–C5's controls are tasks without signal: their targets are never reached.
+    code, controls, table = _check(cli, *IDS, "--controls")
+    assert code == EXIT_OK, table
+    assert {i: r.status for i, r in controls.items()} == {
+        "C1": Status.VIOLATED,
+        "C3": Status.UNREACHED,
+        "C4": Status.UNREACHED,
+        "C5": Status.UNREACHED,
     }
+    assert all(r.good for r in controls.values()) and "CHECK CANNOT FAIL?" not in table
+    for claim_id in ("C3", "C4", "C5"):
+        (reach,) = [c for c in controls[claim_id].checks if c.kind == "reach"]
+        assert reach.status is Status.UNREACHED and "not reached within the budget" in reach.summary
+
+
+def test_null_algorithm_leaves_the_learning_claims_unreached_and_fails_the_run(cli):
+    # Not violated: nothing was measured against their scaling; not good either (exit 1).
+    code, reports, table = _check(cli, "C3", "C5", "--algorithm", "null")
+    assert code == EXIT_VIOLATED, table
+    assert {i: r.status for i, r in reports.items()} == {
+        "C3": Status.UNREACHED,
+        "C5": Status.UNREACHED,
+    }
+    assert not any(r.good for r in reports.values())
+    assert any(line.split()[:3] == ["C3", "null", "unreached"] for line in table.splitlines())
 
 
 def test_stage_claims_record_the_hand_off_state_and_the_cost_decomposition(verdicts):
@@ -184,14 +210,31 @@ def _cell(batches, seeds=None):
 
 
 def test_censoring_check_outcomes():
-    # At most a quarter censored per cell: holds; a censored median in every cell: violated.
+    # At most a quarter censored per cell: holds; a censored median in every cell: unreached.
     assert censoring_check({1: _cell([32, 64, 32, None])}, "x").status is Status.HOLDS
     result = censoring_check({1: _cell([32, 64, None])}, "x")  # a third: too many to decide
     assert result.status is Status.INCONCLUSIVE
     assert result.evidence["censored_seeds"] == {"1": 1} and result.evidence["budget"] == 1000.0
-    assert censoring_check({1: _cell([None, None, 32])}, "x").status is Status.VIOLATED
     mixed = {1: _cell([32, 32, 32]), 2: _cell([None, None, None])}
     assert censoring_check(mixed, "x").status is Status.INCONCLUSIVE
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        {1: [None, None, 32]},  # a censored median in the one cell
+        {1: [None, None, 32, 64], 2: [None, None, None]},  # half, and all: every median
+    ],
+)
+def test_a_censored_median_in_every_cell_is_unreached_with_its_budget(cells):
+    result = censoring_check({k: _cell(b) for k, b in cells.items()}, "x", label="reach")
+    assert result.status is Status.UNREACHED
+    assert result.summary.startswith(
+        "x not reached within the budget (1000 samples) by half the seeds of any cell ("
+    )
+    assert result.summary.endswith(": unreached")
+    assert result.evidence["budget"] == 1000.0
+    assert result.evidence["censored_cells"] == [str(k) for k in cells]
 
 
 # --------------------------------------------------------------------------- falsifiers
@@ -230,12 +273,13 @@ def test_c4_falsifier_measures_what_c4_measures(verdicts):
     # measurements are recorded as JSON: integer keys are their decimal text
     phase2 = m["phase2"][str(t)][0]  # the first ε of the grid
     assert phase2["eps"] == m["eps"][0] and phase2["seed"] == m["handoff_seeds"][str(t)]
-    seeds, samples = phase2["seed"], phase2["samples"]
+    seeds, samples, censored = phase2["seed"], phase2["samples"], phase2["censored"]
     compared = 0
-    for seed, value in zip(seeds, samples, strict=True):
+    for seed, value, cut in zip(seeds, samples, censored, strict=True):
         if math.isfinite(value):
-            (measured,) = _falsifier("C4").measurement(_stage_instance("C4", t, seed))
-            assert measured == pytest.approx(value, rel=1e-12)
+            measured = _falsifier("C4").measurement(_stage_instance("C4", t, seed))
+            assert measured["samples"] == [pytest.approx(value, rel=1e-12)]
+            assert measured["censored"] == [cut]
             compared += 1
     assert compared > 0
 
@@ -246,8 +290,9 @@ def test_c5_falsifier_measures_what_c5_measures(verdicts):
     finetune = m["finetune_samples"][str(t)]
     seed = next(s for s, v in enumerate(finetune) if math.isfinite(v))
     instance = _stage_instance("C5", t, seed, perturb_P=0.0)
-    (measured,) = _falsifier("C5").measurement(instance)
-    assert measured == pytest.approx(finetune[seed], rel=1e-12)
+    measured = _falsifier("C5").measurement(instance)
+    assert measured["samples"] == [pytest.approx(finetune[seed], rel=1e-12)]
+    assert measured["censored"] == [m["cost"]["finetune"][str(t)]["censored"][seed]]
 
 
 def test_local_slopes_fall_for_a_polylog_and_stay_for_a_power():

@@ -42,7 +42,8 @@ class Fixed(Claim):
 
 @hookimpl
 def register_claims():
-    return [Fixed("XH", "holds"), Fixed("XV", "violated"), Fixed("XE", "raise")]
+    return [Fixed("XH", "holds"), Fixed("XV", "violated"), Fixed("XU", "unreached"),
+            Fixed("XE", "raise")]
 """
 
 
@@ -156,7 +157,13 @@ def test_a_usage_error_is_one_line_naming_the_subcommand_once(cli):
 
 @pytest.mark.parametrize(
     ("claims", "expected"),
-    [(["XH"], 0), (["XH", "XV"], EXIT_VIOLATED), (["XV", "XE"], EXIT_ERRORED)],
+    [
+        (["XH"], 0),
+        (["XH", "XV"], EXIT_VIOLATED),
+        (["XH", "XU"], EXIT_VIOLATED),  # not reached within the budget asked for: not good
+        (["XV", "XE"], EXIT_ERRORED),
+        (["XU", "XE"], EXIT_ERRORED),
+    ],
 )
 def test_violated_and_errored_claims_have_their_own_exit_codes(
     cli, plugin_module, claims, expected
@@ -165,6 +172,20 @@ def test_violated_and_errored_claims_have_their_own_exit_codes(
     code, out, err = cli("--plugin", mod, "check", *claims, "-q", "--jobs", "1")
     assert code == expected, out + err
     assert ("broken on purpose" in out) == ("XE" in claims)
+
+
+@pytest.mark.parametrize(
+    ("claims", "expected"),
+    [(["XV", "XU"], 0), (["XU", "XH"], EXIT_VIOLATED)],
+)
+def test_a_control_is_good_when_violated_or_unreached(cli, plugin_module, claims, expected):
+    # Fixed ignores ctx.control: each control comes out as the claim does.
+    mod = plugin_module(PLUGIN)
+    code, out, err = cli("--plugin", mod, "check", *claims, "--controls", "-q", "--jobs", "1")
+    assert code == expected, out + err
+    rows = {line.split()[0]: line for line in out.splitlines() if line.startswith("X")}
+    assert "unreached (ok)" in rows["XU"]
+    assert ("CHECK CANNOT FAIL?" in rows.get("XH", "")) == ("XH" in claims)
 
 
 def test_the_exit_codes_are_distinct_and_in_the_help(capsys):

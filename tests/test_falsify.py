@@ -182,3 +182,39 @@ def test_every_generated_instance_passes_its_falsifiers_schema(claim_id):
         falsifier.schema(json.loads(json.dumps(instance)), "")
 
     check()
+
+
+def test_an_instance_not_reached_within_the_budget_is_no_counterexample():
+    """A samples-to-target instance whose typical data seed is censored (docs/reference.md
+    §7.10) measured the budget, not the bound: it holds in the search, however far the budget
+    lies above C·f; the same numbers with fewer than half the seeds censored are a measured
+    excess, and a counterexample."""
+    from hypothesis import strategies as st
+
+    from scb_verify.falsify import kit
+
+    budget, seeds = 1e6, 5
+
+    def measured(instance: dict) -> kit.Reach:
+        f = instance["f"]
+        if "cut" not in instance:  # a calibration instance: every seed reached, ≈ 10·f
+            return {"samples": [10.0 * f * (1 + 0.01 * i) for i in range(seeds)],
+                    "censored": [False] * seeds}  # fmt: skip
+        return {
+            "samples": [budget * (1 + 0.01 * i) for i in range(seeds)],
+            "censored": [i < instance["cut"] for i in range(seeds)],
+        }
+
+    falsifier = kit.calibrated_falsifier(
+        "X", "pppd", "samples <= C·f", {}, st.just({"f": 1.0, "cut": 0}),
+        [{"f": f} for f in (1.0, 2.0, 3.0)], measured, lambda i: i["f"], "samples",
+    )  # fmt: skip
+    unreached = falsifier.evaluate({"f": 1.0, "cut": 3}, False)  # 3 of 5 censored
+    assert unreached.holds and unreached.ratio == 0.0
+    assert unreached.details["verdict"] == "unreached"
+    assert "not reached within the budget by half the data seeds" in unreached.text
+    assert falsifier.evaluate({"f": 1.0, "cut": 3}, True).holds  # nor for the control
+    excess = falsifier.evaluate({"f": 1.0, "cut": 2}, False)  # 2 of 5: measured
+    assert not excess.holds and excess.details["verdict"] == "violated"
+    assert not kit.unreached([budget] * seeds)  # plain values carry no censoring
+    assert kit.unreached({"samples": [1.0, 2.0], "censored": [True, False]})

@@ -1,9 +1,11 @@
-"""The baseline gate: ``check --baseline`` and ``diff`` treat a violation recorded in the
-baseline as an expected finding, fail on every move for the worse and on a baseline violation
-that no longer shows (like ``xfail(strict=True)``), and do not count claims skipped on purpose
-(a claim that trains nothing, or one about a particular model, under ``--algorithm``) as
-missing; the baseline shipped with the package is the default; ``diff --json`` for machines.
-Exponents: tests/test_diff.py and tests/test_gate_level.py."""
+"""The baseline gate: ``check --baseline`` and ``diff`` treat a finding (violated or unreached)
+recorded in the baseline as an expected finding, fail on every move for the worse — for a claim
+on holds > inconclusive > unreached > violated > error; for a control violated and unreached are
+both good — and on a baseline finding that no longer shows (like ``xfail(strict=True)``), and
+do not count claims skipped on purpose (a claim that trains nothing, or one about a particular
+model, under ``--algorithm``) as missing; the baseline shipped with the package is the
+default; ``diff --json`` for machines. Exponents: tests/test_diff.py and
+tests/test_gate_level.py."""
 
 from __future__ import annotations
 
@@ -16,11 +18,12 @@ from synthetic_results import claim, failing, passing, scaling, write
 
 from scb_verify import session
 from scb_verify.cli import EXIT_OK, EXIT_USAGE, EXIT_VIOLATED
-from scb_verify.diff import compare
+from scb_verify.diff import claim_changes, compare, rank
 from scb_verify.records import Results
 from scb_verify.runner import plan
 from scb_verify.schema import load_results
 from scb_verify.session import Configuration
+from scb_verify.verdict import CheckResult, Status
 
 #: Claims whose verdict the test sets through the environment (SCB_TEST_<ID>).
 PLUGIN = """
@@ -90,6 +93,21 @@ def test_a_move_for_the_worse_or_a_finding_gone_fails(gate, statuses, what):
     assert any(what in line and "REGRESSION" in line for line in out.splitlines()), out
 
 
+def test_a_violation_now_unreached_is_still_an_expected_finding(gate):
+    code, out = gate(XA="holds", XB="unreached")
+    assert code == EXIT_OK, out
+    row = next(line for line in out.splitlines() if line.startswith("XB") and "verdict" in line)
+    assert "violated" in row and "unreached" in row and "still a finding" in row
+    assert "expected" in row and "REGRESSION" not in row
+
+
+def test_a_claim_that_held_and_is_now_unreached_fails(gate):
+    code, out = gate(XA="unreached", XB="violated")
+    assert code == EXIT_VIOLATED
+    row = next(line for line in out.splitlines() if line.startswith("XA") and "verdict" in line)
+    assert "holds" in row and "unreached" in row and "REGRESSION" in row
+
+
 def test_a_violation_that_became_inconclusive_passes_and_is_reported(gate):
     code, out = gate(XA="holds", XB="inconclusive")
     assert code == EXIT_OK
@@ -124,6 +142,47 @@ def test_the_gate_rule(before, after, control, regression, expected):
 
     (change,) = [c for c in compare(doc(before), doc(after)) if c.kind != "check"]
     assert (change.regression, change.expected) == (regression, expected)
+
+
+def test_the_scale_of_verdicts():
+    # docs/reference.md §7.8: for a claim holds > inconclusive > unreached > violated > error;
+    # for a control violated and unreached both good, then inconclusive, holds, error.
+    claim_order = [Status.HOLDS, Status.INCONCLUSIVE, Status.UNREACHED, Status.VIOLATED]
+    ranks = [rank(s, False) for s in [*claim_order, Status.ERROR]]
+    assert ranks == sorted(ranks, reverse=True) and len(set(ranks)) == 5
+    assert rank(Status.VIOLATED, True) == rank(Status.UNREACHED, True)
+    control_order = [Status.UNREACHED, Status.INCONCLUSIVE, Status.HOLDS, Status.ERROR]
+    ranks = [rank(s, True) for s in control_order]
+    assert ranks == sorted(ranks, reverse=True) and len(set(ranks)) == 4
+
+
+def _fixed(status: str, control: bool = False):
+    return claim("C1", [CheckResult("reach", status, status, {})], control=control)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "control", "regression", "expected", "note"),
+    [
+        ("holds", "unreached", False, True, False, ""),
+        ("inconclusive", "unreached", False, True, False, ""),
+        ("unreached", "violated", False, True, False, ""),  # a move for the worse
+        ("violated", "unreached", False, False, True, "still a finding"),
+        ("unreached", "unreached", False, False, True, ""),  # kind "expected finding"
+        ("unreached", "inconclusive", False, False, False, ""),
+        ("unreached", "holds", False, True, False, "baseline finding gone"),  # xfail strict
+        ("unreached", "error", False, True, False, ""),
+        ("violated", "unreached", True, False, False, ""),  # both good for a control
+        ("unreached", "violated", True, False, False, ""),
+        ("unreached", "inconclusive", True, True, False, ""),
+        ("unreached", "holds", True, True, False, ""),
+        ("holds", "unreached", True, True, False, "baseline finding gone"),  # as holds → violated
+    ],
+)
+def test_unreached_on_the_gates_scale(old, new, control, regression, expected, note):
+    (change,) = claim_changes(_fixed(old, control), _fixed(new, control))
+    assert (change.old, change.new) == (Status(old), Status(new))
+    assert (change.regression, change.expected, change.note) == (regression, expected, note)
+    assert change.kind == ("expected finding" if old == new else "verdict")
 
 
 def test_claims_skipped_under_a_substituted_algorithm_are_not_missing(tmp_path):

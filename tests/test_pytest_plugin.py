@@ -14,7 +14,8 @@ from scb_verify.schema import load_results
 
 pytest_plugins = ["pytester"]
 
-#: A plugin module with fake claims: X1 violated, X2 inconclusive, X3 raises, X4 trains.
+#: A plugin module with fake claims: X1 violated, X2 inconclusive, X3 raises, X4 trains, X5
+#: unreached (a reach check; its control unreached too). The other controls hold.
 FAKE_CLAIMS = """
 import sympy
 from scb_verify.claim import Claim, ClaimOutcome, Job
@@ -29,14 +30,15 @@ class Fake(Claim):
     statement = "a fake claim"
     control = "its control holds"
 
-    def __init__(self, claim_id, status):
-        self.id, self.status = claim_id, status
+    def __init__(self, claim_id, status, control_status="holds"):
+        self.id, self.status, self.control_status = claim_id, status, control_status
 
     def measure(self, ctx):
-        status = "holds" if ctx.control else self.status
+        status = self.control_status if ctx.control else self.status
         if status == "raise":
             raise RuntimeError("boom in measure")
-        check = CheckResult("threshold", status, f"fake summary: {status}",
+        kind = "reach" if status == "unreached" else "threshold"
+        check = CheckResult(kind, status, f"fake summary: {status}",
                             {"measured": 42.5, "seed": 7})
         return ClaimOutcome(checks=[check])
         yield
@@ -61,7 +63,8 @@ class Learns(Claim):
 
 @hookimpl
 def register_claims():
-    return [Fake("X1", "violated"), Fake("X2", "inconclusive"), Fake("X3", "raise"), Learns()]
+    return [Fake("X1", "violated"), Fake("X2", "inconclusive"), Fake("X3", "raise"), Learns(),
+            Fake("X5", "unreached", control_status="unreached")]
 """
 
 
@@ -135,6 +138,18 @@ def test_verdicts_map_to_outcomes_with_evidence(pytester, fake):
     assert "seed: 7" not in result.stdout.str()  # bookkeeping left out
 
 
+def test_unreached_fails_saying_not_reached_within_the_budget(pytester, fake):
+    result = run(pytester, "--scb-claims=smoke", f"--scb-plugin={fake}", "-k", "X5")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*claim X5 is unreached, expected holds (trained -, 0 runs*",
+            "*not reached within the budget: fake summary: unreached",
+            "*[[]unreached[]] reach #1 (reach): fake summary: unreached",
+        ]
+    )
+
+
 def test_strict_fails_inconclusive(pytester, fake):
     result = run(pytester, "--scb-claims=smoke", f"--scb-plugin={fake}", "-k", "X2", "--scb-strict")
     result.assert_outcomes(failed=1)
@@ -148,8 +163,15 @@ def test_controls(pytester, fake):
     )
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
-        ["*negative control X1 is holds, expected violated*", "*may be unable to fail*"]
+        [
+            "*negative control X1 is holds, expected violated or unreached*",
+            "*may be unable to fail*",
+        ]
     )
+    # an unreached control is good: its checks failed (docs/reference.md §7.7)
+    run(
+        pytester, "--scb-claims=smoke", "--scb-controls", f"--scb-plugin={fake}", "-k", "X5"
+    ).assert_outcomes(passed=1)
 
 
 def test_substituted_algorithm_in_workers(pytester, fake):
@@ -222,13 +244,18 @@ def test_budgets_match_the_claim_contract():
     assert pytest_plugin.BUDGETS == BUDGETS
 
 
-def test_baseline_turns_a_recorded_violation_into_xfail(pytester, fake):
+def test_baseline_turns_a_recorded_finding_into_xfail(pytester, fake):
     base = pytester.path / "baseline.json"
-    args = ("--scb-claims=smoke", f"--scb-plugin={fake}", "-k", "X1 or X4")
-    run(pytester, *args, f"--scb-json={base}").assert_outcomes(failed=1, passed=1)
+    args = ("--scb-claims=smoke", f"--scb-plugin={fake}", "-k", "X1 or X4 or X5")
+    run(pytester, *args, f"--scb-json={base}").assert_outcomes(failed=2, passed=1)
     result = run(pytester, *args, f"--scb-baseline={base}", "-rx")
-    result.assert_outcomes(xfailed=1, passed=1)
-    result.stdout.fnmatch_lines(["XFAIL*X1 violated, as in the baseline: threshold #1*"])
+    result.assert_outcomes(xfailed=2, passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "XFAIL*X1 violated, as in the baseline: threshold #1*",
+            "XFAIL*X5 unreached, as in the baseline: reach #1*",
+        ]
+    )
 
 
 def test_baseline_of_another_budget_is_a_usage_error(pytester, fake):

@@ -367,3 +367,23 @@ def test_a_level_a_curve_states_is_drawn_and_named():
     assert [list(line.get_ydata()) for line in dotted] == [[0.02, 0.02]]
     assert not [line for line in correlation.get_lines() if line.get_linestyle() == ":"]
     assert "tolerance R_linear + 0.1·R₀" in figure_texts(plot.figure)
+
+
+def test_every_verdict_has_a_colour_of_its_own_and_the_matrix_names_it():
+    from dataclasses import replace
+
+    from scb_verify.report.matrix import verdict_matrix
+    from scb_verify.report.style import STATUS_COLOUR_NAMES, STATUS_COLOURS
+    from scb_verify.verdict import CheckResult, Status
+
+    assert set(STATUS_COLOURS) == set(STATUS_COLOUR_NAMES) == set(Status)
+    assert len(set(STATUS_COLOURS.values())) == len(set(STATUS_COLOUR_NAMES.values())) == 5
+    unreached = claim("C3", [CheckResult("reach", "unreached", "x not reached: unreached", {})])
+    runs = [
+        replace(unreached, configuration="a"),
+        replace(claim("C3", [passing()]), configuration="b"),
+    ]
+    plot = verdict_matrix(runs)
+    assert "purple unreached" in plot.caption and "vermillion violated" in plot.caption
+    (legend,) = plot.figure.legends
+    assert [t.get_text() for t in legend.get_texts()] == ["holds", "unreached"]

@@ -13,14 +13,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from synthetic_results import claim, passing, scaling, write
+from synthetic_results import claim, failing, passing, scaling, write
 
 from scb_verify.diff import compare
 from scb_verify.executors import SerialExecutor
 from scb_verify.records import CheckRecord, ClaimRun, OutcomeError, label_checks
 from scb_verify.runner import run_claims
-from scb_verify.schema import SCHEMA_VERSION, load_results, read_document, results_document
-from scb_verify.verdict import CheckResult, Range
+from scb_verify.schema import (
+    SCHEMA_VERSION,
+    ResultsError,
+    load_results,
+    read_document,
+    results_document,
+)
+from scb_verify.verdict import CheckResult, Range, Status
 
 V1_FILE = Path(__file__).parent / "data" / "results_v1_smoke.json"
 
@@ -84,7 +90,7 @@ def test_a_v2_file_names_the_algorithm_as_the_current_version_does():
     and the claims' own measurements stay as they were written (no claim id in the reader)."""
     path = Path(__file__).parent / "data" / "results_v2_ci.json"
     doc = read_document(path)
-    assert doc["upgraded_from"] == 2 and doc["schema_version"] == SCHEMA_VERSION == 4
+    assert doc["upgraded_from"] == 2 and doc["schema_version"] == SCHEMA_VERSION == 5
     for c in doc["claims"]:
         assert "learner" not in c and "learner" not in c["description"], c["id"]
         assert c["algorithm"] == c["description"]["algorithm"], c["id"]
@@ -216,3 +222,38 @@ def test_records_round_trip_through_the_file(tmp_path):
     fit = back.fits()["rate"]
     assert fit.predicted == Range(hi=0.0, hi_closed=False)  # the open end survives
     assert fit.quantity == strict.quantity and back.good and back.key == "C2"
+
+
+def test_version_5_records_unreached_and_round_trips(tmp_path):
+    reach = CheckResult(
+        "reach",
+        Status.UNREACHED,
+        "x not reached within the budget (1000 samples) by half the seeds of any cell: unreached",
+        {"budget": 1000.0},
+        label="reach",
+    )
+    run = claim("C3", [reach, scaling(0.0, predicted=(0.0, math.inf))])
+    assert run.status is Status.UNREACHED and not run.good
+    path = write(tmp_path / "r.json", run)
+    raw = json.loads(path.read_text())
+    assert raw["schema_version"] == 5
+    assert raw["claims"][0]["status"] == raw["claims"][0]["checks"][0]["status"] == "unreached"
+    (back,) = load_results(path).claims
+    assert back.to_dict() == ClaimRun.from_dict(run.to_dict()).to_dict()
+    assert back.status is Status.UNREACHED and back.check("reach").evidence["budget"] == 1000.0
+
+
+def test_a_version_4_file_is_read_unchanged_and_cannot_say_unreached(tmp_path):
+    current = write(tmp_path / "v5.json", claim("C1", [passing()]), claim("C2", [failing()]))
+    doc = json.loads(current.read_text())
+    doc["schema_version"] = 4
+    v4 = tmp_path / "v4.json"
+    v4.write_text(json.dumps(doc))
+    old, new = load_results(v4), load_results(current)
+    assert (old.upgraded_from, new.upgraded_from) == (4, None)
+    assert [r.to_dict() for r in old.claims] == [r.to_dict() for r in new.claims]
+    doc["claims"][1]["checks"][0]["status"] = "unreached"  # not a version-4 verdict
+    v4.write_text(json.dumps(doc))
+    message = r"claims\[1\]\.checks\[0\]\.status: 'unreached' is a verdict of schema version 5"
+    with pytest.raises(ResultsError, match=message + " and later; this file says version 4"):
+        load_results(v4)

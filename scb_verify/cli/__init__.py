@@ -6,12 +6,13 @@ building the parser, ``--version`` and ``--help`` start neither torch nor numba,
 command imports what it needs when it runs (``diff``, ``report``, ``claims`` and ``plugins``
 never start the engine's compiled kernels).
 
-Exit codes (:data:`scb_verify.records.EXIT_CODES`): 0 nothing violated or errored; 1 a claim
-violated (with ``--strict`` also inconclusive; with ``--controls`` a control *not* violated),
-or a regression in ``diff``; 2 a usage error — every user error (bad argument, unknown
-algorithm, invalid task, unreadable file, nothing to run) is one line on stderr, no traceback,
-nothing written; 3 a claim errored (its plugin raised, its worker died, it timed out). An
-output path ``-`` is standard output (the human-readable tables then go to stderr).
+Exit codes (:data:`scb_verify.records.EXIT_CODES`): 0 nothing violated, unreached or errored;
+1 a claim violated or unreached (with ``--strict`` also inconclusive; with ``--controls`` a
+control neither violated nor unreached), or a regression in ``diff``; 2 a usage error — every
+user error (bad argument, unknown algorithm, invalid task, unreadable file, nothing to run) is
+one line on stderr, no traceback, nothing written; 3 a claim errored (its plugin raised, its
+worker died, it timed out). An output path ``-`` is standard output (the human-readable tables
+then go to stderr).
 """
 
 from __future__ import annotations

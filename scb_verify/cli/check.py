@@ -14,8 +14,9 @@ HELP = "run claims (or their negative controls) to verdicts"
 DESCRIPTION = f"""{HELP}.
 
 Each claim generates SCB instances, trains through its algorithm and checks its predicted
-bounds (docs/reference.md §6–7): holds, violated, inconclusive or error. Exit codes: 0 nothing
-violated or errored, 1 a claim violated (--controls: a control not violated), 2 usage error or
+bounds (docs/reference.md §6–7): holds, violated, unreached (the target not reached within the
+budget), inconclusive or error. Exit codes: 0 nothing violated, unreached or errored, 1 a claim
+violated or unreached (--controls: a control neither violated nor unreached), 2 usage error or
 nothing to run, 3 a claim errored.
 
 example:
@@ -107,7 +108,7 @@ def add_arguments(c: argparse.ArgumentParser) -> None:
     c.add_argument(
         "--controls",
         action="store_true",
-        help="run the negative controls instead; each must come out violated",
+        help="run the negative controls instead; each must come out violated or unreached",
     )
     c.add_argument("--strict", action="store_true", help="also fail (exit 1) on inconclusive")
     c.add_argument(
@@ -133,9 +134,9 @@ def add_arguments(c: argparse.ArgumentParser) -> None:
         const=SHIPPED,
         metavar="FILE",
         help="gate against a results file of expected verdicts (from check --json; without FILE "
-        "the one shipped for the budget): a claim violated there and still violated is an "
-        "expected finding; exit 1 on any move for the worse, an exponent moving toward "
-        "violating its prediction beyond the noise, or a baseline violation no longer shown "
+        "the one shipped for the budget): a claim violated or unreached there and still so is "
+        "an expected finding; exit 1 on any move for the worse, an exponent moving toward "
+        "violating its prediction beyond the noise, or a baseline finding no longer shown "
         "(docs/reference.md §7.8). Put it after the claims, or write --baseline=FILE",
     )
     c.add_argument(
@@ -186,7 +187,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.strict and args.controls:
         raise UsageError(
-            "check: --strict has no effect with --controls (a control passes only if violated)"
+            "check: --strict has no effect with --controls (a control passes only if violated or "
+            "unreached)"
         )
     check_outputs(json=args.json)
     if args.baseline_tolerance and args.baseline is None:

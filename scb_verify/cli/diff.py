@@ -9,11 +9,13 @@ HELP = "compare two results files; exit 1 on a regression"
 DESCRIPTION = f"""{HELP}.
 
 OLD is the baseline (docs/reference.md §7.8). Fails the gate (exit 1): a verdict that moved for
-the worse or to error, a claim that went missing (not one left out on purpose under
---algorithm), a baseline violation that no longer shows (xfail strict), and an exponent that
-moved toward violating its predicted range beyond the noise and the --tolerance. Reported, not
-failing: an expected finding (violated in both), an exponent that moved away from violating
-(an improvement), a better verdict, checks and claims only one file has.
+the worse (for a claim holds > inconclusive > unreached > violated; for a negative control
+violated and unreached are the good verdicts, holds the bad one) or to error, a claim that went
+missing (not one left out on purpose under --algorithm), a baseline finding (violated or
+unreached) that no longer shows (xfail strict), and an exponent that moved toward violating its
+predicted range beyond the noise and the --tolerance. Reported, not failing: an expected finding
+(violated or unreached in both), an exponent that moved away from violating (an improvement), a
+better verdict, checks and claims only one file has.
 
 An exponent's move d = new − old is judged by the interval of the difference: paired by seed
 when both fits are paired designs on the same recorded seeds (t interval of the per-seed

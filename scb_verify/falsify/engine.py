@@ -213,7 +213,8 @@ class SearchResult:
 
     @property
     def status(self) -> Status:
-        """error; violated: a counterexample (confirmed, if stochastic); holds: none found."""
+        """error; violated: a counterexample (confirmed, if stochastic); holds: none found (an
+        instance not reached within the budget is no counterexample, :func:`.kit.unreached`)."""
         if self.error is not None:
             return Status.ERROR
         return Status.HOLDS if self.counterexample is None else Status.VIOLATED

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
 import numpy as np
 import sympy
@@ -88,6 +88,39 @@ def run_one(job, ctx: ClaimContext, run_job: JobRunner = execute_job):
     return run_job(ctx.apply(job))
 
 
+class Reach(TypedDict):
+    """A samples-to-target measurement of one instance (C4, C5), per data seed: ``samples`` (a
+    censored seed at the budget, a lower bound; NaN where nothing was measured — C4's seeds that
+    never handed off) and ``censored`` (the seed did not reach the target, or the hand-off before
+    it, within the budget)."""
+
+    samples: list[float]
+    censored: list[bool]
+
+
+Measurement = Sequence[float] | Reach
+
+
+def values(measurement: Measurement) -> list[float]:
+    """The per-seed values a bound is tested on: the measurement itself, or a :class:`Reach`'s
+    samples."""
+    if isinstance(measurement, Mapping):
+        return list(measurement["samples"])
+    return list(measurement)
+
+
+def unreached(measurement: Measurement) -> bool:
+    """Whether the instance's target was not reached within the budget by its typical data
+    seed: a :class:`Reach` with at least half its seeds censored (the rule of
+    :attr:`scb_verify.batch_rule.CellOutcome.censored`; docs/reference.md §7.5). Such a
+    measurement gives the budget, not the claim's cost, so it is never a counterexample
+    (§7.10)."""
+    if not isinstance(measurement, Mapping):
+        return False
+    censored = measurement["censored"]
+    return bool(censored) and 2 * sum(censored) >= len(censored)
+
+
 def held_out(
     rows: np.ndarray,
     f_values: Sequence[float],
@@ -133,24 +166,37 @@ def calibrated_falsifier(
     parameters: dict[str, str],
     instances: st.SearchStrategy[dict],
     calibration: list[dict],
-    measured: Callable[[dict], list[float]],
+    measured: Callable[[dict], Measurement],
     bound: Callable[[dict], float],
     what: str,
     fields: schema.Check | None = None,
 ) -> Falsifier:
-    """A falsifier of ``measured(instance)`` (one value per data seed) ≤ C·``bound(instance)``,
-    C calibrated by :func:`~scb_verify.checks.bound_check` (the upper end of the 95% log-scale
-    t interval of the geometric mean, maximized over calibration instances) on the
-    ``calibration`` instances, measured once per process; every searched instance is the
+    """A falsifier of ``measured(instance)`` (one value per data seed, or a :class:`Reach`) ≤
+    C·``bound(instance)``, C calibrated by :func:`~scb_verify.checks.bound_check` (the upper end
+    of the 95% log-scale t interval of the geometric mean, maximized over calibration instances)
+    on the ``calibration`` instances, measured once per process; every searched instance is the
     check's held-out point and fails when its verdict is *violated* (the lower end of its
-    geometric mean's interval lies above C·f)."""
+    geometric mean's interval lies above C·f). An instance whose target was not reached within
+    the budget by its typical seed (:func:`unreached`) is no counterexample: it holds, with
+    its measurement recorded and a ratio of 0 for the search's targeting."""
 
     @functools.cache
     def calibrated() -> tuple[np.ndarray, list[float]]:
-        return np.array([measured(i) for i in calibration]), [bound(i) for i in calibration]
+        rows = [values(measured(i)) for i in calibration]
+        return np.array(rows), [bound(i) for i in calibration]
 
     def evaluate(instance: dict, control: bool) -> Evaluation:
-        return held_out(*calibrated(), measured(instance), bound(instance), control, what)
+        measurement, f_value = measured(instance), bound(instance)
+        if unreached(measurement):
+            return Evaluation(
+                0.0,
+                f_value,
+                True,
+                f"{what}: not reached within the budget by half the data seeds: unreached, "
+                "not a counterexample",
+                {**measurement, "f": f_value, "verdict": "unreached"},
+            )
+        return held_out(*calibrated(), values(measurement), f_value, control, what)
 
     def evidence() -> dict[str, Any]:
         rows, f_values = calibrated()
@@ -205,7 +251,7 @@ def stage_falsifier(
     statement: str,
     parameters: Mapping[str, str],
     extra: Mapping[str, tuple[st.SearchStrategy, Any, schema.Check]],
-    measured: Callable[[dict], list[float]],
+    measured: Callable[[dict], Measurement],
     expr: sympy.Expr,
     what: str,
 ) -> Falsifier:

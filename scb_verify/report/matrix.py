@@ -3,8 +3,8 @@
 family, each cell coloured by the run's verdict and printing its decisive statistic — the
 fitted exponent with its interval when the check that decided the verdict is a scaling check,
 else that check's verdict. A claim that trains nothing ran once per family and fills its row.
-Drawn above the per-claim figures; a results file of one configuration and one family has no
-matrix."""
+Drawn above the per-claim figures, with a legend of the verdicts it shows; a results file of one
+configuration and one family has no matrix."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from scb_verify.family import family_label
 from scb_verify.records import ClaimRun, claim_order
 from scb_verify.report.plot import Plot, new_figure
-from scb_verify.report.style import STATUS_COLOURS, text_colour
+from scb_verify.report.style import STATUS_COLOUR_NAMES, STATUS_COLOURS, text_colour
+from scb_verify.verdict import Status
 
 
 def decisive(run: ClaimRun) -> str:
@@ -46,6 +47,7 @@ def verdict_matrix(runs: Sequence[ClaimRun]) -> Plot | None:
     fig = new_figure(1.2 + 2.1 * len(configs) * len(families), 2.0 + 0.6 * len(ids))
     axes = fig.subplots(1, len(families), squeeze=False, sharey=True)[0]
     from matplotlib.colors import to_rgba
+    from matplotlib.patches import Patch
 
     for ax, family in zip(axes, families, strict=True):
         for i, claim_id in enumerate(ids):
@@ -63,10 +65,18 @@ def verdict_matrix(runs: Sequence[ClaimRun]) -> Plot | None:
         ax.set_yticks(range(len(ids)), ids)
         ax.set_title(f"family: {family or 'default'}", fontsize=9)
     fig.suptitle("Verdict matrix: claims × configurations (cell: verdict, decisive statistic)")
+    shown = [s for s in Status if any(r.status is s for r in runs)]
+    fig.legend(
+        handles=[Patch(color=STATUS_COLOURS[s], label=s.value) for s in shown],
+        loc="outside lower center",
+        ncols=len(shown),
+        frameon=False,
+    )
+    colours = ", ".join(f"{STATUS_COLOUR_NAMES[s]} {s.value}" for s in Status)
     caption = (
-        "Each cell is one claim run, coloured by its verdict (green holds, vermillion violated, "
-        "orange inconclusive, black error; white: not run), with the fitted exponent and its "
-        "95% interval when a scaling check decided the verdict."
+        f"Each cell is one claim run, coloured by its verdict ({colours}; white: not run; "
+        "unreached: the target was not reached within the budget), with the fitted exponent and "
+        "its 95% interval when a scaling check decided the verdict."
     )
     return Plot("verdict-matrix", caption, fig)
 

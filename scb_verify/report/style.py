@@ -14,11 +14,20 @@ from scb_verify.verdict import Range, Status
 if TYPE_CHECKING:
     from matplotlib.axis import Axis
 
-#: Verdict → colour (colour-blind safe: Okabe–Ito green, vermillion, orange).
+#: Verdict → colour (colour-blind safe: Okabe–Ito green, vermillion, reddish purple, orange).
 STATUS_COLOURS = {
     Status.HOLDS: "#009E73",
     Status.VIOLATED: "#D55E00",
+    Status.UNREACHED: "#CC79A7",
     Status.INCONCLUSIVE: "#E69F00",
+    Status.ERROR: "black",
+}
+#: The colours of :data:`STATUS_COLOURS` as captions name them.
+STATUS_COLOUR_NAMES = {
+    Status.HOLDS: "green",
+    Status.VIOLATED: "vermillion",
+    Status.UNREACHED: "purple",
+    Status.INCONCLUSIVE: "orange",
     Status.ERROR: "black",
 }
 #: Colours of a predicted range drawn as a band of admissible values: its fill and its ends.
