@@ -4,7 +4,10 @@ A :class:`~scb_verify.claim.Job` is trained by :func:`execute_job` in whatever p
 executor chose. Executors are ``concurrent.futures.Executor`` objects made by the factories the
 ``register_executors`` hook returns (:class:`~scb_verify.hookspecs.ExecutorFactory`); this
 module is the built-in plugin that registers ``local`` (a process pool, the default). The Ray
-executor lives in :mod:`scb_verify.ray_executor`. :class:`SerialExecutor` runs jobs in the
+executor lives in :mod:`scb_verify.ray_executor`. Whatever the executor, a job whose process
+died (a signal, an exit, a lost node) fails its future with :class:`WorkerDied` or, in the local
+pool, pebble's ``ProcessExpired``; :func:`worker_death` reads either, so the claim's error names
+how the worker died rather than carrying a traceback. :class:`SerialExecutor` runs jobs in the
 calling process (falsifier searches, debugging): nothing isolates a job there, so the runner
 never uses it for claims.
 """
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import os
+import signal
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -34,6 +38,30 @@ def registry(plugins: Sequence[str] = ()):
 
         _REGISTRIES[key] = load_registry(key)
     return _REGISTRIES[key]
+
+
+class WorkerDied(RuntimeError):
+    """The process running a job died (its message says how: ``"Ray: the worker crashed 4
+    times"``); what an executor's future raises for it (the executor contract of
+    :class:`~scb_verify.hookspecs.ExecutorFactory`)."""
+
+
+def worker_death(exc: BaseException) -> str | None:
+    """How a job's worker died (``"killed by signal SIGKILL"``, ``"exit code 3"``, a
+    :class:`WorkerDied`'s message), or None if ``exc`` is not a worker's death."""
+    if isinstance(exc, WorkerDied):
+        return str(exc)
+    import pebble
+
+    if not isinstance(exc, pebble.ProcessExpired):
+        return None
+    code = exc.exitcode
+    if code is not None and code < 0:
+        try:
+            return f"killed by signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"
 
 
 def execute_job(job: Job, plugins: tuple[str, ...] = ()) -> list[RunResult]:

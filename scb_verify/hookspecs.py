@@ -81,7 +81,10 @@ def register_executors():
     :return: a list of :class:`ExecutorFactory`: a ``name`` (chosen with
         ``scb-verify check --executor NAME``) and ``create(jobs)`` returning a
         ``concurrent.futures.Executor`` whose workers can import scb_verify. A distributed
-        engine slots in here without any change to claims.
+        engine slots in here without any change to claims. A job whose process died fails its
+        future with :class:`scb_verify.executors.WorkerDied` (its message says how), so the
+        claim's error names the death; cancelling a future stops its job (the runner's
+        deadlines rely on it).
 
     Called once per plugin manager, when the registry is built.
     """

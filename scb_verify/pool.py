@@ -4,9 +4,10 @@ only its own job.
 ``concurrent.futures.ProcessPoolExecutor`` breaks as a whole when one worker dies (SIGKILL, the
 OOM killer, ``os._exit``): every pending future fails with ``BrokenProcessPool`` and the job that
 killed it cannot be told apart. :class:`ProcessPool` runs on pebble's pool instead, where each
-worker runs one job at a time, a worker that dies fails only the future of the job it was running
-(:func:`worker_death` says how it died) and is replaced, and cancelling a *running* future
-terminates its worker — the runner's deadlines use that to stop work that overran.
+worker runs one job at a time, a worker that dies fails only the future of the job it was
+running (:func:`scb_verify.executors.worker_death` says how it died) and is replaced, and
+cancelling a *running* future terminates its worker — the runner's deadlines use that to stop
+work that overran.
 
 Workers exit by themselves when the process that started them is gone (``kill -9`` of
 ``scb-verify check`` leaves no worker behind to finish, or hang, on its own), ignore Ctrl-C
@@ -60,20 +61,6 @@ class ProcessPool(cf.Executor):
             self._pool.close()
         if wait:
             self._pool.join()
-
-
-def worker_death(exc: BaseException) -> str | None:
-    """How a job's worker died (``"killed by signal SIGKILL"``, ``"exit code 3"``), or None if
-    ``exc`` is not a worker's death."""
-    if not isinstance(exc, pebble.ProcessExpired):
-        return None
-    code = exc.exitcode
-    if code is not None and code < 0:
-        try:
-            return f"killed by signal {signal.Signals(-code).name}"
-        except ValueError:
-            return f"killed by signal {-code}"
-    return f"exit code {code}"
 
 
 def _init_worker(parent: int, initializer, initargs: tuple) -> None:

@@ -8,10 +8,12 @@ here, when the executor is created (``pip install "scb-verify[ray]"``).
 Each :class:`~scb_verify.claim.Job` becomes one task declaring :data:`CPUS_PER_JOB` CPU (the
 kernels run one thread in it, as in the local pool at ``--jobs`` = cores), so Ray packs as many
 jobs per node as it has CPUs. A task whose worker dies (SIGKILL, OOM, a lost node) is retried by
-Ray up to :data:`MAX_RETRIES` times; an exception raised by the job itself is not retried (it is
-deterministic) and gives its claim an error as with the local pool. The future of a task is
-Ray's ``ObjectRef.future()``; cancelling it cancels the task (force: its worker is killed), which
-is how the runner's claim deadlines stop work on Ray. Ray's futures do not report when a task
+Ray up to :data:`MAX_RETRIES` times, after which its future fails with
+:class:`~scb_verify.executors.WorkerDied` (the claim's error: "worker process died (Ray: …)");
+an exception raised by the job itself is not retried (it is deterministic) and gives its claim
+an error as with the local pool. The future of a task follows Ray's ``ObjectRef.future()``;
+cancelling it cancels the task (force: its worker is killed), which is how the runner's claim
+deadlines stop work on Ray. Ray's futures do not report when a task
 starts, so the per-job deadline (counted from a job's start) does not apply here; the per-claim
 one does. Results do not depend on the executor: a job is a pure function of its specs.
 
@@ -26,6 +28,7 @@ import os
 import threading
 from typing import Any
 
+from scb_verify.executors import WorkerDied
 from scb_verify.hookspecs import ExecutorFactory, hookimpl
 
 #: CPUs each job's task declares (it trains with that many threads).
@@ -73,11 +76,29 @@ class RayExecutor(cf.Executor):
 
     def submit(self, fn, /, *args, **kwargs) -> cf.Future:
         ref = self._task.remote(fn, args, kwargs)
-        future = ref.future()
+        future: cf.Future = cf.Future()
         with self._lock:
             self._refs[future] = ref
         future.add_done_callback(self._settled)
+        ref.future().add_done_callback(lambda task: self._settle(future, task))
         return future
+
+    def _settle(self, future: cf.Future, task: cf.Future) -> None:
+        """Hand the task's outcome to the caller's future, a dead worker as
+        :class:`~scb_verify.executors.WorkerDied` (nothing to do once it was cancelled)."""
+        if task.cancelled():
+            future.cancel()
+            return
+        exc = task.exception()
+        if isinstance(exc, self._ray.exceptions.WorkerCrashedError):
+            exc = WorkerDied(f"Ray: the worker crashed {MAX_RETRIES + 1} times")
+        try:
+            if exc is None:
+                future.set_result(task.result())
+            else:
+                future.set_exception(exc)
+        except cf.InvalidStateError:  # cancelled by the runner meanwhile
+            pass
 
     def _settled(self, future: cf.Future) -> None:
         with self._lock:

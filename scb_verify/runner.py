@@ -25,9 +25,8 @@ from typing import Any
 from scb_verify.algorithm import SettingsError
 from scb_verify.cache import JobCache
 from scb_verify.claim import Budget, Claim, ClaimContext, ClaimOutcome, Job, measurement
-from scb_verify.executors import execute_job, registry
+from scb_verify.executors import execute_job, registry, worker_death
 from scb_verify.family import FamilyError
-from scb_verify.pool import worker_death
 from scb_verify.progress import ClaimProgress
 from scb_verify.provenance import config_hash
 from scb_verify.records import ClaimRun, OutcomeError, run_key

@@ -295,3 +295,40 @@ def test_a_run_with_nothing_to_run_is_a_usage_error(cli):
     assert err.strip() == (
         "scb-verify: error: nothing to run: C1 trains nothing: not run with --algorithm sgd"
     )
+
+
+def test_on_ray_a_dying_or_hanging_job_costs_only_its_own_claim(misbehaving, tmp_path, monkeypatch):
+    """The isolation table against the Ray executor (a real local instance): a worker killed
+    by a signal or ending itself fails its claim once Ray's retries are spent, named as a
+    worker's death; a hung job and a hung measurement stop at the claim deadline (Ray does not
+    report when a task starts, so the per-job deadline does not apply there) and the hung
+    worker is gone; C1 and C8 hold."""
+    pytest.importorskip("ray")
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    out = tmp_path / "r.json"
+    res = subprocess.run(
+        command(
+            misbehaving,
+            *("C1", "XKILL", "C8", "XEXIT", "XHANG", "XMEASURE", "--executor", "ray"),
+            *("--jobs", "2", "--timeout", "90", "--no-cache", "--json", str(out)),
+        ),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+    )
+    assert res.returncode == EXIT_ERRORED, res.stderr
+    assert "Traceback" not in res.stderr
+    claims = claims_of(out)
+    for real in ("C1", "C8"):
+        assert claims[real].status is Status.HOLDS, claims[real].error
+    died = "job 0 (doomed): worker process died (Ray: the worker crashed 4 times)"
+    assert claims["XKILL"].error == died
+    assert claims["XEXIT"].error == died
+    assert claims["XHANG"].error == "timed out after 90 s"
+    assert claims["XMEASURE"].error == "timed out after 90 s"
+    for pid in hung_pids(tmp_path):  # one per attempt Ray made before the deadline
+        deadline = time.monotonic() + 30
+        while alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not alive(pid), "a hung Ray worker outlived check"
