@@ -112,6 +112,24 @@ def skipped(
     return out
 
 
+def skipped_in_sweep(
+    claims: Sequence[Subject], configurations: Sequence[Configuration]
+) -> dict[str, str]:
+    """run key → why, for a sweep of several ``configurations``: each configuration whose
+    algorithm is not the one a claim about a particular model is about (``substitutable``
+    false; :func:`scb_verify.runner.plan` leaves those runs out). A claim that trains nothing
+    is not skipped in a sweep: it runs once per family."""
+    out = {}
+    for config in configurations:
+        for c in claims:
+            other = config.algorithm not in (None, c.algorithm)
+            if c.algorithm is not None and not c.substitutable and other:
+                out[run_key(c.id, configuration=config.label)] = (
+                    f"{c.id} is a claim about the {c.algorithm} model: not run with {config.label}"
+                )
+    return out
+
+
 def excluded(claims: Sequence[Claim], families: Sequence[Mapping[str, Any]]) -> dict[str, str]:
     """run key → why: the (claim, family) pairs a sweep leaves out because the claim's
     statement excludes the family (:meth:`scb_verify.claim.Claim.excludes`)."""

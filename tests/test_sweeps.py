@@ -14,6 +14,7 @@ from scb_verify.session import (
     SessionError,
     load_baseline,
     parse_configurations,
+    skipped_in_sweep,
     time_estimate,
 )
 from scb_verify.verdict import Status
@@ -176,3 +177,24 @@ def test_a_refused_sweep_states_its_estimate_at_the_shipped_pace(cli):
     assert "4 claim runs (2 claims × 2 configurations × 1 families) exceed --max-runs 3" in line
     assert "estimate: about" in line and "on 1 workers at the pace of the shipped ci" in line
     assert seconds > 0
+
+
+def test_a_sweep_records_the_claims_about_another_model_it_leaves_out():
+    """C8 is about the softmax model: a sweep of pppd readings does not run it (runner.plan) and
+    says so per configuration, keyed as the run would have been; C2 trains pppd and is not
+    skipped; a configuration of the claim's own model runs it."""
+    from scb_verify.registry import load_registry
+    from scb_verify.runner import plan
+
+    reg = load_registry()
+    claims = [reg.claim("C2"), reg.claim("C8")]
+    configurations = parse_configurations(["pppd[lam=0,1]", "softmax"], [])
+    skipped = skipped_in_sweep(claims, configurations)
+    assert skipped == {
+        f"C8 [pppd[lam={v}]]": f"C8 is a claim about the softmax model: not run with pppd[lam={v}]"
+        for v in (0, 1)
+    }
+    planned = {(p.claim.id, p.configuration) for p in plan(
+        claims, budget="smoke", configurations=configurations)}  # fmt: skip
+    assert ("C8", "softmax") in planned and ("C8", "pppd[lam=0]") not in planned
+    assert not {f"{c} [{k}]" for c, k in planned} & set(skipped)

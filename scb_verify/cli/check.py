@@ -214,7 +214,14 @@ def run(args: argparse.Namespace) -> int:
         configurations=configurations,
         families=families,
     )
-    skipped = {**session.skipped(claims, algorithm), **session.excluded(claims, families)}
+    skipped = {
+        **(
+            session.skipped_in_sweep(claims, configurations)
+            if len(configurations) > 1
+            else session.skipped(claims, algorithm)
+        ),
+        **session.excluded(claims, families),
+    }
     if not planned:
         reasons = "; ".join(skipped.values()) or "no claim is registered"
         raise UsageError(f"nothing to run: {reasons}")
