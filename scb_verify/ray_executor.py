@@ -1,7 +1,7 @@
 """The ``ray`` executor: each training job one Ray task, on a local Ray instance or a cluster.
 
-``scb-verify check --executor ray`` without an address starts a private local Ray instance
-with ``--jobs`` CPUs and shuts it down at the end; with ``--address ADDR`` (or Ray's own
+``scb-verify check --executor ray`` without an address starts a private local Ray instance with
+``--jobs`` CPUs and shuts it down at the end; with ``--address ADDR`` (or Ray's own
 ``RAY_ADDRESS``) it connects to a running cluster and leaves it running. Ray is imported only
 here, when the executor is created (``pip install "scb-verify[ray]"``).
 
@@ -13,15 +13,15 @@ Ray up to :data:`MAX_RETRIES` times, after which its future fails with
 an exception raised by the job itself is not retried (it is deterministic) and gives its claim
 an error as with the local pool. The future of a task follows Ray's ``ObjectRef.future()``;
 cancelling it cancels the task (force: its worker is killed), which is how the runner's claim
-deadlines stop work on Ray. Ray's futures do not report when a task
-starts, so the per-job deadline (counted from a job's start) does not apply here, and the
-per-claim one counts the time a claim's jobs wait in Ray's queue behind other claims' (the local
-pool leaves that out): a large sweep on Ray needs a larger ``--timeout`` (the 84-run ci matrix
-on 2 CPUs timed C4 out at the default 3600 s). Results do not depend on the executor: a job is a pure function of its specs.
+deadlines stop work on Ray. Ray's futures do not report when a task starts, so the per-job
+deadline (counted from a job's start) does not apply here, and the per-claim one counts the time
+a claim's jobs wait in Ray's queue behind other claims' (the local pool leaves that out): a
+large sweep on Ray needs a larger ``--timeout`` (the 84-run ci matrix on 2 CPUs timed C4 out at
+the default 3600 s). Results do not depend on the executor: a job is a pure function of its
+specs.
 
 Workers must import scb_verify and every ``--plugin`` module: on a cluster, install the project
-on every node (or pass a Ray runtime environment); see docs/plugin-guide.md.
-"""
+on every node (or pass a Ray runtime environment); see docs/plugin-guide.md."""
 
 from __future__ import annotations
 

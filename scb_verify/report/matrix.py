@@ -1,10 +1,10 @@
 """The verdict matrix of a sweep (``check`` with several ``--algorithm`` configurations or
 ``--family`` values; docs/reference.md §7): claims × configurations, one panel per instance
-family, each cell coloured by the run's verdict and printing its decisive statistic — the
-fitted exponent with its interval when the check that decided the verdict is a scaling check,
-else that check's verdict. A claim that trains nothing ran once per family and fills its row.
-Drawn above the per-claim figures, with a legend of the verdicts it shows; a results file of one
-configuration and one family has no matrix."""
+family (stacked, on one column axis), each cell coloured by the run's verdict and printing its
+decisive statistic — the fitted exponent with its interval of the first scaling check whose
+verdict is the run's, else just the verdict. A claim that trains nothing ran once per family and
+fills its row. Drawn above the per-claim figures, with a legend of the verdicts it shows; a
+results file of one configuration and one family has no matrix."""
 
 from __future__ import annotations
 
@@ -18,10 +18,11 @@ from scb_verify.verdict import Status
 
 
 def decisive(run: ClaimRun) -> str:
-    """The cell text of a run: its verdict, and the statistic of the first check whose verdict
-    is the run's (the one that decided it) — ``0.12 [0.01, 0.23]`` for a scaling fit."""
-    check = next((c for c in run.checks if c.status is run.status), None)
-    if check is None or check.fit is None:
+    """The cell text of a run: its verdict, and the fit of the first scaling check whose verdict
+    is the run's (one that decided it; a reach check that held says nothing about the statement)
+    — ``0.12 [0.01, 0.23]``."""
+    check = next((c for c in run.checks if c.status is run.status and c.fit is not None), None)
+    if check is None:
         return run.status.value
     fit = check.fit
     return f"{run.status.value}\n{fit.slope:.2g} [{fit.ci[0]:.2g}, {fit.ci[1]:.2g}]"
@@ -44,8 +45,8 @@ def verdict_matrix(runs: Sequence[ClaimRun]) -> Plot | None:
     cells = {(r.id, r.configuration, family_label(r.family)): r for r in runs}
     for r in filter(_independent, runs):  # the same run in every configuration's column
         cells.update({(r.id, c, family_label(r.family)): r for c in configs})
-    fig = new_figure(1.2 + 2.1 * len(configs) * len(families), 2.0 + 0.6 * len(ids))
-    axes = fig.subplots(1, len(families), squeeze=False, sharey=True)[0]
+    fig = new_figure(1.6 + 1.9 * len(configs), 1.2 + (0.7 + 0.55 * len(ids)) * len(families))
+    axes = fig.subplots(len(families), 1, squeeze=False, sharex=True)[:, 0]
     from matplotlib.colors import to_rgba
     from matplotlib.patches import Patch
 
