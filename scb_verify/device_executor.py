@@ -81,7 +81,8 @@ def device_executor(jobs: int, device: str, *, engine: str | None = None) -> cf.
     :class:`DeviceUnavailable` before starting anything when the device is not available here."""
     dev = check_device(device)
     threads = max(1, min(jobs, os.cpu_count() or 1))
-    return ProcessPool(1, initializer=_worker_init, initargs=(str(dev), engine, threads))
+    init = f"{__name__}:_worker_init"
+    return ProcessPool(1, initializer=init, initargs=(str(dev), engine, threads))
 
 
 def _cuda_executor(jobs: int) -> cf.Executor:

@@ -100,7 +100,7 @@ def local_executor(jobs: int) -> cf.Executor:
     from scb_verify.pool import ProcessPool
 
     threads = max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else 1
-    return ProcessPool(jobs, initializer=_worker_init, initargs=(threads,))
+    return ProcessPool(jobs, initializer=f"{__name__}:_worker_init", initargs=(threads,))
 
 
 @hookimpl

@@ -18,6 +18,7 @@ exception.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import importlib
 import multiprocessing
 import os
 import signal
@@ -31,11 +32,12 @@ PARENT_POLL = 1.0
 
 
 class ProcessPool(cf.Executor):
-    """``workers`` spawned processes (torch state is never forked), each set up by
-    ``initializer(*initargs)``; a ``concurrent.futures.Executor`` whose futures stop their
+    """``workers`` spawned processes (torch state is never forked), each set up by the function
+    ``initializer`` names (``"module:function"``, imported in the worker once it ignores
+    Ctrl-C) called with ``initargs``; a ``concurrent.futures.Executor`` whose futures stop their
     worker when cancelled while running."""
 
-    def __init__(self, workers: int, initializer=None, initargs: tuple = ()):
+    def __init__(self, workers: int, initializer: str | None = None, initargs: tuple = ()):
         self._pool = pebble.ProcessPool(
             max_workers=workers,
             context=multiprocessing.get_context("spawn"),
@@ -44,7 +46,21 @@ class ProcessPool(cf.Executor):
         )
 
     def submit(self, fn, /, *args, **kwargs) -> cf.Future:
-        return self._pool.schedule(fn, args=args, kwargs=kwargs)
+        """Schedule ``fn(*args, **kwargs)``. The first schedule spawns the workers; it runs with
+        SIGINT ignored (from the main thread, the only one that may change it), and an ignored
+        signal stays ignored through exec, so a Ctrl-C cannot reach a worker still starting up,
+        before :func:`_init_worker` ignores it (it printed that worker's import traceback and
+        could leave the pool waiting on it). A worker pebble respawns later (after a death or a
+        deadline) is covered from its first light import on: its payload names the initializer
+        by string, so nothing heavy loads before it ignores Ctrl-C. A Ctrl-C landing in those
+        few milliseconds of the parent is lost; the next one works."""
+        if threading.current_thread() is not threading.main_thread():
+            return self._pool.schedule(fn, args=args, kwargs=kwargs)
+        handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            return self._pool.schedule(fn, args=args, kwargs=kwargs)
+        finally:
+            signal.signal(signal.SIGINT, handler)
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         """Leaving a ``with`` block normally waits for the submitted jobs; leaving it by an
@@ -63,13 +79,15 @@ class ProcessPool(cf.Executor):
             self._pool.join()
 
 
-def _init_worker(parent: int, initializer, initargs: tuple) -> None:
+def _init_worker(parent: int, initializer: str | None, initargs: tuple) -> None:
     # Ctrl-C reaches the whole process group: the parent handles it and stops the workers, so
-    # a worker ignores it rather than print a KeyboardInterrupt traceback of its own.
+    # a worker ignores it rather than print a KeyboardInterrupt traceback of its own — before
+    # it imports the initializer's module, the first heavy import.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     if initializer is not None:
-        initializer(*initargs)
+        module, _, name = initializer.partition(":")
+        getattr(importlib.import_module(module), name)(*initargs)
 
 
 def _exit_with_parent(parent: int) -> None:

@@ -332,3 +332,34 @@ def test_on_ray_a_dying_or_hanging_job_costs_only_its_own_claim(misbehaving, tmp
         while alive(pid) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert not alive(pid), "a hung Ray worker outlived check"
+
+
+def test_ctrl_c_while_the_workers_start_is_clean(misbehaving, tmp_path):
+    """Ctrl-C (SIGINT to the process group) at several moments of the first seconds, while the
+    workers are still importing: each run ends with 130 and one line, never a worker's
+    KeyboardInterrupt traceback (before the fix, about 3 of 11 such moments printed one) and
+    never a hang. The moments are spread over the start-up; none is asserted to be inside it."""
+    for delay in (1.0, 1.75, 2.5, 3.0, 3.5, 4.0):
+        proc = subprocess.Popen(
+            command(misbehaving, "C1", "XHANG", "--jobs", "2", "-q", "--no-cache"),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=tmp_path,
+            start_new_session=True,
+        )
+        try:
+            time.sleep(delay)
+            os.killpg(proc.pid, signal.SIGINT)
+            _, err = proc.communicate(timeout=120)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.communicate()
+        assert proc.returncode == 130, (delay, err)
+        assert "Traceback" not in err and "KeyboardInterrupt" not in err, (delay, err)
+        assert err.strip().splitlines()[-1] == "scb-verify: interrupted", (delay, err)
+    deadline = time.monotonic() + 30
+    while any(alive(p) for p in hung_pids(tmp_path)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(alive(p) for p in hung_pids(tmp_path)), "a worker outlived check"
