@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from scb_verify import interrupts
 from scb_verify.algorithm import SettingsError
 from scb_verify.cache import JobCache
 from scb_verify.claim import Budget, Claim, ClaimContext, ClaimOutcome, Job, measurement
@@ -35,6 +36,9 @@ from scb_verify.session import DEADLINES, Configuration, Deadlines
 
 #: How often the runner looks whether a submitted job has started (its deadline counts from then).
 JOB_START_POLL = 0.5
+
+#: The longest the runner waits before it looks for a deferred Ctrl-C or SIGTERM (seconds).
+SIGNAL_POLL = 0.2
 
 
 class _ClaimRun:
@@ -287,6 +291,11 @@ def run_plan(
     The claims' measurement code runs one step at a time on a helper thread, so a measurement
     that never returns holds only its own claim, until its deadline; it is then abandoned (a
     Python thread cannot be stopped: it ends with the process).
+
+    Ctrl-C and SIGTERM are deferred (:func:`scb_verify.interrupts.deferred`) and raised where
+    the loop wakes, at least every :data:`SIGNAL_POLL` seconds, never inside the executor's
+    or the futures' locking (with an executor that runs jobs in this thread, such as
+    :class:`~scb_verify.executors.SerialExecutor`, after the job in progress).
     """
     budgets = {p.ctx.budget for p in planned} or {"smoke"}
     limits = DEADLINES[max(budgets, key=list(DEADLINES).index)]
@@ -294,13 +303,15 @@ def run_plan(
         limits.claim if timeout is None else timeout,
         limits.job if job_timeout is None else job_timeout,
     )
-    driver = _Driver(executor, tuple(plugins), cache, limits, on_done or (lambda _: None))
-    records = [driver.start(p) for p in planned]
-    while driver.busy():
-        driver.wait()
-        driver.enforce_deadlines()
-        if on_progress:
-            on_progress([r.progress() for r in driver.live()])
+    with interrupts.deferred() as signals:
+        driver = _Driver(executor, tuple(plugins), cache, limits, on_done or (lambda _: None))
+        records = [driver.start(p) for p in planned]
+        while driver.busy():
+            driver.wait()
+            signals.deliver()
+            driver.enforce_deadlines()
+            if on_progress:
+                on_progress([r.progress() for r in driver.live()])
     return [r if isinstance(r, ClaimRun) else r.record for r in records]
 
 
@@ -368,7 +379,7 @@ class _Driver:
                 wake.append(now + JOB_START_POLL)  # to notice when the job starts
         done, _ = cf.wait(
             [*waiting, *self.stepping],
-            timeout=max(0.0, min(wake) - now),
+            timeout=min(SIGNAL_POLL, max(0.0, min(wake) - now)),
             return_when=cf.FIRST_COMPLETED,
         )
         self._count_queued(waiting)
