@@ -1,5 +1,5 @@
 """``python -m scb_verify``: the command line, as the ``scb-verify`` script runs it."""
 
-from scb_verify.cli import main
+from scb_verify.cli import script
 
-raise SystemExit(main())
+script()

@@ -479,9 +479,19 @@ def _lookup(
         return None, None
 
 
+#: The name of the threads that run claims' steps (:func:`steps_running`).
+STEP_THREAD = "scb-verify claim step"
+
+
+def steps_running() -> bool:
+    """Whether a claim's step still runs on its thread: one abandoned at its claim's deadline
+    or by Ctrl-C (a step cannot be stopped from outside)."""
+    return any(t.name == STEP_THREAD and t.is_alive() for t in threading.enumerate())
+
+
 def _in_thread(fn: Callable[..., Any], *args: Any) -> cf.Future:
     """``fn(*args)`` on a new daemon thread, as a future (a thread that never returns does not
-    keep the process alive)."""
+    keep the process alive, though ending it takes care: :func:`scb_verify.cli.script`)."""
     future: cf.Future = cf.Future()
     future.set_running_or_notify_cancel()
 
@@ -491,5 +501,5 @@ def _in_thread(fn: Callable[..., Any], *args: Any) -> cf.Future:
         except BaseException as e:
             future.set_exception(e)
 
-    threading.Thread(target=target, daemon=True, name="scb-verify claim step").start()
+    threading.Thread(target=target, daemon=True, name=STEP_THREAD).start()
     return future

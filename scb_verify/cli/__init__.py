@@ -24,6 +24,7 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from typing import NoReturn
 
 from scb_verify import __version__
 from scb_verify.cli.common import Parser, UsageError
@@ -40,6 +41,7 @@ __all__ = [
     "UsageError",
     "build_parser",
     "main",
+    "script",
 ]
 
 #: Subcommand → the module that implements it.
@@ -124,6 +126,24 @@ class Terminated(KeyboardInterrupt):
 
 def _terminate(signum, frame) -> None:
     raise Terminated
+
+
+def script() -> NoReturn:
+    """The ``scb-verify`` script (and ``python -m scb_verify``): :func:`main`, then exit with its
+    code. While a claim's step still runs on its daemon thread (abandoned at its deadline or by
+    Ctrl-C: :func:`scb_verify.runner.steps_running`), the process ends without the
+    interpreter's finalization, once its output is flushed: Python 3.11 ends a daemon thread
+    by ``pthread_exit`` when it next takes the GIL, and inside torch's C++ code that aborts
+    the process ("terminate called without an active exception", SIGABRT instead of the exit
+    code: once in 6 Ctrl-C moments of a CI run). Executors and caches are closed by then;
+    only the step's own work is lost, as it would be anyway."""
+    code = main()
+    runner = sys.modules.get("scb_verify.runner")  # not loaded: no step ran
+    if runner is not None and runner.steps_running():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

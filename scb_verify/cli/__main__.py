@@ -1,7 +1,5 @@
 """``python -m scb_verify.cli``: the ``scb-verify`` command."""
 
-import sys
+from scb_verify.cli import script
 
-from scb_verify.cli import main
-
-sys.exit(main())
+script()
