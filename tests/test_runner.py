@@ -79,6 +79,15 @@ class Trains(Claim):
         return ClaimOutcome(checks=[threshold_check([0.0, 0.0], 1.0, direction="<=")])
 
 
+class Waits(Trains):
+    """Trains as Trains does, after 5 s in its measurement: its job is submitted after the
+    other claims' first jobs."""
+
+    def measure(self, ctx):
+        time.sleep(5)
+        return (yield from super().measure(ctx))
+
+
 class HangsInMeasure(Claim):
     id, title, paper, statement, control = "XMEASURE", "test", "test", "test", "test"
 
@@ -112,6 +121,7 @@ def register_claims():
         Trains("XKILL", "test-sigkill"),
         Trains("XEXIT", "test-exit"),
         Trains("XHANG", "test-hang"),
+        Waits("XLATE", "null"),
         HangsInMeasure(),
         SpinsInTorch(),
     ]
@@ -171,10 +181,12 @@ def hung_pids(tmp_path: Path) -> list[int]:
     return [int(p) for p in path.read_text().split()] if path.exists() else []
 
 
-def test_a_dying_worker_costs_only_its_own_claim(misbehaving, tmp_path):
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_dying_worker_costs_only_its_own_claim(misbehaving, tmp_path, jobs):
+    """With one worker too: the pool starts a new one for the jobs after the death."""
     out = tmp_path / "r.json"
     res = check(
-        misbehaving, "C1", "XKILL", "C8", "XEXIT", "--jobs", "2", "--json", str(out), cwd=tmp_path
+        misbehaving, "C1", "XKILL", "C8", "XEXIT", "--jobs", jobs, "--json", str(out), cwd=tmp_path
     )
     assert res.returncode == EXIT_ERRORED, res.stderr
     assert "Traceback" not in res.stderr
@@ -212,6 +224,28 @@ def test_deadlines_stop_the_work_and_the_rest_goes_on(misbehaving, tmp_path):
     assert claims["XHANG"].wall_time < claims["XMEASURE"].wall_time
     [pid] = hung_pids(tmp_path)
     assert not alive(pid), "the timed-out job's worker was not stopped"
+
+
+def test_with_one_worker_a_hung_job_costs_only_its_own_claim(misbehaving, tmp_path):
+    """--jobs 1 (issue 24: the serial executor let a hung job make the claim queued behind it
+    an error): XHANG's job holds the only worker until XHANG's claim deadline (45 s); XLATE's
+    job, submitted 5 s later, waits behind it without spending XLATE's own deadline (also
+    45 s), and XLATE holds."""
+    out = tmp_path / "r.json"
+    res = check(
+        misbehaving, "XHANG", "XLATE", "--jobs", "1", "--timeout", "45", "--json", str(out),
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert res.returncode == EXIT_ERRORED, res.stderr
+    claims = claims_of(out)
+    assert claims["XHANG"].error == "timed out after 45 s"
+    assert claims["XLATE"].status is Status.HOLDS, claims["XLATE"].error
+    assert claims["XLATE"].wall_time > 45  # it waited behind XHANG past its own deadline
+    [pid] = hung_pids(tmp_path)
+    deadline = time.monotonic() + 30
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not alive(pid), "the timed-out claim's worker was not stopped"
 
 
 def test_kill_9_of_check_keeps_the_verdicts_reached(misbehaving, tmp_path):
@@ -407,3 +441,75 @@ def test_ctrl_c_while_the_workers_start_is_clean(misbehaving, tmp_path):
     while any(alive(p) for p in hung_pids(tmp_path)) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not any(alive(p) for p in hung_pids(tmp_path)), "a worker outlived check"
+
+
+NOT_JSON = """
+from scb_verify.checks import threshold_check
+from scb_verify.claim import Claim, ClaimOutcome
+from scb_verify.hookspecs import hookimpl
+
+
+def circular():
+    me = {}
+    me["me"] = me
+    return me
+
+
+#: claim id -> (the outcome's field that cannot be JSON, a function that makes it)
+KINDS = {
+    "XOBJECT": ("measurements", lambda: {"x": object()}),
+    "XSET": ("measurements", lambda: {"x": {1, 2}}),
+    "XTUPLEKEY": ("measurements", lambda: {(1, 2): 3}),
+    "XBIGINT": ("measurements", lambda: {"x": 2**70}),
+    "XCIRCULAR": ("artifacts", circular),
+}
+
+
+class ReturnsNotJson(Claim):
+    title = paper = statement = control = "test"
+
+    def __init__(self, claim_id):
+        self.id = claim_id
+
+    def measure(self, ctx):
+        field, make = KINDS[self.id]
+        checks = [threshold_check([0.0, 0.0], 1.0, direction="<=")]
+        return ClaimOutcome(checks=checks, **{field: make()})
+        yield
+
+
+@hookimpl
+def register_claims():
+    return [ReturnsNotJson(claim_id) for claim_id in KINDS]
+"""
+
+#: claim id -> what its error must name (the field and the type)
+NOT_JSON_ERRORS = {
+    "XOBJECT": "measurements/x has type object",
+    "XSET": "measurements/x has type set",
+    "XTUPLEKEY": "measurements has key (1, 2)",
+    "XBIGINT": "measurements/x is an integer beyond 64 bits",
+    "XCIRCULAR": "circular reference",
+}
+
+
+@pytest.mark.parametrize(
+    "bad", [*([claim] for claim in NOT_JSON_ERRORS), list(NOT_JSON_ERRORS)], ids=str
+)
+def test_an_outcome_that_is_not_json_costs_only_its_own_claim(cli, plugin_module, tmp_path, bad):
+    """Each kind of outcome JSON cannot hold, alone and all at once, beside C1: that claim is an
+    error naming the field and the type, C1 keeps its verdict, and the results file is written
+    (issue 24: the run used to abort or exit 1 with no verdict kept)."""
+    out = tmp_path / "r.json"
+    code, stdout, err = cli(
+        "--plugin", plugin_module(NOT_JSON), "check", "C1", *bad, "-q", "--jobs", "1",
+        "--json", out,
+    )  # fmt: skip
+    assert code == EXIT_ERRORED, stdout + err
+    claims = claims_of(out)
+    assert claims["C1"].status is Status.HOLDS
+    for claim in bad:
+        assert claims[claim].status is Status.ERROR
+        assert claims[claim].error.startswith("its outcome cannot be recorded: ")
+        assert NOT_JSON_ERRORS[claim] in claims[claim].error
+    assert load_results(out).complete
