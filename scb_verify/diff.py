@@ -34,7 +34,7 @@ get the xfail treatment.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,11 +127,12 @@ class Move:
 @dataclass(frozen=True)
 class Change:
     """One line of the diff: which claim run (its key), what changed (``kind``: ``verdict``,
-    ``expected finding``, ``missing``, ``skipped``, ``added``, ``algorithm``, ``check``,
-    ``slope``; ``label``: the check's, for the last two), from what to what (as values; text
-    only when printed), ``regression``: the change fails the gate; ``expected``: a known finding
-    of the baseline, still there; ``improvement``: an exponent that moved away from violating
-    its range; ``note``: why, where the kind alone does not say; ``move``: a slope's move."""
+    ``expected finding``, ``missing``, ``skipped``, ``added``, ``algorithm``, ``read truth``,
+    ``check``, ``slope``; ``label``: the check's, for the last two), from what to what (as
+    values; text only when printed), ``regression``: the change fails the gate; ``expected``: a
+    known finding of the baseline, still there; ``improvement``: an exponent that moved away from
+    violating its range; ``note``: why, where the kind alone does not say (and, beside a
+    verdict, the algorithms that read the ground truth); ``move``: a slope's move."""
 
     claim: str
     kind: str
@@ -214,21 +215,30 @@ def claim_changes(before: ClaimRun, after: ClaimRun, gate: Gate | None = None) -
     changes = []
     old_status, new_status = before.status, after.status
     old, new = rank(old_status, before.control), rank(new_status, after.control)
+    # A verdict that rests on an algorithm which read the ground truth says so beside it.
+    read = f"read the ground truth: {_names(after.truth_readers)}" if after.truth_readers else ""
     if new_status is Status.ERROR or new < old:
-        changes.append(Change(key, "verdict", old_status, new_status, regression=True))
+        changes.append(Change(key, "verdict", old_status, new_status, regression=True, note=read))
     elif old_status is not new_status:
         gone = old in BAD and new == GOOD  # xfail(strict) semantics
         still = old in BAD and new in BAD  # e.g. violated → unreached: still a finding
         note = "baseline finding gone" if gone else "still a finding" if still else ""
+        note = "; ".join(n for n in (note, read) if n)
         changes.append(
             Change(
                 key, "verdict", old_status, new_status, regression=gone, expected=still, note=note
             )
         )
     elif old in BAD:
-        changes.append(Change(key, "expected finding", old_status, new_status, expected=True))
+        changes.append(
+            Change(key, "expected finding", old_status, new_status, expected=True, note=read)
+        )
     if before.algorithm != after.algorithm:
         changes.append(Change(key, "algorithm", before.algorithm, after.algorithm))
+    if before.truth_readers != after.truth_readers:
+        changes.append(
+            Change(key, "read truth", _names(before.truth_readers), _names(after.truth_readers))
+        )
     if Status.ERROR not in (old_status, new_status):
         changes += _checks_only_in_one(before, after)
     changes += _moved_exponents(key, before.fits(), after.fits(), gate or Gate.over([before]))
@@ -356,6 +366,11 @@ def _moved_exponents(
             )
         )
     return out
+
+
+def _names(names: Sequence[str]) -> str | None:
+    """Algorithm names as one value of a change (None: none)."""
+    return ", ".join(names) or None
 
 
 def _value_json(value: Value) -> Any:

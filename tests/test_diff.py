@@ -66,6 +66,20 @@ def test_regression_rule(before, after, control, regression):
     assert change.regression is regression
 
 
+def test_the_gate_says_beside_a_verdict_that_its_algorithm_read_the_ground_truth(cli, tmp_path):
+    honest = claim("C2", [passing()])
+    cheated = replace(claim("C2", [failing()]), truth_readers=["population"])
+    old = write(tmp_path / "old.json", honest)
+    new = write(tmp_path / "new.json", cheated)
+    code, out, _ = cli("diff", old, new)
+    assert code == 1
+    verdict, read = [line for line in out.splitlines() if line.startswith("C2")]
+    assert "verdict (read the ground truth: population)" in verdict and "REGRESSION" in verdict
+    assert "read truth" in read and "population" in read and "REGRESSION" not in read
+    (change,) = [c for c in compare(load_results(old), load_results(new)) if c.kind == "read truth"]
+    assert (change.old, change.new, change.regression) == (None, "population", False)
+
+
 def test_errored_claim_is_a_regression(tmp_path):
     old = load_results(write(tmp_path / "old.json", claim("C1", [passing()])))
     new = load_results(write(tmp_path / "new.json", claim("C1", [], error="Traceback…")))
