@@ -55,6 +55,7 @@ from scb_verify import (
 )
 from scb_verify.batch_rule import (
     READINGS,
+    cost_series,
     local_slopes_over_cells,
     stage_milestone,
     stage_milestones,
@@ -195,6 +196,20 @@ class StageTwo(Claim[StageTwoGrid]):
                     ]
                     for t in g.T
                 },
+            },
+            artifacts={
+                "cost_decomposition": {
+                    "axis": "T",
+                    "series": {
+                        **({} if phase1 is None else {"hand-off (stage 1)": cost_series(phase1)}),
+                        **{
+                            f"stage 2, ε={e:g}": cost_series(
+                                {t: phase2[t, e] for t in g.T if (t, e) in phase2}
+                            )
+                            for e in eps_grid
+                        },
+                    },
+                }
             },
         )
 

@@ -59,6 +59,7 @@ from scb_verify import (
 )
 from scb_verify.batch_rule import (
     READINGS,
+    cost_series,
     local_slopes_over_cells,
     stage_milestone,
     stage_milestones,
@@ -200,6 +201,13 @@ class Transfer(Claim[TransferGrid]):
                     }
                     for (kind, t), o in outcomes.items()
                     if not o.censored
+                },
+                "cost_decomposition": {
+                    "axis": "T",
+                    "series": {
+                        kind: cost_series({t: outcomes[kind, t] for t in g.T})
+                        for kind in ("scratch", "finetune")
+                    },
                 },
             },
         )

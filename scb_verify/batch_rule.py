@@ -338,3 +338,23 @@ def local_slopes_over_cells(
     out["censored"] = {k: int(sum(outcomes[k].censored_seeds)) for k in keys}
     out["method"] = stats.PAIRED_SLOPE
     return out
+
+
+def cost_series(outcomes: Mapping[float, CellOutcome]) -> dict[str, list]:
+    """Along the grid (``outcomes`` in grid order): the median over the seeds that reached the
+    target of the cost and of its two factors, samples = batch × steps (docs/reference.md §6.4:
+    which factor grows with the grid), with how many of the cell's seeds reached it (the
+    medians are None where none did). Each median is taken apart, so the product of the two
+    factors' medians need not be the cost's. The series of a ``cost_decomposition`` artifact
+    (drawn by :mod:`scb_verify.report.cost`)."""
+    out: dict[str, list] = {k: [] for k in ("x", "samples", "batch", "steps", "reached", "seeds")}
+    for x, outcome in outcomes.items():
+        parts = outcome.decomposition()
+        reached = [i for i, censored in enumerate(parts["censored"]) if not censored]
+        out["x"].append(x)
+        for key in ("samples", "batch", "steps"):
+            values = [parts[key][i] for i in reached]
+            out[key].append(float(np.median(values)) if values else None)
+        out["reached"].append(len(reached))
+        out["seeds"].append(len(parts["censored"]))
+    return out

@@ -22,6 +22,7 @@ from scb_verify.batch_rule import (
     CellOutcome,
     batch_grid,
     censoring_check,
+    cost_series,
     local_slopes_over_cells,
     scaling_over_cells,
     stage_milestone,
@@ -235,6 +236,21 @@ def test_a_censored_median_in_every_cell_is_unreached_with_its_budget(cells):
     assert result.summary.endswith(": unreached")
     assert result.evidence["budget"] == 1000.0
     assert result.evidence["censored_cells"] == [str(k) for k in cells]
+
+
+def test_cost_series_takes_medians_over_the_seeds_that_reached_the_target():
+    # _cell: seed i resolved at its batch costs 100·(i + 1) samples; censored seeds are left out.
+    cells = {32: _cell([32, 64, None]), 64: _cell([None, None, None]), 128: _cell([50, 100])}
+    series = cost_series(cells)
+    assert series == {
+        "x": [32, 64, 128],
+        "samples": [150.0, None, 150.0],
+        "batch": [48.0, None, 75.0],
+        "steps": [3.0, None, 2.0],  # round(100/32) and round(200/64); 100/50 and 200/100
+        "reached": [2, 0, 2],
+        "seeds": [3, 3, 2],
+    }
+    json.dumps(series)  # an artifact: strict JSON
 
 
 # --------------------------------------------------------------------------- falsifiers

@@ -63,7 +63,28 @@ def synthetic_reports():
                     }
                     for start, k in (("scratch", 3), ("finetune", 1))
                     for t in (32, 64, 128)
-                }
+                },
+                "cost_decomposition": {
+                    "axis": "T",
+                    "series": {
+                        "scratch": {
+                            "x": [32, 64, 128],
+                            "samples": [3000.0, 4500.0, 6400.0],
+                            "batch": [128.0, 128.0, 256.0],
+                            "steps": [23.4, 35.2, 25.0],
+                            "reached": [40, 40, 40],
+                            "seeds": [40, 40, 40],
+                        },
+                        "finetune": {
+                            "x": [32, 64, 128],
+                            "samples": [2500.0, 3000.0, None],
+                            "batch": [96.0, 128.0, None],
+                            "steps": [26.0, 23.4, None],
+                            "reached": [40, 39, 0],
+                            "seeds": [40, 40, 40],
+                        },
+                    },
+                },
             },
         ),
         claim(
@@ -126,6 +147,7 @@ def test_synthetic_report(synthetic, tmp_path):
             "C3-correlation.png",
             "C3-scaling-1.png",
             "C5-correlation.png",
+            "C5-cost.png",
             "C5-scaling-1.png",  # both checks fit the same bound in the same variable: one family
             "C7-distance.png",
             "C8-attention.png",
@@ -367,6 +389,31 @@ def test_a_level_a_curve_states_is_drawn_and_named():
     assert [list(line.get_ydata()) for line in dotted] == [[0.02, 0.02]]
     assert not [line for line in correlation.get_lines() if line.get_linestyle() == ":"]
     assert "tolerance R_linear + 0.1·R₀" in figure_texts(plot.figure)
+
+
+def test_the_cost_is_drawn_as_batch_times_steps():
+    """Three panels (samples, batch, steps) against the grid; a point not every seed reached is
+    hollow and the caption says so; the batch axis is labelled at the powers of two."""
+    pytest.importorskip("matplotlib")
+    from scb_verify.records import ClaimRun
+    from scb_verify.report.cost import cost_decomposition
+    from scb_verify.verdict import Status
+
+    (c5,) = [r for r in synthetic_reports() if r.id == "C5"]
+    artifact = c5.artifacts["cost_decomposition"]
+    run = ClaimRun(id="C5", control=False, algorithm="pppd", status=Status.HOLDS)
+    (plot,) = cost_decomposition(run, "ci", artifact)
+    assert plot.stem == "cost" and plot.caption.endswith("did not reach within the budget")
+    samples, batch, steps = plot.figure.axes
+    assert [ax.get_title() for ax in plot.figure.axes] == [
+        "samples to the target",
+        "smallest successful batch",
+        "steps at that batch",
+    ]
+    assert [t.get_text() for t in batch.get_yticklabels()] == ["64", "128", "256"]
+    assert [t.get_text() for t in samples.get_xticklabels()] == ["32", "64", "128"]
+    hollow = [c.get_offsets().tolist() for c in steps.collections if (c.get_facecolor() == 1).all()]
+    assert [64.0, 23.4] in [point for points in hollow for point in points]
 
 
 def test_every_verdict_has_a_colour_of_its_own_and_the_matrix_names_it():

@@ -8,10 +8,10 @@ predicted range (:mod:`~scb_verify.report.forest`), then per claim run its state
 
 Figures of artifacts are plugins (:func:`~scb_verify.hookspecs.register_figures`, chosen by
 artifact key, never by claim id: :mod:`~scb_verify.report.figures`), the built-in ones in
-:mod:`~scb_verify.report.curves`, :mod:`~scb_verify.report.correlation` and
-:mod:`~scb_verify.report.heatmaps`; every family of scaling checks gets its panels
-(:mod:`~scb_verify.report.scaling`). matplotlib (the ``report`` extra) is imported only when a
-report is written (:func:`new_figure`).
+:mod:`~scb_verify.report.curves`, :mod:`~scb_verify.report.correlation`,
+:mod:`~scb_verify.report.heatmaps` and :mod:`~scb_verify.report.cost`; every family of
+scaling checks gets its panels (:mod:`~scb_verify.report.scaling`). matplotlib (the ``report``
+extra) is imported only when a report is written (:func:`new_figure`).
 """
 
 from __future__ import annotations

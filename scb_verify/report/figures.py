@@ -25,6 +25,7 @@ DEFAULT_FIGURES = (
     "scb_verify.report.curves",
     "scb_verify.report.correlation",
     "scb_verify.report.heatmaps",
+    "scb_verify.report.cost",
 )
 
 
