@@ -43,7 +43,7 @@ from scb_verify import (
     smallest_batch_search,
     uninformative_task,
 )
-from scb_verify.batch_rule import stage_milestone, stage_milestones
+from scb_verify.batch_rule import cost_series, stage_milestone, stage_milestones
 from scb_verify.bounds import STAGE1, T, kappa
 from scb_verify.claimkit import handoff_diagnostics
 
@@ -154,7 +154,8 @@ class StageOne(Claim[StageOneGrid]):
                     }
                     for t, o in outcomes.items()
                     if not o.censored
-                }
+                },
+                "cost_decomposition": {"axis": "T", "series": {"stage 1": cost_series(outcomes)}},
             },
         )
 

@@ -295,7 +295,7 @@ def test_report_starts_neither_torch_nor_numba(synthetic, tmp_path):
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, done.stderr
-    assert len(list((tmp_path / "out" / "figures").glob("*.png"))) == 9
+    assert len(list((tmp_path / "out" / "figures").glob("*.png"))) == 10
 
 
 @pytest.fixture(scope="module")
