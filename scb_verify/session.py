@@ -49,6 +49,9 @@ DEADLINES: dict[str, Deadlines] = {
 
 #: The most workers a run starts per core: jobs are CPU-bound, so more only contend.
 WORKERS_PER_CORE = 1
+#: The memory a local worker is given room for: 320 MiB resident measured with torch, the
+#: compiled kernels and the built-in algorithms loaded (2026-12-05), plus a ci job's arrays.
+WORKER_BYTES = 512 * 2**20
 
 
 class SessionError(ValueError):
@@ -159,19 +162,31 @@ class Workers:
     note: str = ""
 
 
-def worker_count(asked: int, *, executor: str, limit: int | None = None) -> Workers:
+def worker_count(asked: int, *, executor: str, memory: int | None = None) -> Workers:
     """``asked`` workers, capped for the ``local`` executor at the cores this process may use
-    (:data:`WORKERS_PER_CORE` each; ``limit`` overrides the cap): more workers than cores only
-    contend, and a thousand spawned interpreters can take a machine down. Other executors
-    (a cluster) get what was asked."""
+    (:data:`WORKERS_PER_CORE` each) and at what the available memory holds (``memory`` bytes,
+    default :func:`scb_verify.cost.available_memory`; :data:`WORKER_BYTES` a worker): more
+    workers than cores only contend, more than the memory holds swap or get killed, and a
+    thousand spawned interpreters can take a machine down. Other executors (a cluster) get what
+    was asked."""
+    from scb_verify.cost import available_memory
+
     if asked < 1:
         raise SessionError(f"--jobs must be a positive integer, got {asked}")
     if executor != "local":
         return Workers(asked)
-    cap = limit if limit is not None else cores() * WORKERS_PER_CORE
+    caps = {cores() * WORKERS_PER_CORE: "the cores this machine has"}
+    memory = available_memory() if memory is None else memory
+    if memory is not None:
+        caps.setdefault(
+            max(1, memory // WORKER_BYTES),
+            f"what its available memory ({memory / 2**30:.1f} GiB) holds at "
+            f"{WORKER_BYTES // 2**20} MiB a worker",
+        )
+    cap = min(caps)
     if asked <= cap:
         return Workers(asked)
-    return Workers(cap, f"--jobs {asked} capped at {cap}, the cores this machine has")
+    return Workers(cap, f"--jobs {asked} capped at {cap}, {caps[cap]}")
 
 
 def make_executor(

@@ -329,6 +329,24 @@ def test_a_signal_ends_the_run_cleanly(misbehaving, tmp_path, sig, group, code, 
     assert not alive(pid), "a worker outlived check"
 
 
+def test_workers_are_capped_at_what_the_memory_holds(monkeypatch):
+    from scb_verify import session
+
+    monkeypatch.setattr(session, "cores", lambda: 64)
+    workers = session.worker_count(8, executor="local", memory=3 * session.WORKER_BYTES)
+    assert workers.count == 3
+    assert (
+        workers.note
+        == "--jobs 8 capped at 3, what its available memory (1.5 GiB) holds at 512 MiB a worker"
+    )
+    assert session.worker_count(8, executor="local", memory=1).count == 1  # never none
+    assert session.worker_count(8, executor="local", memory=2**40).count == 8
+    assert session.worker_count(100, executor="local", memory=2**40).note.endswith(
+        "capped at 64, the cores this machine has"
+    )
+    assert session.worker_count(100, executor="ray", memory=1).count == 100  # a cluster's own
+
+
 def test_workers_are_capped_at_the_cores(cli):
     from scb_verify.session import cores
 

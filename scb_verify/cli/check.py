@@ -45,7 +45,7 @@ def add_arguments(c: argparse.ArgumentParser) -> None:
         type=positive_int,
         default=os.cpu_count() or 1,
         help="parallel workers (default: the number of cores; the local executor starts at "
-        "most one per core)",
+        "most one per core and per 512 MiB of available memory)",
     )
     c.add_argument(
         "--executor",
