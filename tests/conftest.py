@@ -12,6 +12,7 @@ family of comparisons in one assertion fails by chance with probability ≤ 1e-6
 from __future__ import annotations
 
 import os
+import signal
 import statistics
 import sys
 import uuid
@@ -38,6 +39,12 @@ settings.register_profile(
 settings.register_profile("thorough", settings.get_profile("fast"), max_examples=300)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fast"))
 kernels.set_threads(1)
+# A suite started in the background of a non-interactive shell (`cmd &`, nohup) inherits
+# Ctrl-C ignored, and Python keeps it ignored: the tests of Ctrl-C handling, here and in the
+# `check` processes they start, would then wait for a signal that never comes. They test what
+# a terminal's Ctrl-C does, so the suite restores it (children inherit the default).
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 #: Family-wise probability that one statistical assertion fails although the code is right.
 ALPHA = 1e-6
