@@ -128,8 +128,9 @@ class StageTwo(Claim[StageTwoGrid]):
         checks = [] if phase1 is None else [censoring_check(phase1, f"hand-off {end.name}")]
         checks.append(censoring_check(phase2, f"{target} ≥ 1 − ε"))
         band = log_growth_range(STAGE2, min(g.T))
-        for e in eps_grid:
-            per_t = {t: o for (t, ee), o in phase2.items() if ee == e}
+        # Per ε, phase 2's cells along T (those that ran: a T where no seed handed off has none).
+        by_eps = {e: {t: phase2[t, e] for t in g.T if (t, e) in phase2} for e in eps_grid}
+        for e, per_t in by_eps.items():
             checks.append(
                 scaling_over_cells(per_t, band, expr=STAGE2, label=f"ε={e:g} vs T", axis="T")
             )
@@ -183,10 +184,7 @@ class StageTwo(Claim[StageTwoGrid]):
                 },
                 # Per ε (in the order of "eps"): the local slope at the bottom and the top of
                 # the T grid (None when the seeds differ between T or there are < 4 points).
-                "local_slopes": [
-                    local_slopes_over_cells({t: o for (t, ee), o in phase2.items() if ee == e})
-                    for e in eps_grid
-                ],
+                "local_slopes": [local_slopes_over_cells(per_t) for per_t in by_eps.values()],
                 "median_samples": {
                     t: [
                         float(np.median(phase2[t, e].samples))
@@ -202,12 +200,7 @@ class StageTwo(Claim[StageTwoGrid]):
                     "axis": "T",
                     "series": {
                         **({} if phase1 is None else {"hand-off (stage 1)": cost_series(phase1)}),
-                        **{
-                            f"stage 2, ε={e:g}": cost_series(
-                                {t: phase2[t, e] for t in g.T if (t, e) in phase2}
-                            )
-                            for e in eps_grid
-                        },
+                        **{f"stage 2, ε={e:g}": cost_series(c) for e, c in by_eps.items()},
                     },
                 }
             },

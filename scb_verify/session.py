@@ -21,6 +21,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from scb_verify.cost import available_memory
 from scb_verify.records import Results, claim_order, run_key
 
 if TYPE_CHECKING:
@@ -169,24 +170,21 @@ def worker_count(asked: int, *, executor: str, memory: int | None = None) -> Wor
     workers than cores only contend, more than the memory holds swap or get killed, and a
     thousand spawned interpreters can take a machine down. Other executors (a cluster) get what
     was asked."""
-    from scb_verify.cost import available_memory
-
     if asked < 1:
         raise SessionError(f"--jobs must be a positive integer, got {asked}")
     if executor != "local":
         return Workers(asked)
-    caps = {cores() * WORKERS_PER_CORE: "the cores this machine has"}
+    cap, why = cores() * WORKERS_PER_CORE, "the cores this machine has"
     memory = available_memory() if memory is None else memory
-    if memory is not None:
-        caps.setdefault(
-            max(1, memory // WORKER_BYTES),
+    if memory is not None and memory // WORKER_BYTES < cap:
+        cap = max(1, memory // WORKER_BYTES)
+        why = (
             f"what its available memory ({memory / 2**30:.1f} GiB) holds at "
-            f"{WORKER_BYTES // 2**20} MiB a worker",
+            f"{WORKER_BYTES // 2**20} MiB a worker"
         )
-    cap = min(caps)
     if asked <= cap:
         return Workers(asked)
-    return Workers(cap, f"--jobs {asked} capped at {cap}, {caps[cap]}")
+    return Workers(cap, f"--jobs {asked} capped at {cap}, {why}")
 
 
 def make_executor(
